@@ -1,0 +1,59 @@
+# onenet-wasm. The targets people expect; the work is in Go and scripts/.
+GO        ?= go
+GOROOT    := $(shell $(GO) env GOROOT)
+WASM_EXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Packages that are plain Go and must also pass their tests under js/wasm.
+PURE_PKGS := ./token/ ./onenet/
+ADDR      ?= 127.0.0.1:8080
+FUZZTIME  ?= 3s
+
+.PHONY: all run build wasm test test-native test-wasm fuzz-short fuzz lint bench clean deps
+
+all: build
+
+## run: build everything and start the local server (page, broker, relay).
+run: build
+	./bin/onenet-web -addr $(ADDR)
+
+## build: the wasm, the page assets, and the two commands in bin/.
+build: wasm
+	$(GO) build -trimpath -o bin/onenet-web ./cmd/onenet-web
+	$(GO) build -trimpath -o bin/onenet-token ./cmd/onenet-token
+
+## wasm: web/onenet.wasm (+ .br, .gz) and web/wasm_exec.js from this toolchain.
+wasm:
+	$(GO) run ./scripts/buildwasm -goroot $(GOROOT) -out web
+
+## test: everything: native tests with -race, pure packages under js/wasm, short fuzzing.
+test: deps build test-native test-wasm fuzz-short
+
+test-native:
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+test-wasm:
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" $(PURE_PKGS)
+
+## fuzz-short / fuzz: every fuzz target for FUZZTIME (fuzz: 1m each).
+fuzz-short:
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+
+fuzz:
+	FUZZTIME=1m ./scripts/fuzz.sh
+
+## deps: what the tests need that Go cannot fetch (Chromium, Mosquitto), via apt.
+deps:
+	./scripts/deps.sh
+
+lint:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./token/... ./onenet/... ./mqttws/... ./wasm/...
+	$(GO) run $(STATICCHECK) ./...
+	GOOS=js GOARCH=wasm $(GO) run $(STATICCHECK) ./token/... ./onenet/... ./mqttws/... ./wasm/...
+
+bench: deps build
+	./scripts/bench.sh
+
+clean:
+	rm -rf bin web/onenet.wasm web/onenet.wasm.br web/onenet.wasm.gz web/wasm_exec.js

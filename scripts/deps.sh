@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what the tests need that the Go toolchain cannot fetch: Debian's
+# Chromium (browser tests) and Mosquitto (interop tests). Does nothing when
+# they are already there.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
+command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "deps: installing ${need[*]} with apt-get"
+SUDO=
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq "${need[@]}" >/dev/null
