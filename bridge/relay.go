@@ -1,0 +1,304 @@
+package bridge
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coder/websocket"
+)
+
+// bufSize is the copy buffer of each direction; a read from the endpoint
+// becomes one WebSocket message of at most this size.
+const bufSize = 32 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+
+// A session is one WebSocket connection from a page.
+type session struct {
+	h           *Handler
+	remote, ip  string
+	start       time.Time
+	cancel      context.CancelCauseFunc
+	ws          *websocket.Conn
+	raw         net.Conn // the hijacked connection under ws; nil if unknown
+	offeredMQTT bool
+
+	target           string
+	idle             atomic.Int64 // time.Since(start) of the last byte relayed, in ns
+	bytesUp, bytesDn atomic.Uint64
+}
+
+// run handles an accepted WebSocket: checks, connects and relays.
+func (s *session) run(ctx context.Context, targets []string) {
+	h := s.h
+	if len(targets) != 1 {
+		s.refuse(websocket.StatusPolicyViolation, "give exactly one ?target=host:port", fmt.Sprintf("%d target parameters", len(targets)))
+		return
+	}
+	target, err := ParseTarget(targets[0])
+	if err != nil {
+		msg := err.(*Error).Msg
+		s.refuse(websocket.StatusPolicyViolation, "bad target: "+msg, "bad target: "+msg)
+		return
+	}
+	s.target = target
+	t, ok := h.allow[target]
+	if !ok {
+		s.refuse(websocket.StatusPolicyViolation,
+			"target "+target+" is not allowed; allowed: "+h.allowed,
+			"target "+target+": not allowed")
+		return
+	}
+	if ok, why := h.acquire(s.ip); !ok {
+		s.refuse(websocket.StatusTryAgainLater, "try again later: too many connections",
+			"target "+target+": too many connections ("+why+")")
+		return
+	}
+	defer h.release(s.ip)
+
+	up, err := h.dial(ctx, t)
+	if err != nil {
+		if context.Cause(ctx) == errShutdown {
+			s.refuse(websocket.StatusGoingAway, errShutdown.Error(), "target "+target+": shutting down")
+			return
+		}
+		desc := describe(err, h.opts.DialTimeout)
+		h.refused.Add(1)
+		h.logf("bridge: %s -> %s cannot connect: %v", s.remote, target, err)
+		s.close(websocket.StatusBadGateway, "cannot reach "+target+": "+desc)
+		return
+	}
+	h.total.Add(1)
+	note := ""
+	if tc, ok := up.(*tls.Conn); ok {
+		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
+			note = fmt.Sprintf(", TLS, certificate %q verified", certs[0].Subject.CommonName)
+		}
+	}
+	if !s.offeredMQTT {
+		note += `; the page did not offer subprotocol "mqtt"`
+	}
+	h.logf("bridge: %s -> %s opened%s", s.remote, target, note)
+
+	why := s.relay(ctx, up)
+	h.logf("bridge: %s -> %s closed after %s, %s up, %s down (%s)", s.remote, target,
+		fmtDuration(time.Since(s.start)), fmtBytes(s.bytesUp.Load()), fmtBytes(s.bytesDn.Load()), why)
+}
+
+// refuse closes the WebSocket with code and reason and logs why.
+func (s *session) refuse(code websocket.StatusCode, reason, why string) {
+	s.h.refused.Add(1)
+	s.h.logf("bridge: %s refused %s", s.remote, why)
+	s.close(code, reason)
+}
+
+// close closes the WebSocket, giving the page closeTimeout to answer.
+func (s *session) close(code websocket.StatusCode, reason string) {
+	if s.raw != nil {
+		s.raw.SetDeadline(time.Now().Add(closeTimeout))
+	}
+	s.ws.Close(code, truncate(reason, maxReason))
+}
+
+type pumpResult struct {
+	up         bool  // page → endpoint
+	rerr, werr error // the read or write error that ended it
+}
+
+// relay copies bytes both ways until one side ends, the connection idles
+// or the Handler closes; then it closes both connections, telling the page
+// why with the close code and reason. It returns why, for the log.
+func (s *session) relay(ctx context.Context, up net.Conn) string {
+	ws := websocket.NetConn(context.Background(), s.ws, websocket.MessageBinary)
+	s.ws.SetReadLimit(ReadLimit) // after NetConn, which removes the limit
+
+	done := make(chan pumpResult, 2)
+	go func() {
+		rerr, werr := s.pump(up, ws, &s.bytesUp, &s.h.bytesUp)
+		done <- pumpResult{true, rerr, werr}
+	}()
+	go func() {
+		rerr, werr := s.pump(ws, up, &s.bytesDn, &s.h.bytesDown)
+		done <- pumpResult{false, rerr, werr}
+	}()
+	idle := s.h.opts.IdleTimeout
+	var timer *time.Timer
+	timer = time.AfterFunc(idle, func() {
+		if ctx.Err() != nil {
+			return
+		}
+		quiet := time.Since(s.start) - time.Duration(s.idle.Load())
+		if quiet >= idle {
+			s.cancel(errIdle)
+			return
+		}
+		timer.Reset(idle - quiet)
+	})
+	defer timer.Stop()
+
+	var (
+		code   websocket.StatusCode
+		reason string
+		why    string
+	)
+	pending := 2
+	select {
+	case r := <-done:
+		pending--
+		code, reason, why = s.ending(r)
+	case <-ctx.Done():
+		switch cause := context.Cause(ctx); cause {
+		case errIdle:
+			code, reason = websocket.StatusNormalClosure, "idle timeout: no traffic for "+fmtDuration(idle)
+			why = reason
+		default:
+			code, reason, why = websocket.StatusGoingAway, errShutdown.Error(), errShutdown.Error()
+		}
+	}
+	// Unblock the pumps: closing the endpoint ends the downstream read and
+	// any upstream write; closing the WebSocket ends the rest.
+	up.Close()
+	s.close(code, reason)
+	for ; pending > 0; pending-- {
+		<-done
+	}
+	return why
+}
+
+// ending maps the first pump to stop to a close code, reason and log text.
+func (s *session) ending(r pumpResult) (websocket.StatusCode, string, string) {
+	switch {
+	case r.up && r.rerr != nil:
+		if errors.Is(r.rerr, io.EOF) {
+			return websocket.StatusNormalClosure, "", "closed by the page"
+		}
+		if code := websocket.CloseStatus(r.rerr); code != -1 {
+			return code, "", fmt.Sprintf("closed by the page with code %d", code)
+		}
+		return websocket.StatusInternalError, "relay error", "page connection failed: " + r.rerr.Error()
+	case r.up:
+		return websocket.StatusBadGateway, "connection to " + s.target + " lost: " + describe(r.werr, 0),
+			"writing to the endpoint failed: " + r.werr.Error()
+	case r.rerr != nil:
+		if errors.Is(r.rerr, io.EOF) {
+			return websocket.StatusNormalClosure, s.target + " closed the connection", "closed by the endpoint"
+		}
+		return websocket.StatusBadGateway, "connection to " + s.target + " lost: " + describe(r.rerr, 0),
+			"reading from the endpoint failed: " + r.rerr.Error()
+	default:
+		return websocket.StatusInternalError, "relay error", "page connection failed: " + r.werr.Error()
+	}
+}
+
+// pump copies src to dst, counting bytes and noting activity. It returns
+// the read error (io.EOF at the end) or the write error that stopped it.
+func (s *session) pump(dst io.Writer, src io.Reader, n, total *atomic.Uint64) (rerr, werr error) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	for {
+		nr, err := src.Read(buf)
+		if nr > 0 {
+			s.idle.Store(int64(time.Since(s.start)))
+			if _, werr := dst.Write(buf[:nr]); werr != nil {
+				return nil, werr
+			}
+			n.Add(uint64(nr))
+			total.Add(uint64(nr))
+		}
+		if err != nil {
+			return err, nil
+		}
+	}
+}
+
+// describe says briefly why connecting or relaying failed, for a close
+// reason: "connection refused", "no such host", "timed out after 10s", …
+func describe(err error, timeout time.Duration) string {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+		if timeout > 0 {
+			return "timed out after " + fmtDuration(timeout)
+		}
+		return "timed out"
+	}
+	var te *tlsError
+	if errors.As(err, &te) {
+		var (
+			ua x509.UnknownAuthorityError
+			he x509.HostnameError
+			ci x509.CertificateInvalidError
+		)
+		switch {
+		case errors.As(err, &ua):
+			return "TLS: certificate not signed by the expected CA"
+		case errors.As(err, &he):
+			return "TLS: " + he.Error()
+		case errors.As(err, &ci):
+			return "TLS: " + ci.Error()
+		}
+		return "TLS: " + te.err.Error()
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return dnsErr.Err
+	}
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return se.Err.Error()
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return oe.Err.Error()
+	}
+	return err.Error()
+}
+
+// truncate shortens s to at most max bytes, cutting at a rune boundary and
+// marking the cut with "…".
+func truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	const ellipsis = "…"
+	cut := max - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
+}
+
+// fmtBytes writes n as "512 B", "1.2 KB", "3.4 MB", "5.6 GB" (1 KB = 1024 B).
+func fmtBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	f, suffix := float64(n)/unit, "KB"
+	for _, s := range []string{"MB", "GB", "TB"} {
+		if f < unit {
+			break
+		}
+		f, suffix = f/unit, s
+	}
+	return fmt.Sprintf("%.1f %s", f, suffix)
+}
+
+// fmtDuration writes d to a tenth of a second ("12.3s", "5m0s"), or to the
+// millisecond when shorter than a second.
+func fmtDuration(d time.Duration) string {
+	if d < time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
