@@ -1,0 +1,133 @@
+// Package onenet describes the device side of China Mobile's OneNET IoT
+// platform over MQTT as plain Go: its endpoints, its topics, the rules it
+// enforces and the payloads it accepts, so that a page or a test can tell a
+// user what OneNET would do before it does it.
+//
+// The facts come from notes/onenet-protocol.md, which collects OneNET's
+// documentation, its C SDK and published examples; code comments cite its
+// sections:
+//
+//   - §2 endpoints: Endpoints, IsOneNETHost. OneNET has no MQTT over WebSocket.
+//   - §3 connecting: CheckConnect, ConnackMessage, ReasonMessage.
+//   - §4 topics and payloads: Kind, Kinds, Topic, ParseTopic, CheckPayload,
+//     ParseDPPost, BuildDPPost, DPReply, ParseThingRequest, ParseThingReply.
+//   - §5 rules: CheckPublishTopic, CheckFilter, CheckPublish and the limits
+//     MaxPayload, MaxFilterLen, MaxTopicLevels, MaxFiltersPerSubscribe,
+//     MinKeepAlive, MaxKeepAlive.
+//
+// The package reads no clock, draws no random numbers and keeps no state;
+// it builds and behaves the same natively and under GOOS=js GOARCH=wasm.
+// Bad input never makes it panic.
+//
+// # Errors and warnings
+//
+// Every validation failure is an *Error. Its Field names the input at fault
+// ("topic", "filter", "payload", "productId", …), its Code is one of the
+// stable identifiers below, its Msg is English and its Params hold the values
+// in Msg, so a page can render its own translation. A payload that is not
+// JSON wraps a *SyntaxError with the 1-based line and column of the
+// offending byte. Advice that is not an input error (what OneNET would do
+// with a CONNECT or a PUBLISH) is a Warning, with a Code from the same list.
+//
+// Error codes, by Field:
+//
+// "kind":
+//
+//	kind.unknown          Topic: not a documented Kind
+//	kind.mismatch         ParseThingRequest: the Kind is not a thing-model request
+//
+// "productId", "deviceName", "cmdId", "identifier" (Params["name"] is the field):
+//
+//	name.empty            empty
+//	name.utf8             not valid UTF-8
+//	name.char             holds '/', '+', '#' or a control character
+//
+// "topic":
+//
+//	topic.empty           empty
+//	topic.length          longer than MQTT's 65535 bytes
+//	topic.utf8            not valid UTF-8
+//	topic.nul             holds NUL
+//	topic.wildcard        holds '+' or '#' (a topic name, not a filter)
+//	topic.levels          more than MaxTopicLevels levels
+//	topic.level.empty     an empty level (leading, trailing or doubled '/')
+//	topic.foreign         outside the device's own $sys/{pid}/{device}/ tree
+//	topic.prefix          ParseTopic: does not start with $sys/{pid}/{device}/
+//	topic.unknown         ParseTopic: not a documented topic under $sys/{pid}/{device}/
+//
+// "filter":
+//
+//	filter.empty          empty
+//	filter.length         longer than MaxFilterLen bytes
+//	filter.utf8           not valid UTF-8
+//	filter.nul            holds NUL
+//	filter.syntax         a wildcard that is not a whole level, or '#' not last
+//	filter.levels         more than MaxTopicLevels levels
+//	filter.wildcard       a wildcard in the first three levels
+//	filter.level.empty    an empty level
+//	filter.foreign        outside the device's own $sys/{pid}/{device}/ tree
+//
+// "payload" (Params of the dp., thing. and image. codes hold "path", "line"
+// and "column"):
+//
+//	payload.empty         empty or only white space where JSON is needed
+//	payload.syntax        not JSON; Params "line", "column", "offset", "detail"
+//	payload.type          not a JSON object
+//	payload.size          too large for the topic; Params "size", "limit"
+//	dp.id.missing         dp/post/json: no "id"
+//	dp.id.type            "id" is not an integer
+//	dp.id.range           "id" is outside 1…2147483647
+//	dp.missing            no "dp"
+//	dp.type               "dp" is not an object
+//	dp.empty              "dp" has no datastreams
+//	dp.stream.name        a datastream id is empty or holds a character outside [A-Za-z0-9_.]
+//	dp.stream.length      a datastream id is longer than MaxStreamIDLen bytes
+//	dp.stream.duplicate   a datastream appears twice
+//	dp.stream.type        a datastream is not an array
+//	dp.stream.empty       a datastream has no datapoints
+//	dp.point.type         a datapoint is not an object
+//	dp.v.missing          a datapoint has no "v"
+//	dp.v.type             "v" is an array, true, false or null
+//	dp.v.depth            "v" is nested more than MaxDPValueDepth levels
+//	dp.t.type             "t" is not an integer
+//	dp.t.ms               "t" looks like milliseconds (13 digits)
+//	dp.t.range            "t" is not a positive Unix time
+//	thing.id.missing      Studio: no "id"
+//	thing.id.type         "id" is not a string
+//	thing.id.format       "id" is not 1 to 13 digits
+//	thing.version.type    "version" is not a string
+//	thing.params.missing  no "params"
+//	thing.params.type     "params" has the wrong shape for the topic
+//	thing.property.type   a property in "params" is not an object
+//	thing.value.missing   a property has no "value"
+//	thing.time.type       "time" is not an integer
+//	thing.time.seconds    "time" looks like seconds (10 digits)
+//	thing.time.range      "time" is not a Unix time in milliseconds
+//	thing.code.missing    reply: no "code"
+//	thing.code.type       "code" is not an integer
+//	thing.msg.type        "msg" is not a string
+//	image.state.missing   image/update: no "state"
+//	image.state.type      "state", "desired" or "reported" is not an object
+//
+// BuildDPPost: "id" (dp.id.range), "stream" (dp.empty, dp.stream.name,
+// dp.stream.length), "t" (dp.t.ms, dp.t.range) and "value", with Params
+// "row":
+//
+//	value.empty           the value is empty
+//	value.syntax          the value starts with '{', '[' or '"' but is not JSON
+//	                      (dp.v.type and dp.v.depth also apply)
+//
+// Warning codes (CheckConnect, CheckPublish), besides the topic. and name.
+// codes of a topic CheckPublish finds wrong:
+//
+//	connect.protocol      not MQTT 3.1.1 (protocol level 4)
+//	connect.clientId      empty client id (it must be the device name)
+//	connect.username      empty username (it must be the product id)
+//	connect.keepAlive     keep-alive outside [MinKeepAlive, MaxKeepAlive]
+//	connect.cleanSession  clean session off
+//	connect.will          a will message
+//	publish.qos           QoS 2 (or more)
+//	publish.retain        the retain flag
+//	publish.size          a payload over MaxPayload, or a command response of 1 KB or more
+//	publish.downlink      a topic OneNET publishes to the device, not the device to OneNET
+package onenet

@@ -1,0 +1,284 @@
+package onenet
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits OneNET enforces (notes/onenet-protocol.md §3 and §5).
+const (
+	MaxPayload             = 256 * 1024 // bytes in one PUBLISH; more and OneNET disconnects
+	MaxFilterLen           = 512        // bytes in one subscription filter
+	MaxTopicLevels         = 8          // levels in a topic or filter
+	MaxFiltersPerSubscribe = 8          // filters in one SUBSCRIBE
+	MinKeepAlive           = 10         // seconds
+	MaxKeepAlive           = 1800       // seconds
+	ProtocolLevel          = 4          // MQTT 3.1.1, the only version OneNET speaks
+	MaxCmdRequest          = 20 * 1024  // bytes in a command sent to a device (cmd/request)
+	MaxCmdResponse         = 1024 - 1   // bytes in a device's command response: "< 1 KB"
+	maxMQTTTopicLen        = 65535      // an MQTT string's length field
+	wildcardLevel          = 4          // the first level at which a filter may hold a wildcard
+)
+
+// disconnects starts the message of a warning about what makes OneNET close
+// the connection (notes §5).
+const disconnects = "OneNET would disconnect the device: "
+
+// checkTopicSyntax checks what every topic name must satisfy, whatever its
+// owner: not empty, valid UTF-8, no NUL, no wildcard, at most
+// MaxTopicLevels levels, no empty level (notes §5). field is "topic".
+func checkTopicSyntax(field, topic string) error {
+	switch {
+	case topic == "":
+		return newErr(field, "topic.empty", "empty: give a topic such as $sys/{pid}/{device}/dp/post/json", nil)
+	case len(topic) > maxMQTTTopicLen:
+		return newErr(field, "topic.length", fmt.Sprintf("%d bytes is longer than MQTT allows (%d)", len(topic), maxMQTTTopicLen),
+			kv("length", itoa(len(topic)), "limit", itoa(maxMQTTTopicLen)))
+	case !utf8.ValidString(topic):
+		return newErr(field, "topic.utf8", "not valid UTF-8", kv("topic", strings.ToValidUTF8(topic, "\uFFFD")))
+	}
+	if i := strings.IndexByte(topic, 0); i >= 0 {
+		return newErr(field, "topic.nul", fmt.Sprintf("contains a NUL character at byte %d, which MQTT forbids", i), kv("byte", itoa(i)))
+	}
+	if i := strings.IndexAny(topic, "+#"); i >= 0 {
+		return newErr(field, "topic.wildcard", fmt.Sprintf("%q contains the wildcard %q at byte %d: wildcards belong in subscription filters, not in a topic you publish to", topic, topic[i:i+1], i),
+			kv("topic", topic, "char", topic[i:i+1], "byte", itoa(i)))
+	}
+	levels := strings.Split(topic, "/")
+	if len(levels) > MaxTopicLevels {
+		return newErr(field, "topic.levels", fmt.Sprintf("%q has %d levels; OneNET allows at most %d", topic, len(levels), MaxTopicLevels),
+			kv("topic", topic, "levels", itoa(len(levels)), "limit", itoa(MaxTopicLevels)))
+	}
+	for i, l := range levels {
+		if l == "" {
+			return newErr(field, "topic.level.empty", fmt.Sprintf("%q has an empty level %d (a leading, trailing or doubled '/')", topic, i+1),
+				kv("topic", topic, "level", itoa(i+1)))
+		}
+	}
+	return nil
+}
+
+// ownPrefix returns "$sys/{pid}/{device}/" after checking both names.
+func ownPrefix(productID, deviceName string) (string, error) {
+	if err := checkName("productId", productID); err != nil {
+		return "", err
+	}
+	if err := checkName("deviceName", deviceName); err != nil {
+		return "", err
+	}
+	return SysPrefix + productID + "/" + deviceName + "/", nil
+}
+
+// CheckPublishTopic checks a topic a device would publish to: a valid topic
+// name (no wildcards, at most MaxTopicLevels levels, no empty level, valid
+// UTF-8, no NUL) inside the device's own tree "$sys/{pid}/{device}/…"
+// (notes/onenet-protocol.md §5). OneNET disconnects a device that publishes
+// anywhere else. The error names "topic", or "productId" or "deviceName"
+// when those are unusable.
+func CheckPublishTopic(topic, productID, deviceName string) error {
+	if err := checkTopicSyntax("topic", topic); err != nil {
+		return err
+	}
+	prefix, err := ownPrefix(productID, deviceName)
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(topic, prefix) {
+		return newErr("topic", "topic.foreign", fmt.Sprintf("%q is outside the device's own tree %s…: a device may publish only there", topic, prefix),
+			kv("topic", topic, "prefix", prefix))
+	}
+	return nil
+}
+
+// CheckFilter checks a subscription filter the way OneNET does
+// (notes/onenet-protocol.md §5): at most MaxFilterLen bytes and
+// MaxTopicLevels levels, valid MQTT filter syntax ('+' and '#' alone in their
+// level, '#' last), inside the device's own tree, wildcards only from the 4th
+// level. "$sys/{pid}/{device}/#" and "…/cmd/request/+" are fine; "#" and
+// "$sys/{pid}/#" are refused (SUBACK 0x80). An empty level, which MQTT allows,
+// is refused too: it matches no OneNET topic.
+func CheckFilter(filter, productID, deviceName string) error {
+	switch {
+	case filter == "":
+		return newErr("filter", "filter.empty", "empty: give a filter such as $sys/{pid}/{device}/#", nil)
+	case len(filter) > MaxFilterLen:
+		return newErr("filter", "filter.length", fmt.Sprintf("%d bytes; OneNET allows at most %d", len(filter), MaxFilterLen),
+			kv("length", itoa(len(filter)), "limit", itoa(MaxFilterLen)))
+	case !utf8.ValidString(filter):
+		return newErr("filter", "filter.utf8", "not valid UTF-8", nil)
+	}
+	if i := strings.IndexByte(filter, 0); i >= 0 {
+		return newErr("filter", "filter.nul", fmt.Sprintf("contains a NUL character at byte %d, which MQTT forbids", i), kv("byte", itoa(i)))
+	}
+	levels := strings.Split(filter, "/")
+	for i, l := range levels {
+		if (strings.Contains(l, "+") || strings.Contains(l, "#")) && len(l) > 1 {
+			return newErr("filter", "filter.syntax", fmt.Sprintf("level %d of %q is %q: a wildcard must be the whole level", i+1, filter, l),
+				kv("filter", filter, "level", itoa(i+1), "value", l))
+		}
+		if l == "#" && i != len(levels)-1 {
+			return newErr("filter", "filter.syntax", fmt.Sprintf("'#' at level %d of %q is not the last level", i+1, filter),
+				kv("filter", filter, "level", itoa(i+1), "value", l))
+		}
+	}
+	if len(levels) > MaxTopicLevels {
+		return newErr("filter", "filter.levels", fmt.Sprintf("%q has %d levels; OneNET allows at most %d", filter, len(levels), MaxTopicLevels),
+			kv("filter", filter, "levels", itoa(len(levels)), "limit", itoa(MaxTopicLevels)))
+	}
+	for i, l := range levels {
+		if i < wildcardLevel-1 && (l == "+" || l == "#") {
+			return newErr("filter", "filter.wildcard", fmt.Sprintf("%q has a wildcard at level %d: OneNET allows wildcards only from level %d, after $sys/{pid}/{device}/", filter, i+1, wildcardLevel),
+				kv("filter", filter, "level", itoa(i+1)))
+		}
+		if l == "" {
+			return newErr("filter", "filter.level.empty", fmt.Sprintf("%q has an empty level %d (a leading, trailing or doubled '/'); it would match no OneNET topic", filter, i+1),
+				kv("filter", filter, "level", itoa(i+1)))
+		}
+	}
+	prefix, err := ownPrefix(productID, deviceName)
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(filter, prefix) {
+		return newErr("filter", "filter.foreign", fmt.Sprintf("%q is outside the device's own tree %s…: a device may subscribe only there", filter, prefix),
+			kv("filter", filter, "prefix", prefix))
+	}
+	return nil
+}
+
+// MatchFilter reports whether an MQTT subscription filter matches a topic
+// name (MQTT 3.1.1 §4.7): '+' matches one level, a final '#' the parent
+// level and everything below, and a topic starting with '$' is matched only
+// by a filter that names its first level.
+func MatchFilter(filter, topic string) bool {
+	if filter == "" || topic == "" {
+		return false
+	}
+	if topic[0] == '$' && (filter[0] == '+' || filter[0] == '#') {
+		return false
+	}
+	f := strings.Split(filter, "/")
+	t := strings.Split(topic, "/")
+	for i, l := range f {
+		if l == "#" {
+			return i == len(f)-1
+		}
+		if i >= len(t) {
+			return false
+		}
+		if l != "+" && l != t[i] {
+			return false
+		}
+	}
+	return len(f) == len(t)
+}
+
+// A ConnectPlan is what a client is about to send in CONNECT.
+type ConnectPlan struct {
+	ClientID      string // should be the device name (notes §3)
+	Username      string // should be the product id
+	KeepAlive     int    // seconds
+	CleanSession  bool
+	Will          bool // a will message is set
+	ProtocolLevel int  // 4 for MQTT 3.1.1, 3 for 3.1, 5 for MQTT 5
+}
+
+// CheckConnect returns what OneNET would refuse in p (notes/onenet-protocol.md
+// §3): a keep-alive outside [MinKeepAlive, MaxKeepAlive], clean session off, a
+// will, a protocol other than MQTT 3.1.1, an empty client id or username. It
+// returns nil when OneNET would take the CONNECT. It cannot check the
+// password: that is the token package's work.
+func CheckConnect(p ConnectPlan) []Warning {
+	var w []Warning
+	if p.ProtocolLevel != ProtocolLevel {
+		name := map[int]string{3: "MQTT 3.1", 5: "MQTT 5"}[p.ProtocolLevel]
+		if name == "" {
+			name = "protocol level " + itoa(p.ProtocolLevel)
+		}
+		w = append(w, Warning{"protocolLevel", "connect.protocol",
+			fmt.Sprintf("OneNET would refuse the login (CONNACK 1): it speaks MQTT 3.1.1 (protocol level 4) only, not %s", name),
+			kv("level", itoa(p.ProtocolLevel))})
+	}
+	if p.ClientID == "" {
+		w = append(w, Warning{"clientId", "connect.clientId", "OneNET would refuse the login (log code 1101): the client id is empty; set it to the device name", nil})
+	}
+	if p.Username == "" {
+		w = append(w, Warning{"username", "connect.username", "OneNET would refuse the login (log code 1101): the username is empty; set it to the product id", nil})
+	}
+	if p.KeepAlive < MinKeepAlive || p.KeepAlive > MaxKeepAlive {
+		w = append(w, Warning{"keepAlive", "connect.keepAlive",
+			fmt.Sprintf("OneNET would refuse the login: a keep-alive of %d s is outside [%d, %d] s", p.KeepAlive, MinKeepAlive, MaxKeepAlive),
+			kv("keepAlive", itoa(p.KeepAlive), "min", itoa(MinKeepAlive), "max", itoa(MaxKeepAlive))})
+	}
+	if !p.CleanSession {
+		w = append(w, Warning{"cleanSession", "connect.cleanSession", "OneNET would refuse the login: it requires clean session; OneNET keeps no session between connections", nil})
+	}
+	if p.Will {
+		w = append(w, Warning{"will", "connect.will", "OneNET would refuse the login: it does not accept a will message; remove it", nil})
+	}
+	return w
+}
+
+// A PublishPlan is a PUBLISH a device is about to send.
+type PublishPlan struct {
+	Topic      string
+	ProductID  string // the device's product id
+	DeviceName string // the device's name
+	QoS        byte
+	Retain     bool
+	PayloadLen int // bytes
+}
+
+// CheckPublish returns what OneNET would do about p that an MQTT client
+// would not stop (notes/onenet-protocol.md §4 and §5): QoS 2, retain, a topic
+// outside the device's tree or otherwise invalid, a payload over MaxPayload
+// all make OneNET disconnect the device. It also warns about a topic OneNET
+// does not document, a topic the platform publishes rather than the device,
+// and a command response of 1 KB or more. It returns nil when nothing is
+// wrong.
+func CheckPublish(p PublishPlan) []Warning {
+	var w []Warning
+	switch {
+	case p.QoS == 2:
+		w = append(w, Warning{"qos", "publish.qos", disconnects + "it does not support QoS 2; use QoS 0 or 1", kv("qos", "2")})
+	case p.QoS > 2:
+		q := strconv.Itoa(int(p.QoS))
+		w = append(w, Warning{"qos", "publish.qos", disconnects + "QoS " + q + " does not exist in MQTT; use QoS 0 or 1", kv("qos", q)})
+	}
+	if p.Retain {
+		w = append(w, Warning{"retain", "publish.retain", disconnects + "it does not accept retained messages; clear the retain flag", nil})
+	}
+	if err := CheckPublishTopic(p.Topic, p.ProductID, p.DeviceName); err != nil {
+		e := err.(*Error)
+		msg := e.Msg
+		if e.Field == "topic" {
+			msg = disconnects + "topic: " + e.Msg
+		} else {
+			msg = "cannot check the topic: " + e.Field + ": " + e.Msg
+		}
+		w = append(w, Warning{e.Field, e.Code, msg, e.Params})
+	} else {
+		info, err := ParseTopic(p.Topic)
+		switch {
+		case err != nil:
+			e := err.(*Error)
+			w = append(w, Warning{"topic", e.Code, "OneNET may ignore the message: " + e.Msg, e.Params})
+		case info.Kind.Direction() == "down":
+			w = append(w, Warning{"topic", "publish.downlink",
+				fmt.Sprintf("%s is a topic OneNET publishes to the device (%s), not one a device publishes to", info.Kind, info.Kind.Label()),
+				kv("kind", string(info.Kind))})
+		case info.Kind == KindCmdResponse && p.PayloadLen > MaxCmdResponse:
+			w = append(w, Warning{"payload", "publish.size",
+				fmt.Sprintf("OneNET takes a command response under 1 KB; this one is %d bytes", p.PayloadLen),
+				kv("size", itoa(p.PayloadLen), "limit", itoa(MaxCmdResponse))})
+		}
+	}
+	if p.PayloadLen > MaxPayload {
+		w = append(w, Warning{"payload", "publish.size",
+			fmt.Sprintf(disconnects+"the payload is %d bytes; OneNET allows at most %d (256 KB)", p.PayloadLen, MaxPayload),
+			kv("size", itoa(p.PayloadLen), "limit", itoa(MaxPayload))})
+	}
+	return w
+}
