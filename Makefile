@@ -8,7 +8,7 @@ PURE_PKGS := ./token/ ./onenet/
 ADDR      ?= 127.0.0.1:8080
 FUZZTIME  ?= 3s
 
-.PHONY: all run build wasm test test-native test-wasm fuzz-short fuzz lint bench clean deps
+.PHONY: all run build wasm vendor test test-native test-wasm fuzz-short fuzz lint bench clean deps
 
 all: build
 
@@ -17,13 +17,22 @@ run: build
 	./bin/onenet-web -addr $(ADDR)
 
 ## build: the wasm, the page assets, and the two commands in bin/.
-build: wasm
+build: wasm vendor
 	$(GO) build -trimpath -o bin/onenet-web ./cmd/onenet-web
 	$(GO) build -trimpath -o bin/onenet-token ./cmd/onenet-token
 
-## wasm: web/onenet.wasm (+ .br, .gz) and web/wasm_exec.js from this toolchain.
+## wasm: web/core.wasm and web/mqtt.wasm (+ .br, .gz), web/wasm_exec.js from this toolchain.
 wasm:
-	$(GO) run ./scripts/buildwasm -goroot $(GOROOT) -out web
+	$(GO) run ./scripts/buildwasm -goroot $(GOROOT) -out web -pkg ./wasm/core -name core.wasm
+	$(GO) run ./scripts/buildwasm -goroot $(GOROOT) -out web -pkg ./wasm/mqtt -name mqtt.wasm
+
+## vendor: the page's front-end packages, pinned in package-lock.json, into web/vendor.
+vendor: node_modules/.package-lock.json
+	mkdir -p web/vendor
+	cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css web/vendor/
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 
 ## test: everything: native tests with -race, pure packages under js/wasm, short fuzzing.
 test: deps build test-native test-wasm fuzz-short
@@ -56,4 +65,4 @@ bench: deps build
 	./scripts/bench.sh
 
 clean:
-	rm -rf bin web/onenet.wasm web/onenet.wasm.br web/onenet.wasm.gz web/wasm_exec.js
+	rm -rf bin web/*.wasm web/*.wasm.br web/*.wasm.gz web/wasm_exec.js web/vendor

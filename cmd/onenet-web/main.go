@@ -1,0 +1,154 @@
+// Command onenet-web is the local server: the page, a OneNET-compatible
+// broker for offline demos, a relay to the real OneNET and a platform API.
+//
+//	onenet-web [-addr 127.0.0.1:8080] [-mqtt-addr 127.0.0.1:1883] [-devices FILE]
+//	           [-bridge-allow host:port,...] [-allow-origin host,...] [-rate-limits=false]
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/onenet-wasm/onenet-wasm/bridge"
+	"github.com/onenet-wasm/onenet-wasm/broker"
+	"github.com/onenet-wasm/onenet-wasm/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "onenet-web:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("onenet-web", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address of the page, /mqtt (broker over WebSocket), /bridge (relay) and /api/")
+	mqttAddr := fs.String("mqtt-addr", "127.0.0.1:1883", "address of the broker's plain MQTT listener; empty disables it")
+	devices := fs.String("devices", "", "device registry (JSON); without it a demo product and device are created")
+	allow := fs.String("bridge-allow", "", "host:port,... the relay may reach (default: OneNET's four endpoints)")
+	origins := fs.String("allow-origin", "", "extra Origin hosts allowed to open WebSockets (default: the page's own)")
+	limits := fs.Bool("rate-limits", true, "enforce OneNET's per-device rate limits")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	logger := log.New(stderr, "", log.LstdFlags)
+
+	var reg *broker.Registry
+	var err error
+	if *devices != "" {
+		if reg, err = broker.LoadRegistry(*devices); err != nil {
+			return err
+		}
+	} else {
+		if reg, err = broker.DemoRegistry(rand.Reader); err != nil {
+			return err
+		}
+		printDemo(stdout, reg)
+	}
+	cfg := server.Config{Registry: reg, Logf: logger.Printf}
+	if *allow != "" {
+		if cfg.BridgeTargets, err = parseAllow(*allow); err != nil {
+			return err
+		}
+	}
+	if *origins != "" {
+		cfg.AllowedOrigins = strings.Split(*origins, ",")
+	}
+	if !*limits {
+		cfg.Limits.Disabled = true
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	if *mqttAddr != "" {
+		a, err := srv.ListenMQTT(*mqttAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("-mqtt-addr: %w", err)
+		}
+		logger.Printf("broker: MQTT over TCP on %s", a)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "onenet-web: open http://%s/\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Printf("shutting down")
+	// Close the broker and relay first so that devices see a clean
+	// disconnect, then stop the HTTP server.
+	srv.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return hs.Shutdown(sctx)
+}
+
+// parseAllow turns -bridge-allow into targets: a OneNET endpoint keeps its
+// TLS setting; any other host:port is plain TCP, or TLS when written tls://.
+func parseAllow(s string) ([]bridge.Target, error) {
+	known := map[string]bridge.Target{}
+	for _, t := range bridge.DefaultTargets() {
+		known[t.Addr] = t
+	}
+	var out []bridge.Target
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		tls := false
+		if rest, ok := strings.CutPrefix(item, "tls://"); ok {
+			item, tls = rest, true
+		}
+		addr, err := bridge.ParseTarget(item)
+		if err != nil {
+			return nil, fmt.Errorf("-bridge-allow: %w", err)
+		}
+		if t, ok := known[addr]; ok {
+			out = append(out, t)
+			continue
+		}
+		out = append(out, bridge.Target{Addr: addr, TLS: tls})
+	}
+	return out, nil
+}
+
+func printDemo(w io.Writer, reg *broker.Registry) {
+	fmt.Fprintln(w, "onenet-web: no -devices file, so a demo product and device were created:")
+	for _, p := range reg.Products {
+		fmt.Fprintf(w, "  product id   %s\n  product key  %s\n", p.ID, p.Key)
+		for _, d := range p.Devices {
+			fmt.Fprintf(w, "  device name  %s\n  device key   %s\n", d.Name, d.Key)
+		}
+	}
+	fmt.Fprintln(w, "  (paste them into the page; they are new at every start)")
+}

@@ -1,0 +1,136 @@
+// Package server assembles the local server that `make run` starts: the
+// page, the OneNET-compatible broker (WebSocket at /mqtt, and plain TCP), the
+// relay to the real OneNET (/bridge) and the platform API (/api/), on one
+// address.
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+
+	"github.com/onenet-wasm/onenet-wasm/bridge"
+	"github.com/onenet-wasm/onenet-wasm/broker"
+	"github.com/onenet-wasm/onenet-wasm/web"
+)
+
+// Config configures a Server. The zero value serves the embedded page with
+// no broker devices and the OneNET endpoints as the relay's allow-list.
+type Config struct {
+	// Registry holds the products and devices the broker accepts.
+	Registry *broker.Registry
+	// BridgeTargets is the relay's allow-list; nil means bridge.DefaultTargets().
+	BridgeTargets []bridge.Target
+	// Files is the page's folder; nil means the embedded web.Files.
+	Files fs.FS
+	// Limits are the broker's per-device rate limits; zero means OneNET's.
+	Limits broker.RateLimits
+	// AllowedOrigins are extra Origins (host patterns) allowed to open
+	// WebSockets to /mqtt and /bridge; the page's own origin always is.
+	AllowedOrigins []string
+	// Logf receives one line per event; nil discards.
+	Logf func(format string, args ...any)
+}
+
+// Server is the local server. Close it to disconnect devices and relayed
+// connections.
+type Server struct {
+	broker *broker.Broker
+	bridge *bridge.Handler
+	static *staticHandler
+	mux    *http.ServeMux
+	info   []byte
+}
+
+// Info is what /local.json tells the page about this server, so that a page
+// served elsewhere (a static host) knows the local features are missing.
+type Info struct {
+	Broker    string        `json:"broker"`    // path of the MQTT WebSocket, relative to the page
+	Bridge    string        `json:"bridge"`    // path of the relay
+	API       string        `json:"api"`       // prefix of the platform API
+	Endpoints []string      `json:"endpoints"` // host:port the relay may reach
+	Products  []InfoProduct `json:"products"`
+}
+
+// InfoProduct names a product and its devices (never their keys).
+type InfoProduct struct {
+	ID      string   `json:"id"`
+	Devices []string `json:"devices"`
+}
+
+// New builds a Server from cfg.
+func New(cfg Config) (*Server, error) {
+	logf := cfg.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	files := cfg.Files
+	if files == nil {
+		files = web.Files
+	}
+	st, err := newStatic(files)
+	if err != nil {
+		return nil, fmt.Errorf("server: page files: %w", err)
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = &broker.Registry{}
+	}
+	b, err := broker.New(broker.Options{Registry: reg, Limits: cfg.Limits, Logf: logf, AllowedOrigins: cfg.AllowedOrigins})
+	if err != nil {
+		return nil, err
+	}
+	targets := cfg.BridgeTargets
+	if targets == nil {
+		targets = bridge.DefaultTargets()
+	}
+	br := bridge.New(bridge.Options{Allow: targets, Logf: logf, AllowedOrigins: cfg.AllowedOrigins})
+	s := &Server{broker: b, bridge: br, static: st, mux: http.NewServeMux()}
+
+	info := Info{Broker: "mqtt", Bridge: "bridge", API: "api/"}
+	for _, t := range targets {
+		info.Endpoints = append(info.Endpoints, t.Addr)
+	}
+	for _, p := range reg.Products {
+		ip := InfoProduct{ID: p.ID}
+		for _, d := range p.Devices {
+			ip.Devices = append(ip.Devices, d.Name)
+		}
+		info.Products = append(info.Products, ip)
+	}
+	s.info, _ = json.Marshal(info)
+
+	s.mux.Handle("/mqtt", b.WebSocketHandler())
+	s.mux.Handle("/bridge", br)
+	s.mux.Handle("/api/", http.StripPrefix("/api", b.APIHandler()))
+	s.mux.HandleFunc("/local.json", s.serveInfo)
+	s.mux.Handle("/", st)
+	if !st.has("/core.wasm") || !st.has("/mqtt.wasm") {
+		logf("server: the wasm modules are not built; the page will say so (run `make build`)")
+	}
+	return s, nil
+}
+
+func (s *Server) serveInfo(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(s.info)
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Broker returns the server's broker, for the platform side and tests.
+func (s *Server) Broker() *broker.Broker { return s.broker }
+
+// ListenMQTT starts the broker's plain TCP listener on addr.
+func (s *Server) ListenMQTT(addr string) (net.Addr, error) { return s.broker.ListenTCP(addr) }
+
+// Close disconnects every device and relayed connection.
+func (s *Server) Close() error {
+	return errors.Join(s.bridge.Close(), s.broker.Close())
+}

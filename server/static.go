@@ -1,0 +1,138 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// ContentSecurityPolicy is sent with every page response: everything from
+// this origin only, no inline script, wasm allowed to compile. connect-src
+// allows ws: and wss: to any host because connecting to a broker of the
+// user's choosing is a feature; nothing else may leave the page.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
+	"style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; " +
+	"worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// servedTypes are the files of the page that are served; anything else in
+// the folder (Go sources, declarations for editors) is not.
+var servedTypes = map[string]string{
+	".html":        "text/html; charset=utf-8",
+	".js":          "text/javascript; charset=utf-8",
+	".css":         "text/css; charset=utf-8",
+	".wasm":        "application/wasm",
+	".json":        "application/json",
+	".png":         "image/png",
+	".svg":         "image/svg+xml",
+	".ico":         "image/x-icon",
+	".webmanifest": "application/manifest+json",
+}
+
+type file struct {
+	data  []byte
+	etag  string
+	ctype string
+	br    []byte // precompressed siblings, when present
+	gz    []byte
+}
+
+// staticHandler serves the page's files from memory, with an ETag for
+// revalidation and precompressed .br/.gz siblings chosen by Accept-Encoding.
+type staticHandler struct {
+	files map[string]*file
+}
+
+func newStatic(fsys fs.FS) (*staticHandler, error) {
+	h := &staticHandler{files: map[string]*file{}}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		ext := path.Ext(p)
+		ctype, ok := servedTypes[ext]
+		if !ok {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(data)
+		f := &file{data: data, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+		f.br, _ = fs.ReadFile(fsys, p+".br")
+		f.gz, _ = fs.ReadFile(fsys, p+".gz")
+		h.files["/"+p] = f
+		return nil
+	})
+	return h, err
+}
+
+// has reports whether the page's folder holds name (e.g. "/core.wasm").
+func (h *staticHandler) has(name string) bool { return h.files[name] != nil }
+
+func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	name := r.URL.Path
+	if strings.HasSuffix(name, "/") {
+		name += "index.html"
+	}
+	f := h.files[name]
+	hd := w.Header()
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Content-Security-Policy", ContentSecurityPolicy)
+	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if f == nil {
+		if strings.HasSuffix(name, ".wasm") {
+			http.Error(w, "the wasm modules are not built: run `make build` and restart", http.StatusNotFound)
+			return
+		}
+		http.NotFound(w, r)
+		return
+	}
+	hd.Set("Content-Type", f.ctype)
+	// Revalidate every time: cheap (304) and never stale after a rebuild.
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("ETag", f.etag)
+	hd.Add("Vary", "Accept-Encoding")
+	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, f.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := f.data
+	switch accept := r.Header.Get("Accept-Encoding"); {
+	case f.br != nil && acceptsEncoding(accept, "br"):
+		hd.Set("Content-Encoding", "br")
+		body = f.br
+	case f.gz != nil && acceptsEncoding(accept, "gzip"):
+		hd.Set("Content-Encoding", "gzip")
+		body = f.gz
+	}
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	if r.Method == http.MethodHead {
+		return
+	}
+	w.Write(body)
+}
+
+// acceptsEncoding reports whether an Accept-Encoding header allows enc
+// (present, and not with q=0).
+func acceptsEncoding(header, enc string) bool {
+	for part := range strings.SplitSeq(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), enc) {
+			continue
+		}
+		params = strings.ReplaceAll(params, " ", "")
+		return !strings.HasPrefix(params, "q=0") || strings.HasPrefix(params, "q=0.") && strings.Trim(params[4:], "0") != ""
+	}
+	return false
+}

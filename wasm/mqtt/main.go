@@ -1,0 +1,508 @@
+//go:build js && wasm
+
+// Command mqtt is the page's MQTT client module: package mqttws running in
+// the browser. web/onenet.js loads it after the core module and wraps it as
+// onenet.connect and the client's methods.
+//
+// The JavaScript boundary is the hot path (notes/go-wasm-mqtt.md, "The
+// JavaScript boundary"), so:
+//   - asynchronous calls carry an id chosen by JavaScript, which keeps the
+//     Promise; Go creates no js.Func and no Promise per call;
+//   - acknowledged publishes are settled in batches, one call into
+//     JavaScript per batch (settleMany with an Int32Array of ids);
+//   - received messages are delivered in batches, packed into one byte
+//     buffer copied across once (deliver), which JavaScript unpacks.
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"math"
+	"strings"
+	"sync"
+	"syscall/js"
+	"time"
+
+	"github.com/onenet-wasm/onenet-wasm/mqttws"
+	"github.com/onenet-wasm/onenet-wasm/wasm/jsbridge"
+)
+
+// hooks are the JavaScript functions Go calls: settle, settleMany, deliver,
+// state, password (see web/onenet.js).
+var hooks struct {
+	settle, settleMany, deliver, state, password js.Value
+	uint8Array, int32Array                          js.Value
+}
+
+func main() {
+	exports := js.Global().Get("Object").New()
+	jsbridge.Export(exports, "init", initHooks)
+	jsbridge.Export(exports, "newClient", newClient)
+	jsbridge.Export(exports, "connect", connect)
+	jsbridge.Export(exports, "subscribe", subscribe)
+	jsbridge.Export(exports, "unsubscribe", unsubscribe)
+	jsbridge.Export(exports, "disconnect", disconnect)
+	jsbridge.Export(exports, "dropped", dropped)
+	// publish is the hot path: it skips the {value}/{error} wrapper object
+	// and returns undefined on success, an error object otherwise.
+	exports.Set("publish", js.FuncOf(publish))
+	js.Global().Set("__onenetMQTT", exports)
+	if ready := js.Global().Get("__onenetMQTTReady"); ready.Type() == js.TypeFunction {
+		ready.Invoke()
+	}
+	select {}
+}
+
+func initHooks(args []js.Value) (any, error) {
+	if len(args) < 1 || args[0].Type() != js.TypeObject {
+		return nil, errors.New("init(hooks): hooks must be an object")
+	}
+	h := args[0]
+	hooks.settle = h.Get("settle")
+	hooks.settleMany = h.Get("settleMany")
+	hooks.deliver = h.Get("deliver")
+	hooks.state = h.Get("state")
+	hooks.password = h.Get("password")
+	hooks.uint8Array = js.Global().Get("Uint8Array")
+	hooks.int32Array = js.Global().Get("Int32Array")
+	go settler()
+	return nil, nil
+}
+
+// ---- completions ----
+
+type completion struct {
+	id  int
+	err error
+	val any
+}
+
+var done struct {
+	sync.Mutex
+	ok     []int32      // ids that succeeded without a value
+	other  []completion // everything else
+	signal chan struct{}
+}
+
+func init() { done.signal = make(chan struct{}, 1) }
+
+func complete(id int, val any, err error) {
+	done.Lock()
+	if err == nil && val == nil {
+		done.ok = append(done.ok, int32(id))
+	} else {
+		done.other = append(done.other, completion{id, err, val})
+	}
+	done.Unlock()
+	select {
+	case done.signal <- struct{}{}:
+	default:
+	}
+}
+
+// settler hands completions to JavaScript in batches. It runs when the
+// goroutines that complete calls have yielded, so a burst of acknowledgements
+// becomes one call.
+func settler() {
+	var buf []byte
+	for range done.signal {
+		done.Lock()
+		ok, other := done.ok, done.other
+		done.ok, done.other = nil, nil
+		done.Unlock()
+		if len(ok) > 0 {
+			buf = buf[:0]
+			for _, id := range ok {
+				buf = binary.LittleEndian.AppendUint32(buf, uint32(id))
+			}
+			u8 := hooks.uint8Array.New(len(buf))
+			js.CopyBytesToJS(u8, buf)
+			hooks.settleMany.Invoke(hooks.int32Array.New(u8.Get("buffer")))
+		}
+		for _, c := range other {
+			if c.err != nil {
+				hooks.settle.Invoke(c.id, errorValue(c.err), nil)
+			} else {
+				hooks.settle.Invoke(c.id, nil, c.val)
+			}
+		}
+	}
+}
+
+// ---- clients ----
+
+type client struct {
+	handle int
+	c      *mqttws.Client
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	pending []mqttws.Message
+	signal  chan struct{}
+}
+
+var clients = struct {
+	sync.Mutex
+	m    map[int]*client
+	next int
+}{m: map[int]*client{}}
+
+func lookup(args []js.Value) (*client, error) {
+	if len(args) < 1 || args[0].Type() != js.TypeNumber {
+		return nil, &jsbridge.FieldError{Field: "client", Code: "mqtt.client", Msg: "not a client handle"}
+	}
+	clients.Lock()
+	cl := clients.m[args[0].Int()]
+	clients.Unlock()
+	if cl == nil {
+		return nil, &jsbridge.FieldError{Field: "client", Code: "mqtt.closed", Msg: "the client is closed: connect again"}
+	}
+	return cl, nil
+}
+
+func newClient(args []js.Value) (any, error) {
+	clients.Lock()
+	defer clients.Unlock()
+	clients.next++
+	ctx, cancel := context.WithCancel(context.Background())
+	cl := &client{handle: clients.next, ctx: ctx, cancel: cancel, signal: make(chan struct{}, 1)}
+	clients.m[cl.handle] = cl
+	return cl.handle, nil
+}
+
+func forget(cl *client) {
+	clients.Lock()
+	delete(clients.m, cl.handle)
+	clients.Unlock()
+	cl.cancel()
+}
+
+// asyncID reads the call id that JavaScript keeps the Promise under.
+func asyncID(args []js.Value, n int) (int, error) {
+	if len(args) < n || args[0].Type() != js.TypeNumber {
+		return 0, errors.New("internal: bad call from onenet.js")
+	}
+	return args[0].Int(), nil
+}
+
+// connect(id, handle, {url, clientId, username, password, passwordFunc,
+// keepAlive, cleanSession, connectTimeout, autoReconnect}).
+func connect(args []js.Value) (any, error) {
+	id, err := asyncID(args, 3)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := lookup(args[1:])
+	if err != nil {
+		return nil, err
+	}
+	o := args[2]
+	url, err := jsbridge.String(o, "url")
+	if err != nil {
+		return nil, err
+	}
+	opts := &mqttws.Options{AutoReconnect: jsbridge.Bool(o, "autoReconnect", true), QueueSize: 16384}
+	if opts.ClientID, err = jsbridge.String(o, "clientId"); err != nil {
+		return nil, err
+	}
+	if opts.Username, err = jsbridge.String(o, "username"); err != nil {
+		return nil, err
+	}
+	if opts.Password, err = jsbridge.String(o, "password"); err != nil {
+		return nil, err
+	}
+	ka, err := jsbridge.Int(o, "keepAlive", 60)
+	if err != nil {
+		return nil, err
+	}
+	opts.KeepAlive = time.Duration(ka) * time.Second
+	ct, err := jsbridge.Int(o, "connectTimeout", 10)
+	if err != nil {
+		return nil, err
+	}
+	opts.ConnectTimeout = time.Duration(ct) * time.Second
+	opts.PersistentSession = !jsbridge.Bool(o, "cleanSession", true)
+	if jsbridge.Bool(o, "passwordFunc", false) {
+		opts.PasswordFunc = cl.password
+	}
+	opts.OnMessage = cl.onMessage
+	opts.OnState = cl.onState
+	go cl.deliverer()
+	go func() {
+		c, err := mqttws.Dial(cl.ctx, url, opts)
+		if err != nil {
+			forget(cl)
+			complete(id, nil, err)
+			return
+		}
+		cl.c = c
+		complete(id, cl.handle, nil)
+	}()
+	return nil, nil
+}
+
+// password asks the page for a fresh password (a new token) at every
+// (re)connect. The page answers with a Promise.
+func (cl *client) password(ctx context.Context) (string, error) {
+	type result struct {
+		s   string
+		err error
+	}
+	ch := make(chan result, 1)
+	var then, catch js.Func
+	then = js.FuncOf(func(this js.Value, args []js.Value) any {
+		if len(args) > 0 && args[0].Type() == js.TypeString {
+			ch <- result{s: args[0].String()}
+		} else {
+			ch <- result{err: errors.New("the page gave no password")}
+		}
+		return nil
+	})
+	catch = js.FuncOf(func(this js.Value, args []js.Value) any {
+		msg := "the page could not make a password"
+		if len(args) > 0 && args[0].Type() == js.TypeObject && args[0].Get("message").Type() == js.TypeString {
+			msg = args[0].Get("message").String()
+		}
+		ch <- result{err: errors.New(msg)}
+		return nil
+	})
+	defer then.Release()
+	defer catch.Release()
+	hooks.password.Invoke(cl.handle).Call("then", then, catch)
+	select {
+	case r := <-ch:
+		return r.s, r.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+func (cl *client) onState(ev mqttws.StateEvent) {
+	var errv any
+	if ev.Err != nil {
+		errv = errorValue(ev.Err)
+	}
+	reason := ev.Reason
+	if ev.Err != nil {
+		reason = mqttws.Explain(ev.Err)
+	}
+	hooks.state.Invoke(cl.handle, string(ev.State), reason, errv)
+	if ev.State == mqttws.StateClosed {
+		forget(cl)
+	}
+}
+
+// onMessage queues a message for the next batch; deliverer sends batches.
+func (cl *client) onMessage(m mqttws.Message) {
+	cl.mu.Lock()
+	cl.pending = append(cl.pending, m)
+	cl.mu.Unlock()
+	select {
+	case cl.signal <- struct{}{}:
+	default:
+	}
+}
+
+// deliverer packs the queued messages into one buffer and hands it to the
+// page: flags u8, topic length u32, payload length u32, receivedAt f64 ms,
+// topic, payload (little-endian).
+func (cl *client) deliverer() {
+	var buf []byte
+	for {
+		select {
+		case <-cl.ctx.Done():
+			return
+		case <-cl.signal:
+		}
+		cl.mu.Lock()
+		batch := cl.pending
+		cl.pending = nil
+		cl.mu.Unlock()
+		if len(batch) == 0 {
+			continue
+		}
+		buf = buf[:0]
+		for i := range batch {
+			m := &batch[i]
+			flags := m.QoS & 3
+			if m.Retained {
+				flags |= 4
+			}
+			if m.Duplicate {
+				flags |= 8
+			}
+			buf = append(buf, flags)
+			buf = binary.LittleEndian.AppendUint32(buf, uint32(len(m.Topic)))
+			buf = binary.LittleEndian.AppendUint32(buf, uint32(len(m.Payload)))
+			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(float64(m.ReceivedAt.UnixNano())/1e6))
+			buf = append(buf, m.Topic...)
+			buf = append(buf, m.Payload...)
+		}
+		u8 := hooks.uint8Array.New(len(buf))
+		js.CopyBytesToJS(u8, buf)
+		hooks.deliver.Invoke(cl.handle, u8, len(batch))
+		if cap(buf) > 4<<20 {
+			buf = nil // don't keep a flood's buffer
+		}
+	}
+}
+
+// publish(id, handle, topic, payload, qos, retain) → undefined, or an error
+// object for bad arguments. The Promise is settled when the broker
+// acknowledged (QoS 1, 2) or the message was written (QoS 0).
+func publish(this js.Value, args []js.Value) (ret any) {
+	defer func() {
+		if r := recover(); r != nil {
+			ret = map[string]any{"error": jsbridge.ErrorValue(jsbridge.Panic(r))}
+		}
+	}()
+	if len(args) < 6 {
+		return map[string]any{"error": jsbridge.ErrorValue(errors.New("publish(topic, payload, options)"))}
+	}
+	id := args[0].Int()
+	cl, err := lookup(args[1:])
+	if err == nil && cl.c == nil {
+		err = &jsbridge.FieldError{Field: "client", Code: "mqtt.notConnected", Msg: "not connected yet"}
+	}
+	if err != nil {
+		return map[string]any{"error": jsbridge.ErrorValue(err)}
+	}
+	if args[2].Type() != js.TypeString {
+		return map[string]any{"error": jsbridge.ErrorValue(&jsbridge.FieldError{Field: "topic", Code: "arg.type", Msg: "must be a string"})}
+	}
+	topic := args[2].String()
+	var payload []byte
+	switch p := args[3]; {
+	case p.Type() == js.TypeString:
+		payload = []byte(p.String())
+	case p.InstanceOf(hooks.uint8Array):
+		payload = make([]byte, p.Length())
+		js.CopyBytesToGo(payload, p)
+	case p.IsUndefined() || p.IsNull():
+	default:
+		return map[string]any{"error": jsbridge.ErrorValue(&jsbridge.FieldError{Field: "payload", Code: "arg.type", Msg: "must be a string or a Uint8Array"})}
+	}
+	qos := args[4].Int()
+	if qos < 0 || qos > 2 {
+		return map[string]any{"error": jsbridge.ErrorValue(&jsbridge.FieldError{Field: "qos", Code: "mqtt.qos", Msg: "must be 0, 1 or 2"})}
+	}
+	retain := args[5].Truthy()
+	go func() {
+		complete(id, nil, cl.c.Publish(cl.ctx, topic, payload, byte(qos), retain))
+	}()
+	return nil
+}
+
+// subscribe(id, handle, filter, qos) settles with the granted QoS.
+func subscribe(args []js.Value) (any, error) {
+	id, err := asyncID(args, 4)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := connected(args[1:])
+	if err != nil {
+		return nil, err
+	}
+	if args[2].Type() != js.TypeString {
+		return nil, &jsbridge.FieldError{Field: "filter", Code: "arg.type", Msg: "must be a string"}
+	}
+	filter, qos := args[2].String(), args[3].Int()
+	go func() {
+		g, err := cl.c.Subscribe(cl.ctx, filter, byte(qos))
+		if err != nil {
+			complete(id, nil, err)
+			return
+		}
+		complete(id, int(g), nil)
+	}()
+	return nil, nil
+}
+
+func unsubscribe(args []js.Value) (any, error) {
+	id, err := asyncID(args, 3)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := connected(args[1:])
+	if err != nil {
+		return nil, err
+	}
+	if args[2].Type() != js.TypeString {
+		return nil, &jsbridge.FieldError{Field: "filter", Code: "arg.type", Msg: "must be a string"}
+	}
+	filter := args[2].String()
+	go func() { complete(id, nil, cl.c.Unsubscribe(cl.ctx, filter)) }()
+	return nil, nil
+}
+
+func disconnect(args []js.Value) (any, error) {
+	id, err := asyncID(args, 2)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := lookup(args[1:])
+	if err != nil {
+		// Already closed: disconnecting is done.
+		complete(id, nil, nil)
+		return nil, nil
+	}
+	go func() {
+		var err error
+		if cl.c != nil {
+			err = cl.c.Close()
+		}
+		forget(cl)
+		complete(id, nil, err)
+	}()
+	return nil, nil
+}
+
+func dropped(args []js.Value) (any, error) {
+	cl, err := connected(args)
+	if err != nil {
+		return nil, err
+	}
+	return float64(cl.c.Dropped()), nil
+}
+
+func connected(args []js.Value) (*client, error) {
+	cl, err := lookup(args)
+	if err != nil {
+		return nil, err
+	}
+	if cl.c == nil {
+		return nil, &jsbridge.FieldError{Field: "client", Code: "mqtt.notConnected", Msg: "not connected yet"}
+	}
+	return cl, nil
+}
+
+// errorValue describes an MQTT error for the page: the human explanation,
+// the CONNACK code of a refused login, and a stable code.
+func errorValue(err error) map[string]any {
+	v := jsbridge.ErrorValue(err)
+	v["message"] = mqttws.Explain(err)
+	var ce *mqttws.ConnectError
+	var de *mqttws.DialError
+	var se *mqttws.SubscribeError
+	var fe *mqttws.FieldError
+	switch {
+	case errors.As(err, &ce):
+		v["connack"] = int(ce.Code)
+		v["code"] = "mqtt.connack"
+		v["params"] = map[string]any{"code": int(ce.Code)}
+	case errors.As(err, &de):
+		v["code"] = "mqtt.dial." + string(de.Kind)
+		v["params"] = map[string]any{"url": de.URL, "close": de.CloseCode, "status": de.StatusCode}
+	case errors.As(err, &se):
+		v["code"] = "mqtt.suback"
+		v["field"] = "filter"
+	case errors.As(err, &fe):
+		v["field"] = fe.Field
+		v["code"] = "mqtt." + strings.ToLower(fe.Field)
+	case errors.Is(err, context.Canceled):
+		v["code"] = "mqtt.canceled"
+	}
+	return v
+}

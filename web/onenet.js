@@ -1,0 +1,317 @@
+// The `onenet` JavaScript API: OneNET tokens, topics and payload checks, and
+// an MQTT-over-WebSocket client, all computed by Go compiled to WebAssembly.
+// Declared for page authors in onenet.d.ts.
+//
+// Two wasm modules back it: core.wasm (tokens and protocol checks, small, so
+// the token generator works early) and mqtt.wasm (the MQTT client, loaded in
+// the background). `onenet.ready` resolves when the first has started;
+// `onenet.mqttReady` when the second has. onenet.connect waits for it.
+//
+// Go never throws into JavaScript: every Go function returns {value} or
+// {error}; this file turns errors into thrown Errors (synchronous calls) or
+// rejected Promises (asynchronous ones), with `field`, `code`, `params` and,
+// for token problems, OneNET's `reason` code.
+import "./wasm_exec.js";
+
+const base = new URL(".", import.meta.url);
+
+/** Turns an error value from Go into an Error with field, code and params. */
+function toError(e) {
+  const err = new Error(e.message);
+  err.field = e.field || "";
+  err.code = e.code || "";
+  err.params = e.params || {};
+  if (e.detail) err.detail = e.detail;
+  if (e.reason) err.reason = e.reason;
+  if (e.connack !== undefined) err.connack = e.connack;
+  return err;
+}
+
+function unwrap(r) {
+  if (r.error) throw toError(r.error);
+  return r.value;
+}
+
+/** Loads one Go wasm module; resolves with the exports it registers. */
+function loadModule(file, name) {
+  return new Promise((resolve, reject) => {
+    const go = new Go();
+    globalThis[name + "Ready"] = () => {
+      delete globalThis[name + "Ready"];
+      resolve(globalThis[name]);
+    };
+    const url = new URL(file, base);
+    const fail = (e) => reject(new Error(`cannot load ${file}: ${e && e.message ? e.message : e}`));
+    const start = (result) => {
+      go.run(result.instance).then(
+        () => fail(new Error("the Go program exited")),
+        fail,
+      );
+    };
+    const fetched = fetch(url).then((resp) => {
+      if (!resp.ok) throw new Error(`HTTP ${resp.status} for ${url.pathname}`);
+      return resp;
+    });
+    if (WebAssembly.instantiateStreaming) {
+      WebAssembly.instantiateStreaming(fetched, go.importObject)
+        .catch(async (e) => {
+          // A server that sends the wrong Content-Type: fall back to bytes.
+          if (!String(e).includes("MIME")) throw e;
+          const resp = await fetch(url);
+          return WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+        })
+        .then(start, fail);
+    } else {
+      fetched
+        .then((resp) => resp.arrayBuffer())
+        .then((buf) => WebAssembly.instantiate(buf, go.importObject))
+        .then(start, fail);
+    }
+  });
+}
+
+let core = null;
+let mqtt = null;
+let mqttPromise = null;
+
+const ready = loadModule("core.wasm", "__onenetCore").then((exports) => {
+  core = exports;
+});
+
+function needCore() {
+  if (!core) throw new Error("onenet is still loading: await onenet.ready first");
+  return core;
+}
+
+// Pending asynchronous calls into the MQTT module, settled by Go by id.
+const pending = new Map();
+let nextId = 1;
+const clients = new Map();
+
+function call(fn, ...args) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    let r;
+    try {
+      r = fn(id, ...args);
+    } catch (e) {
+      pending.delete(id);
+      reject(e);
+      return;
+    }
+    if (r && r.error) {
+      pending.delete(id);
+      reject(toError(r.error));
+    }
+  });
+}
+
+const hooks = {
+  // settle(id, error|null, value) completes one call.
+  settle(id, err, value) {
+    const p = pending.get(id);
+    if (!p) return;
+    pending.delete(id);
+    if (err) p.reject(toError(err));
+    else p.resolve(value);
+  },
+  // settleMany(ids) completes a batch of calls that succeeded without a value
+  // (acknowledged publishes): one crossing from Go for many Promises.
+  settleMany(ids) {
+    for (let i = 0; i < ids.length; i++) {
+      const p = pending.get(ids[i]);
+      if (p) {
+        pending.delete(ids[i]);
+        p.resolve();
+      }
+    }
+  },
+  // deliver(handle, bytes, count) hands over a batch of received messages,
+  // packed by Go as: flags u8 (qos | retained<<2 | dup<<3), topic length
+  // u32, payload length u32, receivedAt f64 (ms), topic, payload.
+  deliver(handle, bytes, count) {
+    const c = clients.get(handle);
+    if (!c) return;
+    c._deliver(bytes, count);
+  },
+  state(handle, state, reason, err) {
+    const c = clients.get(handle);
+    if (!c) return;
+    c._state(state, reason, err ? toError(err) : null);
+  },
+  // password(handle) asks the page for the password of a (re)connect; the
+  // page may return a string or a Promise of one.
+  password(handle) {
+    const c = clients.get(handle);
+    if (!c) return Promise.reject(new Error("client closed"));
+    return Promise.resolve(c._password());
+  },
+};
+
+function loadMQTT() {
+  if (!mqttPromise) {
+    mqttPromise = ready
+      .then(() => loadModule("mqtt.wasm", "__onenetMQTT"))
+      .then((exports) => {
+        unwrap(exports.init(hooks));
+        mqtt = exports;
+      });
+  }
+  return mqttPromise;
+}
+
+const decoder = new TextDecoder();
+
+/** A message received by a client. `text` is decoded on first use. */
+class Message {
+  constructor(topic, payload, qos, retained, duplicate, receivedAt) {
+    this.topic = topic;
+    this.payload = payload;
+    this.qos = qos;
+    this.retained = retained;
+    this.duplicate = duplicate;
+    this.receivedAt = receivedAt;
+  }
+  get text() {
+    return decoder.decode(this.payload);
+  }
+}
+
+/** A connected MQTT client; returned by onenet.connect. */
+class Client {
+  constructor(opts) {
+    this.handle = 0;
+    this.onMessage = opts.onMessage || null;
+    this.onMessages = opts.onMessages || null;
+    this.onState = opts.onState || null;
+    this.state = "connecting";
+    this._passwordFn = typeof opts.password === "function" ? opts.password : null;
+    this._passwordValue = typeof opts.password === "function" ? "" : opts.password || "";
+  }
+  _password() {
+    return this._passwordFn ? this._passwordFn() : this._passwordValue;
+  }
+  _deliver(bytes, count) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const batch = new Array(count);
+    let off = 0;
+    for (let i = 0; i < count; i++) {
+      const flags = view.getUint8(off);
+      const tlen = view.getUint32(off + 1, true);
+      const plen = view.getUint32(off + 5, true);
+      const at = view.getFloat64(off + 9, true);
+      off += 17;
+      const topic = decoder.decode(bytes.subarray(off, off + tlen));
+      off += tlen;
+      const payload = bytes.subarray(off, off + plen);
+      off += plen;
+      batch[i] = new Message(topic, payload, flags & 3, (flags & 4) !== 0, (flags & 8) !== 0, at);
+    }
+    if (this.onMessages) {
+      try {
+        this.onMessages(batch);
+      } catch (e) {
+        console.error("onenet: onMessages threw", e);
+      }
+    }
+    if (this.onMessage) {
+      for (const m of batch) {
+        try {
+          this.onMessage(m);
+        } catch (e) {
+          console.error("onenet: onMessage threw", e);
+        }
+      }
+    }
+  }
+  _state(state, reason, err) {
+    this.state = state;
+    if (state === "closed") clients.delete(this.handle);
+    if (this.onState) {
+      try {
+        this.onState({ state, reason, error: err });
+      } catch (e) {
+        console.error("onenet: onState threw", e);
+      }
+    }
+  }
+  /** Subscribes; resolves with the granted QoS. A refusal (0x80) rejects. */
+  subscribe(filter, qos = 0) {
+    return call(mqtt.subscribe, this.handle, filter, qos);
+  }
+  unsubscribe(filter) {
+    return call(mqtt.unsubscribe, this.handle, filter);
+  }
+  /** Publishes; resolves once the broker acknowledged (QoS 1, 2) or once written (QoS 0). */
+  publish(topic, payload, opts = {}) {
+    return call(mqtt.publish, this.handle, topic, payload, opts.qos || 0, !!opts.retain);
+  }
+  /** Messages dropped because the page did not keep up. */
+  get dropped() {
+    return mqtt.dropped(this.handle);
+  }
+  disconnect() {
+    return call(mqtt.disconnect, this.handle);
+  }
+}
+
+/** Connects; resolves with a Client once the broker accepted the login. */
+async function connect(opts = {}) {
+  await loadMQTT();
+  const c = new Client(opts);
+  const handle = unwrap(mqtt.newClient());
+  c.handle = handle;
+  clients.set(handle, c);
+  const o = {
+    url: opts.url,
+    clientId: opts.clientId,
+    username: opts.username,
+    keepAlive: opts.keepAlive,
+    cleanSession: opts.cleanSession,
+    connectTimeout: opts.connectTimeout,
+    autoReconnect: opts.autoReconnect,
+    passwordFunc: typeof opts.password === "function",
+    password: typeof opts.password === "function" ? "" : opts.password || "",
+  };
+  try {
+    await call(mqtt.connect, handle, o);
+  } catch (e) {
+    clients.delete(handle);
+    throw e;
+  }
+  return c;
+}
+
+function sync(name) {
+  return (...args) => unwrap(needCore()[name](...args));
+}
+
+export const onenet = {
+  ready,
+  get mqttReady() {
+    return loadMQTT();
+  },
+  version: "",
+  token: sync("token"),
+  tokenWarnings: sync("tokenWarnings"),
+  parseToken: sync("parseToken"),
+  verifyToken: sync("verifyToken"),
+  topic: sync("topic"),
+  parseTopic: sync("parseTopic"),
+  kinds: sync("kinds"),
+  checkPayload: sync("checkPayload"),
+  checkConnect: sync("checkConnect"),
+  checkPublish: sync("checkPublish"),
+  checkFilter: sync("checkFilter"),
+  endpoints: sync("endpoints"),
+  explainConnack: sync("explainConnack"),
+  connect,
+};
+
+ready.then(() => {
+  onenet.version = core.version || "";
+});
+
+globalThis.onenet = onenet;
+export default onenet;

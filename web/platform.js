@@ -1,0 +1,124 @@
+// The platform panel: acts as OneNET towards the device through the local
+// server's API (/api/), authenticated like OneNET's HTTP API with a
+// product-level token computed here from the product key.
+import uPlot from "./vendor/uPlot.esm.js";
+
+export class Platform {
+  constructor(deps) {
+    Object.assign(this, deps);
+    this.charts = [];
+  }
+
+  wire() {
+    const $ = this.$;
+    $("plat-send").addEventListener("click", () => this.run(() => this.sendCommand()));
+    $("plat-set").addEventListener("click", () => this.run(() => this.setProperty()));
+    $("plat-refresh").addEventListener("click", () => this.run(() => this.refresh()));
+  }
+
+  async run(fn) {
+    const $ = this.$;
+    $("plat-err").textContent = "";
+    $("plat-key").removeAttribute("aria-invalid");
+    try {
+      await fn();
+    } catch (e) {
+      $("plat-err").textContent = e.field ? this.errorText(e) : e.message;
+      if (e.field === "key") $("plat-key").setAttribute("aria-invalid", "true");
+    }
+  }
+
+  authToken() {
+    const key = this.$("plat-key").value.trim();
+    const { productId } = this.ids();
+    return this.onenet.token({ resKind: "product", productId, key, ttlSeconds: 3600 });
+  }
+
+  async api(method, path, body) {
+    const local = this.getLocal();
+    if (!local) throw new Error(this.t("plat.unavailable"));
+    const headers = { authorization: this.authToken() };
+    if (body !== undefined) headers["content-type"] = typeof body === "string" ? "text/plain" : "application/json";
+    const resp = await fetch(local.api + path.replace(/^\//, ""), {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    let j;
+    try {
+      j = await resp.json();
+    } catch {
+      throw new Error(this.t("plat.badResponse", { status: resp.status }));
+    }
+    if (j.code !== 0) throw new Error(this.t("plat.apiError", { code: j.code, msg: j.msg }));
+    return j.data;
+  }
+
+  query(extra) {
+    const { productId, deviceName } = this.ids();
+    const q = new URLSearchParams({ product_id: productId, device_name: deviceName, ...extra });
+    return q.toString();
+  }
+
+  async sendCommand() {
+    const $ = this.$;
+    $("plat-out").textContent = this.t("plat.waiting");
+    const data = await this.api("POST", "datapoint/synccmds?" + this.query({ timeout: "10" }), $("plat-cmd").value);
+    $("plat-out").textContent = this.t("plat.cmdResponse", { id: data.cmd_uuid || "", resp: decodeResp(data) });
+  }
+
+  async setProperty() {
+    const $ = this.$;
+    let params;
+    try {
+      params = JSON.parse($("plat-prop").value);
+    } catch (e) {
+      throw new Error(this.t("plat.badJSON", { error: e.message }));
+    }
+    const { productId, deviceName } = this.ids();
+    $("plat-out").textContent = this.t("plat.waiting");
+    const data = await this.api("POST", "thingmodel/set-device-property", { product_id: productId, device_name: deviceName, params });
+    $("plat-out").textContent = JSON.stringify(data, null, 2);
+  }
+
+  async refresh() {
+    const data = await this.api("GET", "datapoint/history-datapoints?" + this.query({ limit: "500" }));
+    this.draw(data.datastreams || []);
+  }
+
+  draw(streams) {
+    const box = this.$("plat-charts");
+    for (const c of this.charts) c.destroy();
+    this.charts = [];
+    box.replaceChildren();
+    if (!streams.length) {
+      box.textContent = this.t("plat.noData");
+      return;
+    }
+    for (const s of streams) {
+      const pts = (s.datapoints || []).filter((p) => typeof p.value === "number");
+      const fig = document.createElement("figure");
+      const cap = document.createElement("figcaption");
+      const last = (s.datapoints || [])[s.datapoints.length - 1];
+      cap.textContent = `${s.id}: ${last ? JSON.stringify(last.value) : "-"} (${this.t("plat.points", { n: (s.datapoints || []).length })})`;
+      fig.append(cap);
+      box.append(fig);
+      if (pts.length < 1) continue;
+      const xs = pts.map((p) => Date.parse(p.at) / 1000);
+      const ys = pts.map((p) => p.value);
+      const width = Math.min(box.clientWidth || 600, 720);
+      this.charts.push(
+        new uPlot({ width, height: 160, series: [{}, { label: s.id, stroke: "#1769aa", width: 2 }], legend: { show: false } }, [xs, ys], fig),
+      );
+    }
+  }
+}
+
+function decodeResp(data) {
+  if (data.cmd_resp === undefined) return JSON.stringify(data);
+  try {
+    return atob(data.cmd_resp);
+  } catch {
+    return String(data.cmd_resp);
+  }
+}
