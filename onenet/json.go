@@ -109,7 +109,7 @@ func parseJSON(b []byte) (*jvalue, error) {
 	p := &parser{src: b}
 	p.skipSpace()
 	if p.pos == len(b) {
-		se := p.fail(0, "empty: no JSON value")
+		se := p.fail(p.pos, "empty: no JSON value")
 		if len(b) > 0 {
 			se.Msg = "only white space: no JSON value"
 		}
@@ -119,6 +119,9 @@ func parseJSON(b []byte) (*jvalue, error) {
 	if p.err == nil {
 		p.skipSpace()
 		if p.pos < len(p.src) {
+			if p.isComment() {
+				p.fail(p.pos, "JSON has no comments")
+			}
 			p.fail(p.pos, "unexpected "+p.describe(p.pos)+" after the end of the JSON value")
 		}
 	}
@@ -222,7 +225,7 @@ func (p *parser) value() *jvalue {
 		return p.literal("null", jNull)
 	case c == '\'':
 		p.fail(p.pos, "strings must be in double quotes (\"), not single quotes (')")
-	case c == '/' && p.pos+1 < len(p.src) && (p.src[p.pos+1] == '/' || p.src[p.pos+1] == '*'):
+	case p.isComment():
 		p.fail(p.pos, "JSON has no comments")
 	case c == 'N' || c == 'I' || c == '+' || c == '.':
 		p.fail(p.pos, "invalid number: JSON numbers have no leading '+' or '.', and no NaN or Infinity")
@@ -232,6 +235,11 @@ func (p *parser) value() *jvalue {
 		p.fail(p.pos, "unexpected "+p.describe(p.pos)+": expected a value (a string must be in double quotes)")
 	}
 	return nil
+}
+
+// isComment reports whether a // or /* comment starts at p.pos.
+func (p *parser) isComment() bool {
+	return p.pos+1 < len(p.src) && p.src[p.pos] == '/' && (p.src[p.pos+1] == '/' || p.src[p.pos+1] == '*')
 }
 
 func (p *parser) literal(word string, kind jkind) *jvalue {
@@ -455,6 +463,9 @@ func (p *parser) object() *jvalue {
 		case c == '\'':
 			p.fail(p.pos, "object keys must be in double quotes (\"), not single quotes (')")
 			return nil
+		case p.isComment():
+			p.fail(p.pos, "JSON has no comments")
+			return nil
 		case c != '"':
 			p.fail(p.pos, "unexpected "+p.describe(p.pos)+": expected an object key in double quotes")
 			return nil
@@ -492,6 +503,9 @@ func (p *parser) object() *jvalue {
 			v.end = p.pos
 			return v
 		default:
+			if p.isComment() {
+				p.fail(p.pos, "JSON has no comments")
+			}
 			p.fail(p.pos, "unexpected "+p.describe(p.pos)+": expected ',' or '}' after an object member (is a comma missing?)")
 			return nil
 		}
@@ -537,6 +551,9 @@ func (p *parser) array() *jvalue {
 			v.end = p.pos
 			return v
 		default:
+			if p.isComment() {
+				p.fail(p.pos, "JSON has no comments")
+			}
 			p.fail(p.pos, "unexpected "+p.describe(p.pos)+": expected ',' or ']' after an array element (is a comma missing?)")
 			return nil
 		}

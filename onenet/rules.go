@@ -37,7 +37,7 @@ func checkTopicSyntax(field, topic string) error {
 		return newErr(field, "topic.length", fmt.Sprintf("%d bytes is longer than MQTT allows (%d)", len(topic), maxMQTTTopicLen),
 			kv("length", itoa(len(topic)), "limit", itoa(maxMQTTTopicLen)))
 	case !utf8.ValidString(topic):
-		return newErr(field, "topic.utf8", "not valid UTF-8", kv("topic", strings.ToValidUTF8(topic, "\uFFFD")))
+		return newErr(field, "topic.utf8", "not valid UTF-8", nil)
 	}
 	if i := strings.IndexByte(topic, 0); i >= 0 {
 		return newErr(field, "topic.nul", fmt.Sprintf("contains a NUL character at byte %d, which MQTT forbids", i), kv("byte", itoa(i)))
