@@ -677,8 +677,19 @@ function received(batch) {
       }
     }
     entries[i] = e;
+    const cmd = /\/cmd\/request\/([^/]+)$/.exec(m.topic);
+    if (cmd) answerCommand(cmd[1]);
   }
   state.log.push(entries);
+}
+
+/** Sets the publish form to answer the command that just arrived. */
+function answerCommand(cmdId) {
+  $("pub-kind").value = "cmd/response/{cmdid}";
+  $("pub-arg").value = cmdId;
+  setTab(false);
+  updateTopic();
+  setMsgs($("pub-warn"), [[t("pub.answerCommand", { id: cmdId }), "ok"]]);
 }
 
 function renderRow(e, el) {
@@ -880,7 +891,7 @@ async function main() {
     $("load-status").className = "status error";
     return;
   }
-  $("version").textContent = "v" + onenet.version;
+  $("app-version").textContent = "v" + onenet.version;
   await localLoaded;
   fillKinds();
   fillEndpoints();

@@ -54,7 +54,10 @@ export function errorText(e) {
   if (code && has("err." + code)) {
     return t("err." + code, Object.assign({ field: e.field, detail: e.detail || e.message }, e.params || {}));
   }
-  return lang === "en" || !e.detail ? e.message : e.message;
+  // No translation for this code: name the field in the page's words and
+  // give Go's explanation without the package prefix.
+  if (e.detail && e.field && has("field." + e.field)) return t("field." + e.field) + ": " + e.detail;
+  return e.message;
 }
 
 /** Sets the text, placeholders and ARIA labels of every marked element. */

@@ -99,6 +99,7 @@ export default {
   "pub.withTime": "Add the time (t)",
   "pub.publish": "Publish",
   "pub.history": "Sent",
+  "pub.answerCommand": "Command {id} arrived: the form is set to answer it on cmd/response.",
   "pub.errAt": "Line {line}, column {column}: {error}",
   "pub.status.sending": "sending",
   "pub.status.sent": "sent",
