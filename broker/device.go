@@ -1,0 +1,129 @@
+package broker
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+)
+
+// device is the platform's state of one registered device.
+type device struct {
+	pid, name string
+	key       string // "pid/name": also the mochi client id of its session
+	devKey    string // may be empty: product-key login only
+	prodKey   string
+	prefix    string // "$sys/pid/name/"
+	iprefix   string // the same under internalPrefix
+
+	mu       sync.Mutex
+	cl       *mqtt.Client // the current session; nil when offline
+	remote   string
+	lastSeen time.Time
+
+	// rate limits (notes §5): one fixed window for the three counters
+	winStart    time.Time
+	counts      [3]int
+	bannedUntil time.Time
+
+	streams map[string]*ring
+	props   map[string]StoredPoint
+	shadow  shadowDoc
+}
+
+func newDevice(p *Product, d Device) *device {
+	return &device{
+		pid:     p.ID,
+		name:    d.Name,
+		key:     p.ID + "/" + d.Name,
+		devKey:  d.Key,
+		prodKey: p.Key,
+		prefix:  "$sys/" + p.ID + "/" + d.Name + "/",
+		iprefix: internalPrefix + p.ID + "/" + d.Name + "/",
+		streams: map[string]*ring{},
+		props:   map[string]StoredPoint{},
+	}
+}
+
+// The counters of a rate-limit window.
+const (
+	countConnect = iota
+	countQoS0
+	countQoS1
+)
+
+var countNames = [...]string{"logins", "QoS 0 publishes", "QoS 1 publishes"}
+
+// count counts one event of kind which at now. It returns "" when the event
+// is allowed, else why not; exceeding a limit bans the device for lim.Ban
+// (notes §5). The caller holds d.mu.
+func (d *device) count(now time.Time, lim *RateLimits, which int) string {
+	if lim.Disabled {
+		return ""
+	}
+	if now.Before(d.bannedUntil) {
+		return fmt.Sprintf("banned for exceeding a rate limit until %s (notes §5)", d.bannedUntil.UTC().Format(time.RFC3339))
+	}
+	if now.Sub(d.winStart) >= lim.Window || now.Before(d.winStart) {
+		d.winStart = now
+		d.counts = [3]int{}
+	}
+	d.counts[which]++
+	limit := [...]int{lim.Connects, lim.QoS0, lim.QoS1}[which]
+	if d.counts[which] > limit {
+		d.bannedUntil = now.Add(lim.Ban)
+		return fmt.Sprintf("more than %d %s in %s: banned for %s (notes §5)", limit, countNames[which], lim.Window, lim.Ban)
+	}
+	return ""
+}
+
+// ring keeps the last cap(buf) points of a datastream.
+type ring struct {
+	buf   []StoredPoint
+	start int // index of the oldest point once full
+	full  bool
+}
+
+// add appends p, dropping the oldest point when max are kept.
+
+func (r *ring) add(p StoredPoint, max int) {
+	if !r.full {
+		r.buf = append(r.buf, p)
+		if len(r.buf) == max {
+			r.full = true
+		}
+		return
+	}
+	r.buf[r.start] = p
+	r.start = (r.start + 1) % len(r.buf)
+}
+
+// slice returns a copy of the points, oldest first.
+func (r *ring) slice() []StoredPoint {
+	out := make([]StoredPoint, 0, len(r.buf))
+	out = append(out, r.buf[r.start:]...)
+	return append(out, r.buf[:r.start]...)
+}
+
+func (r *ring) last() (StoredPoint, bool) {
+	if len(r.buf) == 0 {
+		return StoredPoint{}, false
+	}
+	i := r.start - 1
+	if i < 0 {
+		i = len(r.buf) - 1
+	}
+	return r.buf[i], true
+}
+
+// shadowDoc is a device shadow (notes §4, image/...): the reported and
+// desired states, merged one level deep, and a version that every accepted
+// update increments.
+type shadowDoc struct {
+	reported map[string]json.RawMessage
+	desired  map[string]json.RawMessage
+	version  int64
+	updated  time.Time
+}

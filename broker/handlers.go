@@ -1,0 +1,395 @@
+package broker
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onenet-wasm/onenet-wasm/onenet"
+)
+
+// handle answers what a device published to "$sys/{pid}/{device}/"+suffix
+// (notes §4). It runs on the device's connection goroutine after mochi has
+// acknowledged the publish.
+func (b *Broker) handle(d *device, suffix string, payload []byte) {
+	info, err := onenet.ParseTopic(d.prefix + suffix)
+	if err != nil {
+		b.logf("ignored: device %s published to an undocumented topic %q", d.key, d.prefix+suffix)
+		return
+	}
+	switch k := info.Kind; k {
+	case onenet.KindDPPost:
+		b.handleDP(d, payload)
+	case onenet.KindCmdResponse:
+		b.handleCmdResponse(d, info.CmdID, payload)
+	case onenet.KindImageUpdate:
+		b.handleShadowUpdate(d, payload)
+	case onenet.KindImageGet:
+		b.handleShadowGet(d)
+	case onenet.KindPropertyPost, onenet.KindEventPost, onenet.KindPropertyDesiredGet,
+		onenet.KindPropertyDesiredDelete, onenet.KindPackPost, onenet.KindHistoryPost:
+		b.handleThingPost(d, k, payload)
+	case onenet.KindPropertySetReply, onenet.KindPropertyGetReply, onenet.KindServiceInvokeReply:
+		b.handleThingReply(d, suffix, payload)
+	default:
+		b.logf("ignored: device %s published to %q, a topic the platform sends, not the device (notes §4)", d.key, d.prefix+suffix)
+	}
+}
+
+// handleDP stores a datapoint upload and answers on dp/post/json/accepted
+// or /rejected with err_code 98 (notes §4, §5); the connection stays open.
+func (b *Broker) handleDP(d *device, payload []byte) {
+	post, err := onenet.ParseDPPost(payload)
+	if err != nil {
+		id := dpID(payload)
+		b.logf("dp rejected: device %s, id %d: %s", d.key, id, errCode(err))
+		_ = b.publish(d, string(onenet.KindDPRejected), onenet.DPRejected(id, onenet.DPErrIllegalData, "Illegal Data: "+errMsg(err)))
+		return
+	}
+	now := b.now()
+	d.mu.Lock()
+	newStreams := 0
+	for id := range post.Streams {
+		if d.streams[id] == nil {
+			newStreams++
+		}
+	}
+	if len(d.streams)+newStreams > b.opts.MaxStreams {
+		n := len(d.streams)
+		d.mu.Unlock()
+		b.logf("dp rejected: device %s, id %d: more than %d datastreams (a limit of this local broker)", d.key, post.ID, b.opts.MaxStreams)
+		_ = b.publish(d, string(onenet.KindDPRejected), onenet.DPRejected(post.ID, onenet.DPErrIllegalData,
+			fmt.Sprintf("Illegal Data: the device has %d datastreams and this upload adds %d; this local broker keeps at most %d per device", n, newStreams, b.opts.MaxStreams)))
+		return
+	}
+	for id, pts := range post.Streams {
+		r := d.streams[id]
+		if r == nil {
+			r = &ring{}
+			d.streams[id] = r
+		}
+		for _, p := range pts {
+			at := now
+			if p.T > 0 {
+				at = time.Unix(p.T, 0)
+			}
+			r.add(StoredPoint{At: at, Value: compact(p.V)}, b.opts.MaxStoredPoints)
+		}
+	}
+	d.mu.Unlock()
+	_ = b.publish(d, string(onenet.KindDPAccepted), onenet.DPAccepted(post.ID))
+}
+
+// dpID reads the "id" of an upload that failed to parse, or -1 (notes §4).
+func dpID(payload []byte) int64 {
+	var v struct{ ID json.RawMessage }
+	if json.Unmarshal(payload, &v) != nil {
+		return -1
+	}
+	n, err := strconv.ParseInt(string(v.ID), 10, 64)
+	if err != nil || n < 1 || n > onenet.MaxDPID {
+		return -1
+	}
+	return n
+}
+
+// compact returns a compact copy of a JSON value.
+func compact(v []byte) json.RawMessage {
+	var buf bytes.Buffer
+	if json.Compact(&buf, v) != nil {
+		return json.RawMessage(bytes.Clone(v))
+	}
+	return json.RawMessage(buf.Bytes())
+}
+
+// errMsg is an onenet error's English message, or err's text.
+func errMsg(err error) string {
+	var oe *onenet.Error
+	if errors.As(err, &oe) {
+		return oe.Msg
+	}
+	return err.Error()
+}
+
+// errCode is what the log says of a payload error: its stable code and
+// position, never the payload (the message may quote it).
+func errCode(err error) string {
+	var oe *onenet.Error
+	if !errors.As(err, &oe) {
+		return "invalid payload"
+	}
+	s := oe.Field + ": " + oe.Code
+	if l, c := oe.Params["line"], oe.Params["column"]; l != "" {
+		s += " at line " + l + ", column " + c
+	}
+	return s
+}
+
+// Thing model (notes §4, OneNET Studio).
+
+// thingErrCode is the "code" of a reply to a request the platform cannot
+// read; OneNET Studio's own codes for this are not in the notes.
+const thingErrCode = 400
+
+// handleThingPost answers a device's thing-model request on its /reply
+// topic and keeps the properties it posts.
+func (b *Broker) handleThingPost(d *device, k onenet.Kind, payload []byte) {
+	reply := string(k) + "/reply"
+	req, err := onenet.ParseThingRequest(k, payload)
+	if err != nil {
+		id := thingID(payload)
+		b.logf("thing request rejected: device %s, %s id %q: %s", d.key, k, id, errCode(err))
+		_ = b.publish(d, reply, onenet.ThingReplyJSON(id, thingErrCode, errMsg(err)))
+		return
+	}
+	switch k {
+	case onenet.KindPropertyPost:
+		b.storeProps(d, req.Params)
+	case onenet.KindPackPost:
+		var p struct{ Properties json.RawMessage }
+		if json.Unmarshal(req.Params, &p) == nil && p.Properties != nil {
+			b.storeProps(d, p.Properties)
+		}
+	case onenet.KindPropertyDesiredGet:
+		// Answer with the desired values of the device shadow.
+		var names []string
+		_ = json.Unmarshal(req.Params, &names)
+		data := map[string]any{}
+		d.mu.Lock()
+		for _, n := range names {
+			if v, ok := d.shadow.desired[n]; ok {
+				data[n] = map[string]any{"value": v, "version": d.shadow.version}
+			}
+		}
+		d.mu.Unlock()
+		out, _ := json.Marshal(map[string]any{"id": req.ID, "code": onenet.ThingCodeSuccess, "msg": "success", "data": data})
+		_ = b.publish(d, reply, out)
+		return
+	}
+	_ = b.publish(d, reply, onenet.ThingReplyJSON(req.ID, onenet.ThingCodeSuccess, "success"))
+}
+
+// storeProps keeps the latest value of each property of
+// {"Id":{"value":…,"time":ms}}.
+func (b *Broker) storeProps(d *device, params json.RawMessage) {
+	var props map[string]struct {
+		Value json.RawMessage `json:"value"`
+		Time  int64           `json:"time"`
+	}
+	if json.Unmarshal(params, &props) != nil {
+		return
+	}
+	now := b.now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id, p := range props {
+		if p.Value == nil {
+			continue
+		}
+		at := now
+		if p.Time > 0 {
+			at = time.UnixMilli(p.Time)
+		}
+		if _, ok := d.props[id]; !ok && len(d.props) >= b.opts.MaxStreams {
+			continue
+		}
+		d.props[id] = StoredPoint{At: at, Value: compact(p.Value)}
+	}
+}
+
+// thingID reads the "id" of a request that failed to parse, for its reply.
+func thingID(payload []byte) string {
+	var v struct {
+		ID any `json:"id"`
+	}
+	_ = json.Unmarshal(payload, &v)
+	switch id := v.ID.(type) {
+	case string:
+		return id
+	case float64:
+		return strconv.FormatFloat(id, 'f', -1, 64)
+	}
+	return ""
+}
+
+// handleThingReply passes a device's set_reply, get_reply or invoke_reply
+// to the platform call waiting for it.
+func (b *Broker) handleThingReply(d *device, suffix string, payload []byte) {
+	r, err := onenet.ParseThingReply(payload)
+	if err != nil {
+		b.logf("thing reply ignored: device %s, %s: %s", d.key, suffix, errCode(err))
+		return
+	}
+	if !b.pend.deliver(pendKey{d.key, suffix, r.ID}, result{reply: r}) {
+		b.logf("thing reply ignored: device %s, %s id %q: no request waits for it", d.key, suffix, r.ID)
+	}
+}
+
+// Commands (notes §4: cmd/request/{cmdid}, cmd/response/{cmdid}).
+
+// Error codes of cmd/response/{cmdid}/rejected. The notes list 99, 100,
+// 112 and 113 without their meaning; this broker uses 100 for a response of
+// 1 KB or more, 112 for a response to a command that timed out and 113 for
+// an unknown command id.
+const (
+	cmdErrTooLarge = 100
+	cmdErrExpired  = 112
+	cmdErrUnknown  = 113
+)
+
+func (b *Broker) handleCmdResponse(d *device, cmdID string, payload []byte) {
+	suffix := "cmd/response/" + cmdID
+	key := pendKey{d.key, suffix, ""}
+	reject := func(code int, msg string) {
+		b.logf("command response rejected: device %s, command %s: %s (err_code %d)", d.key, cmdID, msg, code)
+		out, _ := json.Marshal(map[string]any{"err_code": code, "err_msg": msg})
+		_ = b.publish(d, suffix+"/rejected", out)
+	}
+	if len(payload) > onenet.MaxCmdResponse {
+		msg := fmt.Sprintf("response of %d bytes; the limit is %d (notes §4)", len(payload), onenet.MaxCmdResponse)
+		if b.pend.deliver(key, result{err: fmt.Errorf("broker: command %s: the device's %w", cmdID, tooLarge(msg))}) {
+			reject(cmdErrTooLarge, msg)
+			return
+		}
+	}
+	if b.pend.deliver(key, result{payload: bytes.Clone(payload)}) {
+		b.logf("command answered: device %s, command %s", d.key, cmdID)
+		_ = b.publish(d, suffix+"/accepted", nil)
+		return
+	}
+	if b.pend.expired(key) {
+		reject(cmdErrExpired, "the command timed out before this response")
+		return
+	}
+	reject(cmdErrUnknown, "no such command")
+}
+
+func tooLarge(msg string) error { return fmt.Errorf("%w: %s", ErrTooLarge, msg) }
+
+// Device shadow (notes §4: image/update, image/get, image/update/delta).
+
+// shadowState is the JSON form of a shadow's state.
+type shadowState struct {
+	Reported map[string]json.RawMessage `json:"reported"`
+	Desired  map[string]json.RawMessage `json:"desired"`
+}
+
+// document returns the shadow as image/get/accepted sends it. The caller
+// holds d.mu.
+func (s *shadowDoc) document() []byte {
+	st := shadowState{Reported: s.reported, Desired: s.desired}
+	if st.Reported == nil {
+		st.Reported = map[string]json.RawMessage{}
+	}
+	if st.Desired == nil {
+		st.Desired = map[string]json.RawMessage{}
+	}
+	out, _ := json.Marshal(map[string]any{"state": st, "version": s.version, "timestamp": s.updated.UnixMilli()})
+	return out
+}
+
+// delta returns the desired values that differ from the reported ones.
+// The caller holds d.mu.
+func (s *shadowDoc) delta() map[string]json.RawMessage {
+	out := map[string]json.RawMessage{}
+	for k, v := range s.desired {
+		if r, ok := s.reported[k]; !ok || !bytes.Equal(r, v) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// errShadow is a shadow update that cannot be applied.
+type errShadow struct {
+	code int
+	msg  string
+}
+
+func (e *errShadow) Error() string { return e.msg }
+
+// update applies {"state":{"reported":{…},"desired":{…}},"version":N}: each
+// member replaces the one of the same name, null deletes it; a "version"
+// other than the current one is a conflict. It reports whether desired
+// changed. The caller holds d.mu.
+func (s *shadowDoc) update(payload []byte, now time.Time) (desiredChanged bool, err error) {
+	var u struct {
+		State *struct {
+			Reported map[string]json.RawMessage `json:"reported"`
+			Desired  map[string]json.RawMessage `json:"desired"`
+		} `json:"state"`
+		Version *int64 `json:"version"`
+	}
+	if err := json.Unmarshal(payload, &u); err != nil {
+		return false, &errShadow{400, "the payload is not a JSON object such as {\"state\":{\"reported\":{\"temp\":30}}}: " + strings.TrimPrefix(err.Error(), "json: ")}
+	}
+	if u.State == nil || (u.State.Reported == nil && u.State.Desired == nil) {
+		return false, &errShadow{400, "\"state\" with \"reported\" or \"desired\" is missing"}
+	}
+	if u.Version != nil && *u.Version != s.version {
+		return false, &errShadow{409, fmt.Sprintf("version %d does not match the shadow's version %d", *u.Version, s.version)}
+	}
+	merge := func(dst *map[string]json.RawMessage, src map[string]json.RawMessage) {
+		if *dst == nil {
+			*dst = map[string]json.RawMessage{}
+		}
+		for k, v := range src {
+			if v == nil || string(v) == "null" {
+				delete(*dst, k)
+				continue
+			}
+			(*dst)[k] = compact(v)
+		}
+	}
+	merge(&s.reported, u.State.Reported)
+	merge(&s.desired, u.State.Desired)
+	s.version++
+	s.updated = now
+	return u.State.Desired != nil, nil
+}
+
+func (b *Broker) handleShadowUpdate(d *device, payload []byte) {
+	d.mu.Lock()
+	changed, err := d.shadow.update(payload, b.now())
+	var doc, delta []byte
+	if err == nil {
+		doc = d.shadow.document()
+		if changed {
+			delta = d.shadow.deltaMessage()
+		}
+	}
+	d.mu.Unlock()
+	if err != nil {
+		es := err.(*errShadow)
+		b.logf("shadow update rejected: device %s: code %d", d.key, es.code)
+		out, _ := json.Marshal(map[string]any{"code": es.code, "msg": es.msg, "timestamp": b.now().UnixMilli()})
+		_ = b.publish(d, string(onenet.KindImageUpdateRejected), out)
+		return
+	}
+	_ = b.publish(d, string(onenet.KindImageUpdateAccepted), doc)
+	if delta != nil {
+		_ = b.publish(d, string(onenet.KindImageUpdateDelta), delta)
+	}
+}
+
+// deltaMessage returns the image/update/delta message, or nil when desired
+// and reported agree. The caller holds d.mu.
+func (s *shadowDoc) deltaMessage() []byte {
+	delta := s.delta()
+	if len(delta) == 0 {
+		return nil
+	}
+	out, _ := json.Marshal(map[string]any{"state": map[string]any{"desired": delta}, "version": s.version, "timestamp": s.updated.UnixMilli()})
+	return out
+}
+
+func (b *Broker) handleShadowGet(d *device) {
+	d.mu.Lock()
+	doc := d.shadow.document()
+	d.mu.Unlock()
+	_ = b.publish(d, string(onenet.KindImageGetAccepted), doc)
+}

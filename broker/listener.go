@@ -1,0 +1,199 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/mochi-mqtt/server/v2/listeners"
+)
+
+// connSet tracks a listener's connections so that Close can end those
+// mochi does not know yet (mochi's own listeners leave a connection that
+// never sends CONNECT open, and its Close then waits for it forever).
+type connSet struct {
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// add registers c, or reports false once the set is closed. The caller
+// calls done(c) when it no longer uses c.
+func (s *connSet) add(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	if s.conns == nil {
+		s.conns = map[net.Conn]struct{}{}
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *connSet) done(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// closeAll refuses new connections, closes the open ones and waits until
+// their handlers have returned.
+func (s *connSet) closeAll() {
+	s.mu.Lock()
+	s.closed = true
+	conns := make([]net.Conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	s.wg.Wait()
+}
+
+func (s *connSet) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// serveConn runs mochi's establish function on c, after setting a deadline
+// for the CONNECT packet (mochi replaces it with the keepalive deadline).
+func serveConn(id string, c net.Conn, timeout time.Duration, establish listeners.EstablishFn, logf func(string, ...any)) {
+	_ = c.SetReadDeadline(time.Now().Add(timeout))
+	err := establish(id, c)
+	_ = c.Close()
+	if err != nil && !errors.Is(err, errRefused) && isBeforeLogin(err) {
+		logf("connection from %s via %s closed before login: %v", c.RemoteAddr(), id, err)
+	}
+}
+
+// isBeforeLogin reports whether mochi's establish error came from reading
+// the CONNECT packet (its other errors are logged by the hook).
+func isBeforeLogin(err error) bool {
+	const prefix = "read connection: "
+	return len(err.Error()) > len(prefix) && err.Error()[:len(prefix)] == prefix
+}
+
+// tcpListener is a mochi listener on a net.Listener.
+type tcpListener struct {
+	id      string
+	ln      net.Listener
+	timeout time.Duration
+	logf    func(string, ...any)
+	conns   connSet
+	served  sync.WaitGroup
+}
+
+func newTCPListener(id string, ln net.Listener, timeout time.Duration, logf func(string, ...any)) *tcpListener {
+	l := &tcpListener{id: id, ln: ln, timeout: timeout, logf: logf}
+	l.served.Add(1)
+	return l
+}
+
+func (l *tcpListener) ID() string               { return l.id }
+func (l *tcpListener) Address() string          { return l.ln.Addr().String() }
+func (l *tcpListener) Protocol() string         { return "tcp" }
+func (l *tcpListener) Init(*slog.Logger) error { return nil }
+
+// Serve accepts connections until Close.
+func (l *tcpListener) Serve(establish listeners.EstablishFn) {
+	defer l.served.Done()
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || l.conns.isClosed() {
+				return
+			}
+			time.Sleep(10 * time.Millisecond) // e.g. out of file descriptors
+			continue
+		}
+		if !l.conns.add(c) {
+			_ = c.Close()
+			return
+		}
+		go func() {
+			defer l.conns.done(c)
+			serveConn(l.id, c, l.timeout, establish, l.logf)
+		}()
+	}
+}
+
+// Close stops accepting, has mochi disconnect its clients, closes the
+// connections that have not logged in, and waits for them all.
+func (l *tcpListener) Close(closeClients listeners.CloseFn) {
+	_ = l.ln.Close()
+	l.served.Wait()
+	closeClients(l.id)
+	l.conns.closeAll()
+}
+
+// wsListener is a mochi listener fed by an http.Handler: MQTT over
+// WebSocket (subprotocol "mqtt", binary messages), on the caller's server.
+type wsListener struct {
+	id        string
+	origins   []string
+	timeout   time.Duration
+	logf      func(string, ...any)
+	establish listeners.EstablishFn // set before the handler is used
+	conns     connSet
+}
+
+func newWSListener(id string, origins []string, timeout time.Duration, logf func(string, ...any)) *wsListener {
+	return &wsListener{id: id, origins: origins, timeout: timeout, logf: logf}
+}
+
+func (l *wsListener) ID() string               { return l.id }
+func (l *wsListener) Address() string          { return "(http handler)" }
+func (l *wsListener) Protocol() string         { return "ws" }
+func (l *wsListener) Init(*slog.Logger) error { return nil }
+func (l *wsListener) Serve(listeners.EstablishFn) {}
+
+func (l *wsListener) Close(closeClients listeners.CloseFn) {
+	l.conns.mu.Lock()
+	l.conns.closed = true
+	l.conns.mu.Unlock()
+	closeClients(l.id)
+	l.conns.closeAll()
+}
+
+func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if l.conns.isClosed() {
+		http.Error(w, "the broker is closed", http.StatusServiceUnavailable)
+		return
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols:   []string{"mqtt"},
+		OriginPatterns: l.origins,
+	})
+	if err != nil {
+		l.logf("websocket refused: %s: %v", r.RemoteAddr, err)
+		return // Accept has answered
+	}
+	if c.Subprotocol() != "mqtt" {
+		l.logf("websocket refused: %s: no subprotocol \"mqtt\"", r.RemoteAddr)
+		_ = c.Close(websocket.StatusPolicyViolation, `MQTT over WebSocket needs the subprotocol "mqtt"`)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	defer cancel()
+	nc := websocket.NetConn(ctx, c, websocket.MessageBinary)
+	c.SetReadLimit(maxPacket)
+	if !l.conns.add(nc) {
+		_ = c.Close(websocket.StatusGoingAway, "the broker is closed")
+		return
+	}
+	defer l.conns.done(nc)
+	serveConn(l.id, nc, l.timeout, l.establish, l.logf)
+}

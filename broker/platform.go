@@ -1,0 +1,254 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/onenet-wasm/onenet-wasm/onenet"
+)
+
+// pendKey names an answer the platform waits for: the device, the topic
+// suffix the answer arrives on, and the thing-model request id ("" for
+// commands, whose id is in the topic).
+type pendKey struct {
+	dev, suffix, id string
+}
+
+// result is a device's answer: a command's response bytes or a thing-model
+// reply, or why there is none.
+type result struct {
+	payload []byte
+	reply   *onenet.ThingReply
+	err     error
+}
+
+// maxExpired bounds the remembered ids of timed-out commands, kept to tell
+// a late response (112) from an unknown one (113).
+const maxExpired = 1024
+
+type pendingTable struct {
+	mu      sync.Mutex
+	m       map[pendKey]chan result
+	gone    map[pendKey]struct{}
+	goneFIF []pendKey
+}
+
+func (t *pendingTable) init() {
+	t.m = map[pendKey]chan result{}
+	t.gone = map[pendKey]struct{}{}
+}
+
+func (t *pendingTable) add(k pendKey) chan result {
+	ch := make(chan result, 1)
+	t.mu.Lock()
+	t.m[k] = ch
+	t.mu.Unlock()
+	return ch
+}
+
+// remove forgets k; expired marks it as timed out.
+func (t *pendingTable) remove(k pendKey, expired bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.m[k]; !ok {
+		return
+	}
+	delete(t.m, k)
+	if expired {
+		if len(t.goneFIF) >= maxExpired {
+			delete(t.gone, t.goneFIF[0])
+			t.goneFIF = t.goneFIF[1:]
+		}
+		t.gone[k] = struct{}{}
+		t.goneFIF = append(t.goneFIF, k)
+	}
+}
+
+// deliver hands r to the call waiting for k, if any.
+func (t *pendingTable) deliver(k pendKey, r result) bool {
+	t.mu.Lock()
+	ch, ok := t.m[k]
+	delete(t.m, k)
+	t.mu.Unlock()
+	if ok {
+		ch <- r
+	}
+	return ok
+}
+
+func (t *pendingTable) expired(k pendKey) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.gone[k]
+	return ok
+}
+
+// ready checks that a device is online and subscribed to the internal
+// topic a request will go to.
+func (b *Broker) ready(d *device, suffix string) error {
+	select {
+	case <-b.done:
+		return ErrClosed
+	default:
+	}
+	d.mu.Lock()
+	online := d.cl != nil
+	d.mu.Unlock()
+	if !online {
+		return fmt.Errorf("broker: device %s: %w", d.key, ErrOffline)
+	}
+	subs := b.srv.Topics.Subscribers(d.iprefix + suffix)
+	if _, ok := subs.Subscriptions[d.key]; !ok {
+		return fmt.Errorf("broker: device %s: %w %s%s", d.key, ErrNotSubscribed, d.prefix, suffix)
+	}
+	return nil
+}
+
+// SendCommand sends payload to an online device on cmd/request/{uuid} (QoS
+// 0) and returns the device's cmd/response/{uuid}, as OneNET's synccmds
+// does (notes §4, §6). The device must be subscribed to its cmd/request
+// topic (ErrNotSubscribed, ErrOffline); ctx bounds the wait (ErrTimeout).
+func (b *Broker) SendCommand(ctx context.Context, pid, dev string, payload []byte) ([]byte, error) {
+	_, resp, err := b.sendCommand(ctx, pid, dev, payload)
+	return resp, err
+}
+
+func (b *Broker) sendCommand(ctx context.Context, pid, dev string, payload []byte) (cmdID string, resp []byte, err error) {
+	d, err := b.device(pid, dev)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(payload) > onenet.MaxCmdRequest {
+		return "", nil, fmt.Errorf("broker: command of %d bytes: %w (the limit is %d, notes §4)", len(payload), ErrTooLarge, onenet.MaxCmdRequest)
+	}
+	id, err := b.uuid()
+	if err != nil {
+		return "", nil, err
+	}
+	req := "cmd/request/" + id
+	if err := b.ready(d, req); err != nil {
+		return "", nil, err
+	}
+	key := pendKey{d.key, "cmd/response/" + id, ""}
+	ch := b.pend.add(key)
+	b.logf("command sent: device %s, command %s (%d bytes)", d.key, id, len(payload))
+	if err := b.publish(d, req, payload); err != nil {
+		b.pend.remove(key, false)
+		return "", nil, fmt.Errorf("broker: command to %s: %w", d.key, err)
+	}
+	r, err := b.wait(ctx, ch)
+	if err != nil {
+		b.pend.remove(key, err != ErrClosed)
+		if err == ErrClosed {
+			return id, nil, fmt.Errorf("broker: command %s to %s: %w", id, d.key, err)
+		}
+		b.logf("command timed out: device %s, command %s", d.key, id)
+		return id, nil, fmt.Errorf("broker: command %s to %s: %w (%w)", id, d.key, ErrTimeout, err)
+	}
+	return id, r.payload, r.err
+}
+
+// SetProperty sends thing/property/set with {"id":"N","version":"1.0",
+// "params":params} to a device and returns its property/set_reply (notes
+// §4). params must be a JSON object.
+func (b *Broker) SetProperty(ctx context.Context, pid, dev string, params json.RawMessage) (*onenet.ThingReply, error) {
+	return b.thingCall(ctx, pid, dev, string(onenet.KindPropertySet), string(onenet.KindPropertySetReply), params)
+}
+
+// InvokeService sends thing/service/{identifier}/invoke to a device and
+// returns its invoke_reply (notes §4). params must be a JSON object.
+func (b *Broker) InvokeService(ctx context.Context, pid, dev, identifier string, params json.RawMessage) (*onenet.ThingReply, error) {
+	req, err := onenet.Topic(onenet.KindServiceInvoke, onenet.TopicArgs{ProductID: pid, DeviceName: dev, Identifier: identifier})
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	prefix := "$sys/" + pid + "/" + dev + "/"
+	return b.thingCall(ctx, pid, dev, req[len(prefix):], req[len(prefix):]+"_reply", params)
+}
+
+func (b *Broker) thingCall(ctx context.Context, pid, dev, reqSuffix, replySuffix string, params json.RawMessage) (*onenet.ThingReply, error) {
+	d, err := b.device(pid, dev)
+	if err != nil {
+		return nil, err
+	}
+	id := strconv.FormatUint(b.thingID.Add(1)%1e13, 10)
+	msg, err := json.Marshal(struct {
+		ID      string          `json:"id"`
+		Version string          `json:"version"`
+		Params  json.RawMessage `json:"params"`
+	}{id, "1.0", params})
+	if err != nil {
+		return nil, fmt.Errorf("broker: params: %w", err)
+	}
+	var kind onenet.Kind = onenet.KindPropertySet
+	if reqSuffix != string(onenet.KindPropertySet) {
+		kind = onenet.KindServiceInvoke
+	}
+	if _, err := onenet.ParseThingRequest(kind, msg); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	if err := b.ready(d, reqSuffix); err != nil {
+		return nil, err
+	}
+	key := pendKey{d.key, replySuffix, id}
+	ch := b.pend.add(key)
+	b.logf("thing request sent: device %s, %s id %s", d.key, reqSuffix, id)
+	if err := b.publish(d, reqSuffix, msg); err != nil {
+		b.pend.remove(key, false)
+		return nil, fmt.Errorf("broker: %s to %s: %w", reqSuffix, d.key, err)
+	}
+	r, err := b.wait(ctx, ch)
+	if err != nil {
+		b.pend.remove(key, false)
+		if errors.Is(err, ErrClosed) {
+			return nil, fmt.Errorf("broker: %s to %s: %w", reqSuffix, d.key, err)
+		}
+		b.logf("thing request timed out: device %s, %s id %s", d.key, reqSuffix, id)
+		return nil, fmt.Errorf("broker: %s id %s to %s: %w (%w)", reqSuffix, id, d.key, ErrTimeout, err)
+	}
+	return r.reply, r.err
+}
+
+// Shadow returns a device's shadow document as image/get/accepted sends it:
+// {"state":{"reported":{…},"desired":{…}},"version":N,"timestamp":ms}.
+func (b *Broker) Shadow(pid, dev string) ([]byte, error) {
+	d, err := b.device(pid, dev)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.shadow.document(), nil
+}
+
+// UpdateShadow applies an update {"state":{"desired":{…}}} from the
+// platform side, as image/update does, and sends the device
+// image/update/delta when desired now differs from reported. It returns the
+// new document.
+func (b *Broker) UpdateShadow(pid, dev string, update []byte) ([]byte, error) {
+	d, err := b.device(pid, dev)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	changed, err := d.shadow.update(update, b.now())
+	var doc, delta []byte
+	if err == nil {
+		doc = d.shadow.document()
+		if changed {
+			delta = d.shadow.deltaMessage()
+		}
+	}
+	d.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("broker: shadow of %s: %w", d.key, err)
+	}
+	if delta != nil {
+		_ = b.publish(d, string(onenet.KindImageUpdateDelta), delta)
+	}
+	return doc, nil
+}

@@ -1,0 +1,249 @@
+package broker
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/onenet-wasm/onenet-wasm/token"
+)
+
+// A Registry lists the products and devices the broker knows, with their
+// access keys: what the OneNET console holds for a real account. It is read
+// once, by New; the broker does not watch it for changes.
+//
+// The file form is JSON:
+//
+//	{"products": [
+//	  {"id": "demo123456", "key": "<base64 product access key>",
+//	   "devices": [{"name": "sensor1", "key": "<base64 device key>"}]}
+//	]}
+type Registry struct {
+	Products []Product `json:"products"`
+}
+
+// A Product is one OneNET product: its id (the MQTT username) and its
+// product-level access key.
+type Product struct {
+	ID      string   `json:"id"`
+	Key     string   `json:"key"`     // base64, as the console shows it
+	Devices []Device `json:"devices"` //
+}
+
+// A Device is one device of a product: its name (the MQTT client id) and its
+// device-level access key. An empty Key means the device has none and logs
+// in with a token signed by the product key.
+type Device struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
+}
+
+// LoadRegistry reads and checks a registry file (see ParseRegistry).
+func LoadRegistry(path string) (*Registry, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("broker: registry: %w", err)
+	}
+	return ParseRegistry(path, data)
+}
+
+// ParseRegistry decodes and checks a registry. name is the file's name, for
+// messages: a malformed file gives "name:line:col: problem", a registry that
+// decodes but is unusable gives "name: products[i].devices[j].field: problem".
+//
+// Product ids and device names must be usable in a token's resource and in
+// a topic level (not empty, no '/', no wildcard, no control character) and
+// unique; product keys are required and every key must be valid base64.
+func ParseRegistry(name string, data []byte) (*Registry, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var r Registry
+	if err := dec.Decode(&r); err != nil {
+		return nil, jsonError(name, data, dec, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		off := int(dec.InputOffset())
+		line, col := position(data, off)
+		return nil, fmt.Errorf("%s:%d:%d: unexpected data after the registry object", name, line, col)
+	}
+	if err := r.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &r, nil
+}
+
+// jsonError turns a decoding error into "name:line:col: problem".
+func jsonError(name string, data []byte, dec *json.Decoder, err error) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+		off int
+		msg string
+	)
+	switch {
+	case errors.As(err, &syn):
+		// Offset counts the bytes read, the bad one included: point at it.
+		off, msg = int(syn.Offset)-1, syn.Error()
+	case errors.As(err, &typ):
+		off = int(typ.Offset) - 1
+		what := typ.Field
+		if what == "" {
+			what = "the registry"
+		}
+		msg = fmt.Sprintf("%s: want %s, found a JSON %s", what, goTypeName(typ.Type.String()), typ.Value)
+	case errors.Is(err, io.EOF):
+		return fmt.Errorf("%s: empty file: want a JSON object {\"products\": [...]}", name)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		off, msg = len(data), "unexpected end of file: is the JSON complete?"
+	default:
+		// Unknown fields ("json: unknown field \"x\"") carry no offset:
+		// the decoder's position is just after the field's name.
+		off, msg = int(dec.InputOffset())-1, trimJSONPrefix(err.Error())
+	}
+	if off < 0 {
+		off = 0
+	}
+	line, col := position(data, off)
+	return fmt.Errorf("%s:%d:%d: %s", name, line, col, msg)
+}
+
+func trimJSONPrefix(s string) string {
+	if len(s) > 6 && s[:6] == "json: " {
+		return s[6:]
+	}
+	return s
+}
+
+func goTypeName(t string) string {
+	switch t {
+	case "string":
+		return "a string"
+	case "[]broker.Product", "[]broker.Device":
+		return "an array"
+	case "broker.Product", "broker.Device", "broker.Registry":
+		return "an object"
+	}
+	return t
+}
+
+// position returns the 1-based line and column (in bytes) of data[off].
+func position(data []byte, off int) (line, col int) {
+	if off > len(data) {
+		off = len(data)
+	}
+	line = 1 + bytes.Count(data[:off], []byte{'\n'})
+	col = off - bytes.LastIndexByte(data[:off], '\n')
+	return line, col
+}
+
+func (r *Registry) check() error {
+	if len(r.Products) == 0 {
+		return errors.New("no products: add at least one {\"id\", \"key\", \"devices\"}")
+	}
+	pids := map[string]int{}
+	for i, p := range r.Products {
+		at := "products[" + strconv.Itoa(i) + "]"
+		if msg := nameProblem(p.ID, "product id"); msg != "" {
+			return fmt.Errorf("%s.id: %s", at, msg)
+		}
+		if j, dup := pids[p.ID]; dup {
+			return fmt.Errorf("%s.id: duplicate product id %q (also products[%d])", at, p.ID, j)
+		}
+		pids[p.ID] = i
+		if p.Key == "" {
+			return fmt.Errorf("%s.key: empty: give the product's access key (base64)", at)
+		}
+		if err := checkKey(p.Key); err != nil {
+			return fmt.Errorf("%s.key: %w", at, err)
+		}
+		names := map[string]int{}
+		for j, d := range p.Devices {
+			at := at + ".devices[" + strconv.Itoa(j) + "]"
+			if msg := nameProblem(d.Name, "device name"); msg != "" {
+				return fmt.Errorf("%s.name: %s", at, msg)
+			}
+			if k, dup := names[d.Name]; dup {
+				return fmt.Errorf("%s.name: duplicate device name %q (also devices[%d])", at, d.Name, k)
+			}
+			names[d.Name] = j
+			if d.Key != "" {
+				if err := checkKey(d.Key); err != nil {
+					return fmt.Errorf("%s.key: %w", at, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// nameProblem says why s cannot be a product id or device name, or returns
+// "": the rules of a topic level (notes §4) and a token resource (notes §1).
+func nameProblem(s, what string) string {
+	if s == "" {
+		return "empty " + what
+	}
+	if !utf8.ValidString(s) {
+		return what + " is not valid UTF-8"
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '/':
+			return fmt.Sprintf("%s %q contains '/'", what, s)
+		case c == '+' || c == '#':
+			return fmt.Sprintf("%s %q contains the MQTT wildcard %q", what, s, c)
+		case c < 0x20 || c == 0x7f:
+			return fmt.Sprintf("%s %q contains a control character", what, s)
+		}
+	}
+	return ""
+}
+
+func checkKey(k string) error {
+	if _, err := token.DecodeKey(k); err != nil {
+		var te *token.Error
+		if errors.As(err, &te) {
+			return errors.New(te.Msg)
+		}
+		return err
+	}
+	return nil
+}
+
+// DemoRegistry returns a registry with one product ("demo" and six digits)
+// and one device ("device1"), each with a random 32-byte key, read from rand
+// (crypto/rand.Reader in production).
+func DemoRegistry(rand io.Reader) (*Registry, error) {
+	var b [6 + 32 + 32]byte
+	if _, err := io.ReadFull(rand, b[:]); err != nil {
+		return nil, fmt.Errorf("broker: demo registry: %w", err)
+	}
+	id := make([]byte, 0, 10)
+	id = append(id, "demo"...)
+	for _, c := range b[:6] {
+		id = append(id, '0'+c%10)
+	}
+	return &Registry{Products: []Product{{
+		ID:  string(id),
+		Key: base64.StdEncoding.EncodeToString(b[6:38]),
+		Devices: []Device{{
+			Name: "device1",
+			Key:  base64.StdEncoding.EncodeToString(b[38:]),
+		}},
+	}}}, nil
+}
+
+// product returns the product with id pid, or nil.
+func (r *Registry) product(pid string) *Product {
+	for i := range r.Products {
+		if r.Products[i].ID == pid {
+			return &r.Products[i]
+		}
+	}
+	return nil
+}
