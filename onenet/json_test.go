@@ -14,7 +14,7 @@ import (
 const seedPayload = "{\n    \"id\": 123,        \n    \"dp\": {             \n        \"temperatrue\": [{     \n            \"v\": 30,\n        }],\n        \"power\": [{     \n            \"v\": 4.5,        \n        }]\n    }\n}"
 
 // seedPythonPayload is the same payload as the seed's Python code
-// publishes it (Payload = ”'...”'), with its leading newline and indent.
+// publishes it (a Python triple-quoted string), with its leading newline and indent.
 const seedPythonPayload = `
     {
         "id": 123,
