@@ -327,7 +327,5 @@ func (w *hijackWatcher) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 func (w *hijackWatcher) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-var (
-	errShutdown = errors.New("bridge shutting down")
-	errIdle     = errors.New("idle timeout")
-)
+// errShutdown is the cause with which Close cancels sessions.
+var errShutdown = errors.New("bridge shutting down")

@@ -132,18 +132,7 @@ func (s *session) relay(ctx context.Context, up net.Conn) string {
 		done <- pumpResult{false, rerr, werr}
 	}()
 	idle := s.h.opts.IdleTimeout
-	var timer *time.Timer
-	timer = time.AfterFunc(idle, func() {
-		if ctx.Err() != nil {
-			return
-		}
-		quiet := time.Since(s.start) - time.Duration(s.idle.Load())
-		if quiet >= idle {
-			s.cancel(errIdle)
-			return
-		}
-		timer.Reset(idle - quiet)
-	})
+	timer := time.NewTimer(idle)
 	defer timer.Stop()
 
 	var (
@@ -152,17 +141,24 @@ func (s *session) relay(ctx context.Context, up net.Conn) string {
 		why    string
 	)
 	pending := 2
-	select {
-	case r := <-done:
-		pending--
-		code, reason, why = s.ending(r)
-	case <-ctx.Done():
-		switch cause := context.Cause(ctx); cause {
-		case errIdle:
-			code, reason = websocket.StatusNormalClosure, "idle timeout: no traffic for "+fmtDuration(idle)
-			why = reason
-		default:
+wait:
+	for {
+		select {
+		case r := <-done:
+			pending--
+			code, reason, why = s.ending(r)
+			break wait
+		case <-ctx.Done(): // Handler.Close
 			code, reason, why = websocket.StatusGoingAway, errShutdown.Error(), errShutdown.Error()
+			break wait
+		case <-timer.C:
+			quiet := time.Since(s.start) - time.Duration(s.idle.Load())
+			if quiet >= idle {
+				code, reason = websocket.StatusNormalClosure, "idle timeout: no traffic for "+fmtDuration(idle)
+				why = reason
+				break wait
+			}
+			timer.Reset(idle - quiet)
 		}
 	}
 	// Unblock the pumps: closing the endpoint ends the downstream read and

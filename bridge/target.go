@@ -119,6 +119,9 @@ func ParseTarget(q string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if strings.HasPrefix(q, "[") && !strings.Contains(host, ":") {
+		return "", targetErr("brackets are for IPv6 addresses only")
+	}
 	h, err := normaliseHost(host)
 	if err != nil {
 		return "", err
