@@ -1,0 +1,910 @@
+package mqttws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
+)
+
+// A State is where a Client is in its life.
+type State string
+
+// The states of a Client.
+const (
+	StateConnecting   State = "connecting"   // Dial is opening the first connection
+	StateConnected    State = "connected"    // logged in; subscriptions restored after a reconnection
+	StateReconnecting State = "reconnecting" // the connection was lost; AutoReconnect is trying again
+	StateClosed       State = "closed"       // Close was called, Dial failed, or the connection was lost without AutoReconnect
+)
+
+// A StateEvent is a change of state, given to Options.OnState.
+type StateEvent struct {
+	State State
+	// Err is why: the error that failed Dial, lost the connection, or failed a
+	// reconnection attempt. Nil for connecting, connected and Close.
+	Err error
+	// Reason is the change in words for a person, e.g. "connection lost: …;
+	// reconnecting in 2s".
+	Reason string
+	// Attempt counts the failed reconnection attempts since the connection
+	// was lost (reconnecting only).
+	Attempt int
+	// Backoff is the wait before the next reconnection attempt (reconnecting only).
+	Backoff time.Duration
+}
+
+// A Message is a message received on a subscription.
+type Message struct {
+	Topic      string
+	Payload    []byte
+	QoS        byte
+	Retained   bool // sent from the broker's retained store, because of a new subscription
+	Duplicate  bool // the broker may have sent it before (QoS 1 and 2)
+	ReceivedAt time.Time
+}
+
+const (
+	// disconnectQuiesce bounds how long Close waits for DISCONNECT to be written.
+	disconnectQuiesce = 500 * time.Millisecond
+	// maxSends is how many connections a QoS 1/2 publish is tried on when the
+	// connection keeps dropping before it is acknowledged.
+	maxSends = 3
+	// maxFiltersPerSubscribe: OneNET accepts at most 8 filters per SUBSCRIBE
+	// (notes/onenet-protocol.md §5).
+	maxFiltersPerSubscribe = 8
+)
+
+// A Client is an MQTT 3.1.1 connection over WebSocket, with optional
+// automatic reconnection. Its methods are safe for concurrent use. Those
+// that wait for the broker take a context and may block: in a browser, call
+// them from a goroutine, never directly inside a JavaScript callback.
+type Client struct {
+	cfg    *config
+	dialer *dialer
+
+	ctx      context.Context // cancelled by Close
+	cancel   context.CancelFunc
+	inflight chan struct{} // semaphore of MaxInflight QoS>0 publishes
+
+	mu      sync.Mutex
+	cur     *session      // the connection in use; nil while (re)connecting
+	ready   chan struct{} // closed when cur becomes non-nil
+	state   State
+	dead    chan struct{} // closed when the client is closed for good
+	deadErr error
+
+	// subMu orders changes to subs with the resubscription after a
+	// reconnection: everything recorded in subs before a connection is lost
+	// is subscribed again on the next one.
+	subMu sync.Mutex
+	subs  map[string]byte
+
+	queue   chan Message
+	qmu     sync.RWMutex // guards the closing of queue against senders
+	qclosed bool
+	discard atomic.Bool // Close: skip queued messages
+	dropped atomic.Uint64
+
+	events  *notifier
+	wg      sync.WaitGroup // delivery and notifier goroutines
+	runDone chan struct{}  // closed when the supervisor has ended
+}
+
+// Dial connects to the MQTT broker at url, a ws:// or wss:// URL, and logs
+// in. It returns once the broker has accepted the login (CONNACK 0) or the
+// attempt has failed; ctx bounds it, as does opts.ConnectTimeout. A nil opts
+// means the defaults. Dial blocks: in a browser, call it from a goroutine.
+//
+// Errors: *FieldError (bad URL or options), *ConnectError (login refused),
+// *DialError (the WebSocket did not open, or no CONNACK came),
+// *PasswordError (PasswordFunc failed), or ctx's error. Explain turns any of
+// them into a sentence for a person.
+func Dial(ctx context.Context, url string, opts *Options) (*Client, error) {
+	cfg, err := newConfig(url, opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		cfg:      cfg,
+		dialer:   newDialer(cfg),
+		inflight: make(chan struct{}, cfg.MaxInflight),
+		ready:    make(chan struct{}),
+		dead:     make(chan struct{}),
+		subs:     make(map[string]byte),
+		runDone:  make(chan struct{}),
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.events = newNotifier(cfg.OnState, &c.wg)
+	if cfg.OnMessage != nil {
+		c.queue = make(chan Message, cfg.QueueSize)
+		c.wg.Add(1)
+		go c.deliver()
+	}
+
+	c.setState(StateEvent{State: StateConnecting, Reason: "connecting to " + cfg.url})
+	s, err := c.connect(ctx)
+	if err != nil {
+		c.cancel()
+		c.finish(err, "could not connect: "+strings.TrimPrefix(err.Error(), "mqttws: "))
+		c.wg.Wait()
+		return nil, err
+	}
+	c.setCurrent(s, StateEvent{State: StateConnected, Reason: "connected to " + cfg.url})
+	go c.run(s)
+	return c, nil
+}
+
+// State returns the client's current state.
+func (c *Client) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// Dropped returns how many received messages were dropped because OnMessage
+// could not keep up.
+func (c *Client) Dropped() uint64 { return c.dropped.Load() }
+
+// Publish sends a message and returns once the broker has acknowledged it:
+// for QoS 0 once it is written to the connection, QoS 1 on PUBACK, QoS 2 on
+// PUBCOMP. It blocks; ctx bounds the wait.
+//
+// While the client is reconnecting, Publish waits for the connection and
+// then sends. With AutoReconnect, a QoS 1 or 2 message whose connection is
+// lost before it is acknowledged is sent again on the next connection — so
+// it is delivered at least once, possibly twice — up to 3 connections, after
+// which Publish gives up with the *ConnectionLostError (a broker that drops
+// the connection on every attempt refuses the message; OneNET does so for a
+// topic outside the device's own, retain, QoS 2 or a payload over 256 KB). A
+// QoS 0 message is never sent twice: its lost connection is returned as the
+// error. When ctx ends first, the message may still be delivered.
+func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos byte, retain bool) error {
+	if err := checkTopic(topic); err != nil {
+		return err
+	}
+	if err := checkQoS(qos); err != nil {
+		return err
+	}
+	if qos > 0 {
+		select {
+		case c.inflight <- struct{}{}:
+			defer func() { <-c.inflight }()
+		case <-ctx.Done():
+			return c.ctxErr("publish to "+strconv.Quote(topic), ctx)
+		case <-c.dead:
+			return c.deadError()
+		}
+	}
+	for sends := 1; ; sends++ {
+		s, err := c.session(ctx)
+		if err != nil {
+			return c.waitErr("publish to "+strconv.Quote(topic), ctx, err)
+		}
+		// Publish hands the packet to paho's writer; that can wait for other
+		// packets being written, but not for the broker.
+		t := s.pc.Publish(topic, qos, retain, payload)
+		if ok, err := c.await(ctx, s, t); ok {
+			return nil
+		} else if err != nil {
+			return c.waitErr("publish to "+strconv.Quote(topic), ctx, err)
+		}
+		lost := c.lossOf(ctx, s)
+		if lost.err != nil {
+			return c.waitErr("publish to "+strconv.Quote(topic), ctx, lost.err)
+		}
+		if qos == 0 || !c.cfg.AutoReconnect || sends >= maxSends {
+			return lost.lossErr
+		}
+	}
+}
+
+// Subscribe subscribes to a topic filter and returns the QoS the broker
+// granted, which may be lower than asked. A refusal (SUBACK 0x80) is a
+// *SubscribeError. Received messages go to Options.OnMessage. With
+// AutoReconnect, the subscription is restored after every reconnection until
+// Unsubscribe. It blocks; ctx bounds the wait. When ctx ends first, the
+// subscription may still take effect.
+func (c *Client) Subscribe(ctx context.Context, filter string, qos byte) (granted byte, err error) {
+	if err := checkFilter(filter); err != nil {
+		return 0, err
+	}
+	if err := checkQoS(qos); err != nil {
+		return 0, err
+	}
+	op := "subscribe to " + strconv.Quote(filter)
+	for retry := false; ; retry = true {
+		s, err := c.session(ctx)
+		if err != nil {
+			return 0, c.waitErr(op, ctx, err)
+		}
+		c.subMu.Lock()
+		if g, ok := s.granted[filter]; ok && retry {
+			// The connection was lost while subscribing; the resubscription
+			// that opened this one already did it.
+			c.subMu.Unlock()
+			return c.subResult(filter, qos, g)
+		}
+		c.subs[filter] = qos
+		t := s.pc.Subscribe(filter, qos, nil)
+		c.subMu.Unlock()
+		if ok, err := c.await(ctx, s, t); ok {
+			for _, g := range t.(*paho.SubscribeToken).Result() { // one filter, keyed as paho saw it
+				return c.subResult(filter, qos, g)
+			}
+			return 0, fmt.Errorf("mqttws: %s: no SUBACK return code", op)
+		} else if err != nil {
+			return 0, c.waitErr(op, ctx, err)
+		}
+		lost := c.lossOf(ctx, s)
+		if lost.err != nil {
+			return 0, c.waitErr(op, ctx, lost.err)
+		}
+		if !c.cfg.AutoReconnect {
+			return 0, lost.lossErr
+		}
+	}
+}
+
+func (c *Client) subResult(filter string, qos, code byte) (byte, error) {
+	if code < 0x80 {
+		return code, nil
+	}
+	c.subMu.Lock()
+	if q, ok := c.subs[filter]; ok && q == qos {
+		delete(c.subs, filter)
+	}
+	c.subMu.Unlock()
+	return code, &SubscribeError{Filter: filter, Code: code}
+}
+
+// Unsubscribe ends subscriptions and returns once the broker has
+// acknowledged it (UNSUBACK). They are no longer restored after a
+// reconnection, even when Unsubscribe fails. It blocks; ctx bounds the wait.
+func (c *Client) Unsubscribe(ctx context.Context, filters ...string) error {
+	if len(filters) == 0 {
+		return nil
+	}
+	for _, f := range filters {
+		if err := checkFilter(f); err != nil {
+			return err
+		}
+	}
+	op := "unsubscribe from " + strconv.Quote(strings.Join(filters, " "))
+	c.subMu.Lock()
+	for _, f := range filters {
+		delete(c.subs, f)
+	}
+	c.subMu.Unlock()
+	for {
+		s, err := c.session(ctx)
+		if err != nil {
+			return c.waitErr(op, ctx, err)
+		}
+		c.subMu.Lock()
+		for _, f := range filters {
+			delete(c.subs, f)
+		}
+		t := s.pc.Unsubscribe(filters...)
+		c.subMu.Unlock()
+		if ok, err := c.await(ctx, s, t); ok {
+			return nil
+		} else if err != nil {
+			return c.waitErr(op, ctx, err)
+		}
+		lost := c.lossOf(ctx, s)
+		if lost.err != nil {
+			return c.waitErr(op, ctx, lost.err)
+		}
+		if !c.cfg.AutoReconnect {
+			return lost.lossErr
+		}
+		// Unsubscribe again on the next connection: with a persistent
+		// session the broker still has the subscription.
+	}
+}
+
+// Close ends the client: it sends DISCONNECT (waiting at most half a
+// second for it to be written), closes the connection, stops reconnecting,
+// tells OnState "closed", and returns once every goroutine the client
+// started has ended — including a running OnMessage call, so OnMessage and
+// OnState must not call Close. Messages still queued for OnMessage are
+// discarded. Waiting calls return ErrClosed. Close may be called more than
+// once; it always returns nil.
+func (c *Client) Close() error {
+	c.discard.Store(true)
+	c.cancel()
+	<-c.runDone
+	c.wg.Wait()
+	return nil
+}
+
+// session returns the connection in use, waiting while the client reconnects.
+func (c *Client) session(ctx context.Context) (*session, error) {
+	for {
+		c.mu.Lock()
+		s, ready := c.cur, c.ready
+		c.mu.Unlock()
+		select {
+		case <-c.dead:
+			return nil, c.deadError()
+		default:
+		}
+		if s != nil {
+			return s, nil
+		}
+		select {
+		case <-ready:
+		case <-c.dead:
+			return nil, c.deadError()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// await waits for t to complete or its connection to be lost, and reports
+// whether t completed without error. err is set only when ctx ended or the
+// client closed first.
+func (c *Client) await(ctx context.Context, s *session, t paho.Token) (ok bool, err error) {
+	select {
+	case <-t.Done():
+	case <-s.lost:
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-c.dead:
+		err = c.deadError()
+	}
+	select {
+	case <-t.Done():
+		if t.Error() == nil {
+			return true, nil
+		}
+	default:
+	}
+	return false, err
+}
+
+type loss struct {
+	lossErr error // why the connection was lost
+	err     error // ctx ended or the client closed while waiting to know
+}
+
+// lossOf waits for s to be lost, after a token failed (paho fails tokens
+// when their connection goes down) or its connection was lost.
+func (c *Client) lossOf(ctx context.Context, s *session) loss {
+	select {
+	case <-s.lost:
+	case <-ctx.Done():
+		return loss{err: ctx.Err()}
+	case <-c.dead:
+		return loss{err: c.deadError()}
+	}
+	if err := s.lossErr(); err != nil {
+		return loss{lossErr: err}
+	}
+	// s was shut down by Close, not lost.
+	<-c.dead
+	return loss{err: c.deadError()}
+}
+
+// ctxErr and waitErr name the operation an error interrupted.
+func (c *Client) ctxErr(op string, ctx context.Context) error {
+	return c.waitErr(op, ctx, ctx.Err())
+}
+
+func (c *Client) waitErr(op string, ctx context.Context, err error) error {
+	if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
+		return err
+	}
+	if c.State() == StateReconnecting {
+		return fmt.Errorf("mqttws: %s: %w while waiting to reconnect", op, err)
+	}
+	return fmt.Errorf("mqttws: %s: %w", op, err)
+}
+
+func (c *Client) deadError() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.deadErr
+}
+
+// closedError is ErrClosed caused by a lost connection.
+type closedError struct{ cause error }
+
+func (e *closedError) Error() string {
+	return "mqttws: client closed after " + strings.TrimPrefix(e.cause.Error(), "mqttws: ")
+}
+func (e *closedError) Unwrap() []error { return []error{ErrClosed, e.cause} }
+
+// setState records a state and tells OnState.
+func (c *Client) setState(ev StateEvent) {
+	c.mu.Lock()
+	c.state = ev.State
+	c.events.push(ev)
+	c.mu.Unlock()
+}
+
+// setCurrent makes s the connection in use and wakes those waiting for it.
+func (c *Client) setCurrent(s *session, ev StateEvent) {
+	c.mu.Lock()
+	c.cur = s
+	close(c.ready)
+	c.state = ev.State
+	c.events.push(ev)
+	c.mu.Unlock()
+}
+
+// clearCurrent records that there is no connection to use.
+func (c *Client) clearCurrent() {
+	c.mu.Lock()
+	if c.cur != nil {
+		c.cur = nil
+		c.ready = make(chan struct{})
+	}
+	c.mu.Unlock()
+}
+
+// finish closes the client for good: cause is nil for Close.
+func (c *Client) finish(cause error, reason string) {
+	c.mu.Lock()
+	c.cur = nil
+	c.state = StateClosed
+	c.deadErr = ErrClosed
+	if cause != nil {
+		c.deadErr = &closedError{cause}
+	}
+	close(c.dead)
+	c.events.push(StateEvent{State: StateClosed, Err: cause, Reason: reason})
+	c.events.close()
+	c.mu.Unlock()
+
+	c.qmu.Lock()
+	if c.queue != nil && !c.qclosed {
+		c.qclosed = true
+		close(c.queue)
+	}
+	c.qmu.Unlock()
+	c.dialer.close()
+}
+
+// run is the supervisor: it waits for the connection to be lost and, with
+// AutoReconnect, reconnects with backoff; it shuts the connection down when
+// Close is called.
+func (c *Client) run(s *session) {
+	defer close(c.runDone)
+	backoff := c.cfg.MinBackoff
+	for {
+		select {
+		case <-s.lost:
+		case <-c.ctx.Done():
+			c.clearCurrent()
+			s.shutdown(disconnectQuiesce)
+			c.finish(nil, "closed")
+			return
+		}
+		lossErr := s.lossErr()
+		c.clearCurrent()
+		s.kill()
+		if !c.cfg.AutoReconnect {
+			c.finish(lossErr, strings.TrimPrefix(lossErr.Error(), "mqttws: "))
+			return
+		}
+		if time.Since(s.up) >= c.cfg.MaxBackoff {
+			backoff = c.cfg.MinBackoff // the connection was stable: start again
+		}
+		c.setState(StateEvent{
+			State: StateReconnecting, Err: lossErr, Backoff: backoff,
+			Reason: strings.TrimPrefix(lossErr.Error(), "mqttws: ") + "; reconnecting in " + backoff.String(),
+		})
+		var (
+			ns      *session
+			refused []string
+		)
+		for attempt := 1; ; attempt++ {
+			if !sleep(c.ctx, backoff) {
+				c.finish(nil, "closed")
+				return
+			}
+			backoff = min(2*backoff, c.cfg.MaxBackoff)
+			var err error
+			ns, refused, err = c.reconnect()
+			if err == nil {
+				break
+			}
+			if c.ctx.Err() != nil {
+				c.finish(nil, "closed")
+				return
+			}
+			c.setState(StateEvent{
+				State: StateReconnecting, Err: err, Attempt: attempt, Backoff: backoff,
+				Reason: "reconnection attempt " + strconv.Itoa(attempt) + " failed: " +
+					strings.TrimPrefix(err.Error(), "mqttws: ") + "; retrying in " + backoff.String(),
+			})
+		}
+		s = ns
+		reason := "reconnected to " + c.cfg.url
+		if n := len(s.granted); n > 0 {
+			reason += "; subscribed again to " + strconv.Itoa(n) + " filter(s)"
+		}
+		var refusal error
+		if len(refused) > 0 {
+			reason += "; the broker refused " + strings.Join(quoteAll(refused), ", ") + " this time (SUBACK 0x80), dropped"
+			refusal = &SubscribeError{Filter: refused[0], Code: 0x80}
+		}
+		c.setCurrent(s, StateEvent{State: StateConnected, Err: refusal, Reason: reason})
+	}
+}
+
+// reconnect makes one reconnection attempt and restores the subscriptions.
+func (c *Client) reconnect() (*session, []string, error) {
+	s, err := c.connect(c.ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.ConnectTimeout)
+	defer cancel()
+	refused, err := c.resubscribe(ctx, s)
+	if err != nil {
+		s.shutdown(0)
+		return nil, nil, err
+	}
+	return s, refused, nil
+}
+
+// resubscribe subscribes s to every recorded filter, at most 8 per
+// SUBSCRIBE, and forgets those the broker now refuses.
+func (c *Client) resubscribe(ctx context.Context, s *session) (refused []string, err error) {
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	s.granted = make(map[string]byte, len(c.subs))
+	if len(c.subs) == 0 {
+		return nil, nil
+	}
+	var tokens []paho.Token
+	batch := make(map[string]byte)
+	flush := func() {
+		tokens = append(tokens, s.pc.SubscribeMultiple(batch, nil))
+		batch = make(map[string]byte)
+	}
+	for f, q := range c.subs {
+		batch[f] = q
+		if len(batch) == maxFiltersPerSubscribe {
+			flush()
+		}
+	}
+	if len(batch) > 0 {
+		flush()
+	}
+	for _, t := range tokens {
+		select {
+		case <-t.Done():
+		case <-s.lost:
+			return nil, s.lossErr()
+		case <-ctx.Done():
+			return nil, &DialError{URL: c.cfg.url, Kind: KindTimeout, Err: fmt.Errorf("no SUBACK when subscribing again: %w", ctx.Err())}
+		}
+		if err := t.Error(); err != nil {
+			return nil, &DialError{URL: c.cfg.url, Kind: KindNetwork, Err: fmt.Errorf("subscribing again: %w", err)}
+		}
+		for f, code := range t.(*paho.SubscribeToken).Result() {
+			s.granted[f] = code
+			if code >= 0x80 {
+				delete(c.subs, f)
+				refused = append(refused, f)
+			}
+		}
+	}
+	return refused, nil
+}
+
+// connect opens one connection: password, WebSocket, CONNECT/CONNACK, all
+// within ConnectTimeout.
+func (c *Client) connect(ctx context.Context) (*session, error) {
+	actx, cancel := context.WithTimeout(ctx, c.cfg.ConnectTimeout)
+	defer cancel()
+
+	password := c.cfg.Password
+	if f := c.cfg.PasswordFunc; f != nil {
+		p, err := f(actx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, c.attemptCtxErr(ctx)
+			}
+			return nil, &PasswordError{Err: err}
+		}
+		password = p
+	}
+
+	s := &session{lost: make(chan struct{})}
+	s.connCtx, s.connCancel = context.WithCancel(context.Background())
+
+	po := paho.NewClientOptions()
+	po.AddBroker(c.cfg.url)
+	po.SetClientID(c.cfg.ClientID)
+	po.SetUsername(c.cfg.Username)
+	po.SetPassword(password)
+	po.SetCleanSession(!c.cfg.PersistentSession)
+	po.SetProtocolVersion(4) // never fall back to 3.1 on a refused login
+	// Messages are handed to OnMessage in order, by paho's router calling
+	// enqueue, which never blocks; OrderMatters(false) would start a
+	// goroutine per message and reorder them.
+	po.SetOrderMatters(true)
+	po.SetAutoReconnect(false) // reconnection is run's job: backoff, fresh password, resubscription
+	po.SetConnectRetry(false)
+	po.SetKeepAlive(time.Duration(c.cfg.keepSecs) * time.Second)
+	po.SetPingTimeout(max(10*time.Second, time.Duration(c.cfg.keepSecs)*time.Second/2))
+	// Deadlines on a websocket.NetConn close the socket when they fire.
+	// actx bounds the attempt; paho's deadline on the CONNECT handshake is
+	// only a backstop, and writes get none.
+	po.SetConnectTimeout(2 * c.cfg.ConnectTimeout)
+	po.SetWriteTimeout(0)
+	po.SetDefaultPublishHandler(c.enqueue)
+	po.SetConnectionLostHandler(func(_ paho.Client, err error) { s.markLost(err) })
+	po.SetCustomOpenConnectionFn(func(*url.URL, paho.ClientOptions) (net.Conn, error) {
+		return s.open(actx, c.cfg.url, c.dialer)
+	})
+	s.pc = paho.NewClient(po)
+
+	t := s.pc.Connect()
+	stop := context.AfterFunc(actx, s.kill)
+	<-t.Done() // killing the connection ends the wait
+	if !stop() || actx.Err() != nil {
+		if t.Error() == nil {
+			s.shutdown(0)
+		} else {
+			s.kill()
+		}
+		return nil, c.attemptCtxErr(ctx)
+	}
+	if err := t.Error(); err != nil {
+		s.kill()
+		return nil, c.connectErr(t.(*paho.ConnectToken).ReturnCode(), err)
+	}
+	s.up = time.Now()
+	return s, nil
+}
+
+// attemptCtxErr is the error of an attempt whose context ended: the caller's
+// or ConnectTimeout.
+func (c *Client) attemptCtxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("mqttws: connect to %s: %w", c.cfg.url, err)
+	}
+	return &DialError{URL: c.cfg.url, Kind: KindTimeout, Err: context.DeadlineExceeded}
+}
+
+// connectErr explains a failed paho Connect.
+func (c *Client) connectErr(rc byte, err error) error {
+	if rc != packets.Accepted && rc < 0x80 {
+		return &ConnectError{Code: rc}
+	}
+	var de *DialError
+	if errors.As(err, &de) {
+		return de
+	}
+	// The WebSocket opened but the MQTT handshake failed.
+	e := &DialError{URL: c.cfg.url, Kind: KindClosed, Err: err}
+	if code := websocket.CloseStatus(err); code > 0 {
+		e.CloseCode = int(code)
+	}
+	if strings.Contains(err.Error(), "non-CONNACK") || strings.Contains(err.Error(), "unknown packet type") {
+		e.Kind = KindProtocol
+	}
+	return e
+}
+
+// enqueue hands a received message to the delivery goroutine, or drops it
+// when the queue is full. It never blocks: paho's router calls it.
+func (c *Client) enqueue(_ paho.Client, m paho.Message) {
+	if c.queue == nil {
+		return
+	}
+	msg := Message{
+		Topic:      m.Topic(),
+		Payload:    m.Payload(),
+		QoS:        m.Qos(),
+		Retained:   m.Retained(),
+		Duplicate:  m.Duplicate(),
+		ReceivedAt: time.Now(),
+	}
+	c.qmu.RLock()
+	defer c.qmu.RUnlock()
+	if c.qclosed {
+		return
+	}
+	select {
+	case c.queue <- msg:
+	default:
+		c.dropped.Add(1)
+	}
+}
+
+// deliver calls OnMessage for each queued message.
+func (c *Client) deliver() {
+	defer c.wg.Done()
+	for m := range c.queue {
+		if c.discard.Load() {
+			continue
+		}
+		c.cfg.OnMessage(m)
+	}
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func quoteAll(ss []string) []string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	return q
+}
+
+// A session is one connection: a paho client over one WebSocket.
+type session struct {
+	pc         paho.Client
+	connCtx    context.Context // bounds the NetConn: the connection's whole life
+	connCancel context.CancelFunc
+	up         time.Time       // when CONNACK arrived
+	granted    map[string]byte // the resubscription that opened it; guarded by Client.subMu
+
+	mu     sync.Mutex
+	ws     *websocket.Conn
+	killed bool
+
+	lost     chan struct{} // closed when the connection is lost or killed
+	lostOnce sync.Once
+	lostErr  error // set before lost is closed; nil if killed
+}
+
+// open is paho's CustomOpenConnectionFn: it dials the WebSocket with the
+// attempt's timeout and wraps it in a net.Conn that lives as long as the
+// session.
+func (s *session) open(actx context.Context, u string, d *dialer) (net.Conn, error) {
+	ws, resp, err := websocket.Dial(actx, u, d.opts)
+	if err != nil {
+		if actx.Err() != nil {
+			return nil, &DialError{URL: u, Kind: KindTimeout, Err: err}
+		}
+		return nil, classifyDialError(u, resp, err)
+	}
+	if ws.Subprotocol() != "mqtt" {
+		ws.CloseNow()
+		return nil, &DialError{URL: u, Kind: KindSubprotocol, Err: errors.New("the server selected subprotocol " + strconv.Quote(ws.Subprotocol()))}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.killed {
+		ws.CloseNow()
+		return nil, &DialError{URL: u, Kind: KindTimeout, Err: actx.Err()}
+	}
+	s.ws = ws
+	return websocket.NetConn(s.connCtx, ws, websocket.MessageBinary), nil
+}
+
+func (s *session) markLost(err error) {
+	lerr := &ConnectionLostError{Err: err}
+	if code := websocket.CloseStatus(err); code > 0 {
+		lerr.CloseCode = int(code)
+	}
+	s.lostOnce.Do(func() {
+		s.lostErr = lerr
+		close(s.lost)
+	})
+}
+
+func (s *session) lossErr() error {
+	select {
+	case <-s.lost:
+		return s.lostErr
+	default:
+		return nil
+	}
+}
+
+// kill closes the connection at once.
+func (s *session) kill() {
+	s.mu.Lock()
+	s.killed = true
+	ws := s.ws
+	s.mu.Unlock()
+	if ws != nil {
+		ws.CloseNow()
+	}
+	s.connCancel()
+	s.lostOnce.Do(func() { close(s.lost) })
+}
+
+// shutdown ends the connection gracefully: DISCONNECT, waiting at most
+// quiesce for it to be written, then kill.
+func (s *session) shutdown(quiesce time.Duration) {
+	if s.pc.IsConnectionOpen() {
+		s.pc.Disconnect(uint(quiesce / time.Millisecond))
+	}
+	s.kill()
+}
+
+// notifier calls OnState from one goroutine, in order, without ever
+// blocking the code that reports a change.
+type notifier struct {
+	fn     func(StateEvent)
+	mu     sync.Mutex
+	q      []StateEvent
+	closed bool
+	wake   chan struct{}
+}
+
+func newNotifier(fn func(StateEvent), wg *sync.WaitGroup) *notifier {
+	n := &notifier{fn: fn, wake: make(chan struct{}, 1)}
+	if fn != nil {
+		wg.Add(1)
+		go n.loop(wg)
+	}
+	return n
+}
+
+func (n *notifier) push(ev StateEvent) {
+	if n.fn == nil {
+		return
+	}
+	n.mu.Lock()
+	if !n.closed {
+		n.q = append(n.q, ev)
+	}
+	n.mu.Unlock()
+	n.signal()
+}
+
+func (n *notifier) close() {
+	n.mu.Lock()
+	n.closed = true
+	n.mu.Unlock()
+	n.signal()
+}
+
+func (n *notifier) signal() {
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (n *notifier) loop(wg *sync.WaitGroup) {
+	defer wg.Done()
+	for {
+		n.mu.Lock()
+		q, closed := n.q, n.closed
+		n.q = nil
+		n.mu.Unlock()
+		for _, ev := range q {
+			n.fn(ev)
+		}
+		if closed && len(q) == 0 {
+			return
+		}
+		if !closed {
+			<-n.wake
+		}
+	}
+}

@@ -1,0 +1,60 @@
+//go:build js
+
+package mqttws
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/coder/websocket"
+)
+
+// dialer opens WebSockets with the browser's WebSocket API, which takes
+// only the URL and the subprotocols.
+type dialer struct {
+	opts *websocket.DialOptions
+}
+
+func newDialer(*config) *dialer {
+	return &dialer{opts: &websocket.DialOptions{Subprotocols: []string{"mqtt"}}}
+}
+
+func (d *dialer) close() {}
+
+// checkPlatformOptions refuses the options a browser cannot honour rather
+// than ignoring them silently.
+func checkPlatformOptions(o *Options) error {
+	if len(o.HTTPHeader) > 0 {
+		return fieldErr("httpHeader", "browsers do not let pages set WebSocket headers (the browser sets Origin itself); "+
+			"put credentials in the username and password")
+	}
+	if o.TLSConfig != nil {
+		return fieldErr("tlsConfig", "in a browser, wss:// trusts the certificates the browser trusts; TLS cannot be configured")
+	}
+	return nil
+}
+
+// classifyDialError turns a failed websocket.Dial into a *DialError. The
+// browser tells a page nothing about why a WebSocket failed to open: the
+// socket just closes with code 1006, which coder/websocket reports as
+// net.ErrClosed.
+func classifyDialError(url string, _ *http.Response, err error) *DialError {
+	e := &DialError{URL: url, Kind: KindNetwork, Err: err}
+	msg := err.Error()
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		e.Kind = KindTimeout
+	case errors.Is(err, net.ErrClosed):
+		e.Kind, e.CloseCode = KindClosed, int(websocket.StatusAbnormalClosure)
+	case strings.Contains(msg, "SecurityError") || strings.Contains(msg, "insecure"):
+		e.Kind = KindBlocked
+	default:
+		if code := websocket.CloseStatus(err); code > 0 {
+			e.Kind, e.CloseCode = KindClosed, int(code)
+		}
+	}
+	return e
+}

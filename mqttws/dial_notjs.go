@@ -1,0 +1,80 @@
+//go:build !js
+
+package mqttws
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+
+	"github.com/coder/websocket"
+)
+
+// dialer opens WebSockets natively: an HTTP client of its own (so no idle
+// connection outlives the Client), the caller's headers and TLS settings.
+type dialer struct {
+	opts *websocket.DialOptions
+	tr   *http.Transport
+}
+
+func newDialer(c *config) *dialer {
+	tr := &http.Transport{
+		Proxy:             http.ProxyFromEnvironment,
+		DisableKeepAlives: true, // a refused upgrade must not leave a pooled connection behind
+	}
+	if c.TLSConfig != nil {
+		tr.TLSClientConfig = c.TLSConfig.Clone()
+	}
+	return &dialer{
+		opts: &websocket.DialOptions{
+			HTTPClient:   &http.Client{Transport: tr},
+			HTTPHeader:   c.HTTPHeader.Clone(),
+			Subprotocols: []string{"mqtt"},
+		},
+		tr: tr,
+	}
+}
+
+func (d *dialer) close() { d.tr.CloseIdleConnections() }
+
+func checkPlatformOptions(*Options) error { return nil }
+
+// classifyDialError turns a failed websocket.Dial into a *DialError.
+func classifyDialError(url string, resp *http.Response, err error) *DialError {
+	e := &DialError{URL: url, Kind: KindNetwork, Err: err}
+	var (
+		dnsErr    *net.DNSError
+		verifyErr *tls.CertificateVerificationError
+		authErr   x509.UnknownAuthorityError
+		hostErr   x509.HostnameError
+		certErr   x509.CertificateInvalidError
+		recErr    tls.RecordHeaderError
+		alertErr  tls.AlertError
+		netErr    net.Error
+	)
+	switch {
+	case resp != nil && resp.StatusCode != http.StatusSwitchingProtocols:
+		e.Kind, e.StatusCode = KindHandshake, resp.StatusCode
+	case strings.Contains(err.Error(), "Sec-WebSocket-Protocol"):
+		e.Kind = KindSubprotocol
+	case errors.As(err, &verifyErr), errors.As(err, &authErr), errors.As(err, &hostErr),
+		errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &alertErr):
+		e.Kind = KindTLS
+	case errors.Is(err, syscall.ECONNREFUSED):
+		e.Kind = KindRefused
+	case errors.As(err, &dnsErr), errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH),
+		errors.Is(err, syscall.EHOSTDOWN):
+		e.Kind = KindUnreachable
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		e.Kind = KindTimeout
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+		e.Kind = KindClosed
+	}
+	return e
+}
