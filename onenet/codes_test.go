@@ -77,6 +77,8 @@ var codeCases = []codeCase{
 	{"topic.length", "topic", "65536 bytes", topicErr(strings.Repeat("a", 65536))},
 	{"topic.utf8", "topic", "UTF-8", topicErr("$sys/469948/Chic_D/\xc3")},
 	{"topic.nul", "topic", "NUL", topicErr("$sys/469948/Chic_D/dp\x00")},
+	{"topic.control", "topic", "U+0001 at byte 19", topicErr("$sys/469948/Chic_D/\x01")},
+	{"topic.control", "topic", "U+0085", topicErr("$sys/469948/Chic_D/\u0085")},
 	{"topic.wildcard", "topic", `wildcard "+" at byte 32`, topicErr("$sys/469948/Chic_D/dp/post/json/+")}, // the seed's SUB_TOPIC is a filter
 	{"topic.wildcard", "topic", `"#"`, topicErr("$sys/469948/Chic_D/#")},
 	{"topic.levels", "topic", "9 levels", topicErr("$sys/469948/Chic_D/a/b/c/d/e/f")},
@@ -96,6 +98,7 @@ var codeCases = []codeCase{
 	{"filter.length", "filter", "513 bytes", filterErr("$sys/469948/Chic_D/" + strings.Repeat("a", 513-19))},
 	{"filter.utf8", "filter", "UTF-8", filterErr("$sys/469948/Chic_D/\xff")},
 	{"filter.nul", "filter", "NUL", filterErr("$sys/469948/Chic_D/\x00")},
+	{"filter.control", "filter", "U+007F", filterErr("$sys/469948/Chic_D/\x7f")},
 	{"filter.syntax", "filter", "whole level", filterErr("$sys/469948/Chic_D/dp/post/json+")},
 	{"filter.syntax", "filter", "whole level", filterErr("$sys/469948/Chic_D/cmd/a#")},
 	{"filter.syntax", "filter", "not the last level", filterErr("$sys/469948/Chic_D/#/x")},

@@ -48,6 +48,7 @@
 //	topic.length          longer than MQTT's 65535 bytes
 //	topic.utf8            not valid UTF-8
 //	topic.nul             holds NUL
+//	topic.control         holds another control character (U+0001…U+001F, U+007F…U+009F)
 //	topic.wildcard        holds '+' or '#' (a topic name, not a filter)
 //	topic.levels          more than MaxTopicLevels levels
 //	topic.level.empty     an empty level (leading, trailing or doubled '/')
@@ -61,6 +62,7 @@
 //	filter.length         longer than MaxFilterLen bytes
 //	filter.utf8           not valid UTF-8
 //	filter.nul            holds NUL
+//	filter.control        holds another control character
 //	filter.syntax         a wildcard that is not a whole level, or '#' not last
 //	filter.levels         more than MaxTopicLevels levels
 //	filter.wildcard       a wildcard in the first three levels

@@ -27,7 +27,8 @@ const (
 const disconnects = "OneNET would disconnect the device: "
 
 // checkTopicSyntax checks what every topic name must satisfy, whatever its
-// owner: not empty, valid UTF-8, no NUL, no wildcard, at most
+// owner: not empty, valid UTF-8, no NUL or other control character, no
+// wildcard, at most
 // MaxTopicLevels levels, no empty level (notes §5). field is "topic".
 func checkTopicSyntax(field, topic string) error {
 	switch {
@@ -41,6 +42,10 @@ func checkTopicSyntax(field, topic string) error {
 	}
 	if i := strings.IndexByte(topic, 0); i >= 0 {
 		return newErr(field, "topic.nul", fmt.Sprintf("contains a NUL character at byte %d, which MQTT forbids", i), kv("byte", itoa(i)))
+	}
+	if i, r := controlChar(topic); i >= 0 {
+		return newErr(field, "topic.control", fmt.Sprintf("contains the control character %U at byte %d, which MQTT topics should not hold", r, i),
+			kv("char", fmt.Sprintf("%U", r), "byte", itoa(i)))
 	}
 	if i := strings.IndexAny(topic, "+#"); i >= 0 {
 		return newErr(field, "topic.wildcard", fmt.Sprintf("%q contains the wildcard %q at byte %d: wildcards belong in subscription filters, not in a topic you publish to", topic, topic[i:i+1], i),
@@ -60,6 +65,21 @@ func checkTopicSyntax(field, topic string) error {
 	return nil
 }
 
+// isControl reports whether r is a control character MQTT 3.1.1 §1.5.3 says
+// a string should not hold: U+0001…U+001F, U+007F…U+009F (U+0000 it forbids).
+func isControl(r rune) bool { return r < 0x20 || 0x7f <= r && r <= 0x9f }
+
+// controlChar returns the first control character in s and its byte offset,
+// or -1.
+func controlChar(s string) (int, rune) {
+	for i, r := range s {
+		if isControl(r) {
+			return i, r
+		}
+	}
+	return -1, 0
+}
+
 // ownPrefix returns "$sys/{pid}/{device}/" after checking both names.
 func ownPrefix(productID, deviceName string) (string, error) {
 	if err := checkName("productId", productID); err != nil {
@@ -73,7 +93,7 @@ func ownPrefix(productID, deviceName string) (string, error) {
 
 // CheckPublishTopic checks a topic a device would publish to: a valid topic
 // name (no wildcards, at most MaxTopicLevels levels, no empty level, valid
-// UTF-8, no NUL) inside the device's own tree "$sys/{pid}/{device}/…"
+// UTF-8, no NUL or other control character) inside the device's own tree "$sys/{pid}/{device}/…"
 // (notes/onenet-protocol.md §5). OneNET disconnects a device that publishes
 // anywhere else. The error names "topic", or "productId" or "deviceName"
 // when those are unusable.
@@ -94,8 +114,8 @@ func CheckPublishTopic(topic, productID, deviceName string) error {
 
 // CheckFilter checks a subscription filter the way OneNET does
 // (notes/onenet-protocol.md §5): at most MaxFilterLen bytes and
-// MaxTopicLevels levels, valid MQTT filter syntax ('+' and '#' alone in their
-// level, '#' last), inside the device's own tree, wildcards only from the 4th
+// MaxTopicLevels levels, valid UTF-8 without control characters, valid MQTT
+// filter syntax ('+' and '#' alone in their level, '#' last), inside the device's own tree, wildcards only from the 4th
 // level. "$sys/{pid}/{device}/#" and "…/cmd/request/+" are fine; "#" and
 // "$sys/{pid}/#" are refused (SUBACK 0x80). An empty level, which MQTT allows,
 // is refused too: it matches no OneNET topic.
@@ -111,6 +131,10 @@ func CheckFilter(filter, productID, deviceName string) error {
 	}
 	if i := strings.IndexByte(filter, 0); i >= 0 {
 		return newErr("filter", "filter.nul", fmt.Sprintf("contains a NUL character at byte %d, which MQTT forbids", i), kv("byte", itoa(i)))
+	}
+	if i, r := controlChar(filter); i >= 0 {
+		return newErr("filter", "filter.control", fmt.Sprintf("contains the control character %U at byte %d, which MQTT topics should not hold", r, i),
+			kv("char", fmt.Sprintf("%U", r), "byte", itoa(i)))
 	}
 	levels := strings.Split(filter, "/")
 	for i, l := range levels {
@@ -252,10 +276,8 @@ func CheckPublish(p PublishPlan) []Warning {
 	}
 	if err := CheckPublishTopic(p.Topic, p.ProductID, p.DeviceName); err != nil {
 		e := err.(*Error)
-		msg := e.Msg
-		if e.Field == "topic" {
-			msg = disconnects + "topic: " + e.Msg
-		} else {
+		msg := disconnects + "topic: " + e.Msg
+		if e.Field != "topic" {
 			msg = "cannot check the topic: " + e.Field + ": " + e.Msg
 		}
 		w = append(w, Warning{e.Field, e.Code, msg, e.Params})

@@ -261,7 +261,7 @@ func checkName(field, s string) error {
 			bad = "'/' (it would split the topic level)"
 		case r == '+' || r == '#':
 			bad = fmt.Sprintf("the MQTT wildcard %q", r)
-		case r < 0x20 || r == 0x7f:
+		case isControl(r):
 			bad = fmt.Sprintf("the control character %U", r)
 		}
 		if bad != "" {
