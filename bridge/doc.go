@@ -34,6 +34,8 @@
 // close code and a reason the page can show (CloseEvent.code,
 // CloseEvent.reason; reasons are cut to the 123 bytes a close frame holds):
 //
+//	ws.onclose = (e) => show(`${e.code} ${e.reason}`)
+//
 //	1008 policy violation  "target evil.com:1883 is not allowed; allowed: mqtts.heclouds.com:1883, …"
 //	                       "bad target: missing port; want host:port, e.g. mqttstls.heclouds.com:8883"
 //	                       "give exactly one ?target=host:port"

@@ -42,7 +42,7 @@ type session struct {
 func (s *session) run(ctx context.Context, targets []string) {
 	h := s.h
 	if len(targets) != 1 {
-		s.refuse(websocket.StatusPolicyViolation, "give exactly one ?target=host:port", fmt.Sprintf("%d target parameters", len(targets)))
+		s.refuse(websocket.StatusPolicyViolation, "give exactly one ?target=host:port", fmt.Sprintf("%d ?target= parameters, want 1", len(targets)))
 		return
 	}
 	target, err := ParseTarget(targets[0])
