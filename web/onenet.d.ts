@@ -1,0 +1,172 @@
+// The `onenet` JavaScript API, as web/onenet.js exports it (also set as
+// globalThis.onenet). Kept in step with wasm/core and wasm/mqtt.
+//
+// Synchronous calls throw an OnenetError; asynchronous ones reject with one.
+
+/** An error from the API: `field` names the input at fault. */
+export interface OnenetError extends Error {
+  /** The input at fault: "productId", "deviceName", "key", "et", "method", "topic", "payload", "url", … or "". */
+  field: string;
+  /** A stable code for translation, e.g. "payload.syntax", "mqtt.connack", "token.key". */
+  code: string;
+  /** The values in the message, by name. */
+  params: Record<string, unknown>;
+  /** The explanation without the package prefix. */
+  detail?: string;
+  /** OneNET's reason code for a token problem: 1103, 1104, 1106, 1110, 1111, 1114. */
+  reason?: number;
+  /** The CONNACK return code of a refused login. */
+  connack?: number;
+}
+
+export interface TokenOptions {
+  /** The resource, raw; or give resKind with productId/deviceName/userId. */
+  res?: string;
+  resKind?: "device" | "product" | "user";
+  productId?: string;
+  deviceName?: string;
+  userId?: string;
+  /** The access key, base64, as the OneNET console shows it. */
+  key: string;
+  method?: "md5" | "sha1" | "sha256";
+  /** Expiry in Unix seconds; or ttlSeconds from now. */
+  et?: number | string;
+  ttlSeconds?: number;
+  version?: "2018-10-31" | "2022-05-01";
+}
+
+export interface ParsedToken {
+  version: string;
+  res: string;
+  et: number;
+  method: string;
+  /** base64, decoded from the URL encoding. */
+  sign: string;
+  /** RFC 3339. */
+  expiresAt: string;
+}
+
+export interface VerifyResult {
+  valid: boolean;
+  /** Why not, in English ("" when valid). */
+  reason: string;
+  /** OneNET's reason code (0 when valid). */
+  code: number;
+  field: string;
+  expiresAt: string | null;
+  token: ParsedToken | null;
+  error?: { message: string; field: string; code: string; params: Record<string, unknown>; reason?: number };
+}
+
+export interface Warning {
+  code: string;
+  message: string;
+  params: Record<string, unknown>;
+  field?: string;
+}
+
+export interface TopicArgs {
+  productId?: string;
+  deviceName?: string;
+  cmdId?: string;
+  identifier?: string;
+}
+
+export interface PayloadCheck {
+  ok: boolean;
+  error: string;
+  /** 1-based position of a JSON syntax error (0 otherwise). */
+  line: number;
+  column: number;
+  offset?: number;
+  field?: string;
+  code?: string;
+  params?: Record<string, unknown>;
+}
+
+export interface Endpoint {
+  name: string;
+  host: string;
+  port: number;
+  tls: boolean;
+  studio: boolean;
+  label: string;
+  addr: string;
+}
+
+export interface Message {
+  topic: string;
+  payload: Uint8Array;
+  /** The payload decoded as UTF-8, on first use. */
+  readonly text: string;
+  qos: number;
+  retained: boolean;
+  duplicate: boolean;
+  /** Milliseconds since the epoch. */
+  receivedAt: number;
+}
+
+export interface StateEvent {
+  state: "connecting" | "connected" | "reconnecting" | "closed";
+  reason: string;
+  error: OnenetError | null;
+}
+
+export interface ConnectOptions {
+  /** ws:// or wss:// */
+  url: string;
+  clientId?: string;
+  username?: string;
+  /** A string, or a function called at every (re)connect (return a fresh token). */
+  password?: string | (() => string | Promise<string>);
+  /** Seconds; OneNET accepts 10–1800. Default 60. */
+  keepAlive?: number;
+  /** Default true (OneNET requires it). */
+  cleanSession?: boolean;
+  /** Seconds. Default 10. */
+  connectTimeout?: number;
+  /** Reconnect with backoff and resubscribe. Default true. */
+  autoReconnect?: boolean;
+  onMessage?: (m: Message) => void;
+  /** Receives messages in batches (cheaper for floods). */
+  onMessages?: (batch: Message[]) => void;
+  onState?: (ev: StateEvent) => void;
+}
+
+export interface Client {
+  readonly state: StateEvent["state"];
+  /** Messages dropped because the page did not keep up. */
+  readonly dropped: number;
+  subscribe(filter: string, qos?: 0 | 1 | 2): Promise<number>;
+  unsubscribe(filter: string): Promise<void>;
+  /** Resolves once acknowledged (QoS 1, 2) or written (QoS 0). */
+  publish(topic: string, payload: string | Uint8Array, opts?: { qos?: 0 | 1 | 2; retain?: boolean }): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface Onenet {
+  /** Resolves when the core module (tokens, checks) has started. */
+  readonly ready: Promise<void>;
+  /** Resolves when the MQTT module has started. */
+  readonly mqttReady: Promise<void>;
+  version: string;
+  token(opts: TokenOptions): string;
+  /** Advice that is not an error: a past expiry, beyond uint32, … */
+  tokenWarnings(opts: TokenOptions): Warning[];
+  parseToken(token: string): ParsedToken;
+  verifyToken(token: string, key: string, opts?: { res?: string; now?: number | Date }): VerifyResult;
+  topic(kind: string, args: TopicArgs): string;
+  parseTopic(topic: string): { kind: string; productId: string; deviceName: string; cmdId: string; identifier: string; error?: unknown };
+  kinds(): { kind: string; direction: "up" | "down"; replyTo: string }[];
+  checkPayload(kind: string, text: string): PayloadCheck;
+  checkConnect(opts: { clientId?: string; username?: string; keepAlive?: number; cleanSession?: boolean; will?: boolean }): Warning[];
+  checkPublish(opts: { topic: string; productId?: string; deviceName?: string; qos?: number; retain?: boolean; payloadLength?: number }): Warning[];
+  /** null when OneNET accepts the filter, else the error. */
+  checkFilter(filter: string, ids: TopicArgs): null | { message: string; field: string; code: string };
+  endpoints(): Endpoint[];
+  explainConnack(code: number): string;
+  connect(opts: ConnectOptions): Promise<Client>;
+}
+
+export declare const onenet: Onenet;
+export default onenet;
