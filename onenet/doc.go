@@ -10,7 +10,8 @@
 //   - §2 endpoints: Endpoints, IsOneNETHost. OneNET has no MQTT over WebSocket.
 //   - §3 connecting: CheckConnect, ConnackMessage, ReasonMessage.
 //   - §4 topics and payloads: Kind, Kinds, Topic, ParseTopic, CheckPayload,
-//     ParseDPPost, BuildDPPost, DPReply, ParseThingRequest, ParseThingReply.
+//     CheckJSON, ParseDPPost, BuildDPPost, DPReply, ParseThingRequest,
+//     ParseThingReply.
 //   - §5 rules: CheckPublishTopic, CheckFilter, CheckPublish and the limits
 //     MaxPayload, MaxFilterLen, MaxTopicLevels, MaxFiltersPerSubscribe,
 //     MinKeepAlive, MaxKeepAlive.
@@ -69,8 +70,8 @@
 //	filter.level.empty    an empty level
 //	filter.foreign        outside the device's own $sys/{pid}/{device}/ tree
 //
-// "payload" (Params of the dp., thing. and image. codes hold "path", "line"
-// and "column"):
+// "payload" (Params of the dp., thing. and image. codes hold "path" and the
+// "line", "column" and byte "offset" of the value at fault):
 //
 //	payload.empty         empty or only white space where JSON is needed
 //	payload.syntax        not JSON; Params "line", "column", "offset", "detail"

@@ -41,7 +41,7 @@ type problem struct {
 
 func (pb *problem) at(src []byte, off int, path string) *Error {
 	line, col := position(src, off)
-	params := kv(append([]string{"path", path, "line", itoa(line), "column", itoa(col)}, pb.params...)...)
+	params := kv(append([]string{"path", path, "line", itoa(line), "column", itoa(col), "offset", itoa(off)}, pb.params...)...)
 	msg := pb.msg
 	if path != "" {
 		msg = path + ": " + msg

@@ -12,12 +12,29 @@ import (
 type SyntaxError struct {
 	Line   int    // 1-based line ('\n' separates lines)
 	Column int    // 1-based, in characters (Unicode code points) from the start of the line
-	Offset int    // 0-based byte offset of the offending byte; len(payload) at an unexpected end
+	Offset int    // 0-based byte offset of the offending byte; len(payload) at an unexpected end (see UTF16Offset)
 	Msg    string // what is wrong, e.g. "trailing comma before '}'"
 }
 
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
+}
+
+// UTF16Offset converts a byte offset in b, such as SyntaxError.Offset or an
+// Error's Params["offset"], to an offset in UTF-16 code units, the unit of a
+// JavaScript string and of a textarea's selection. Invalid UTF-8 bytes count
+// as one unit each, as U+FFFD. An offset beyond b is clamped to len(b).
+func UTF16Offset(b []byte, off int) int {
+	n := 0
+	for i := 0; i < off && i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		i += size
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
 }
 
 // maxDepth bounds the nesting of arrays and objects, so that hostile input

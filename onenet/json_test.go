@@ -162,3 +162,14 @@ func TestPosition(t *testing.T) {
 		}
 	}
 }
+
+func TestUTF16Offset(t *testing.T) {
+	b := []byte("a\u00e9\U0001F600\xffz")
+	for _, tc := range []struct{ off, want int }{
+		{0, 0}, {1, 1}, {3, 2}, {7, 4}, {8, 5}, {9, 6}, {100, 6},
+	} {
+		if got := UTF16Offset(b, tc.off); got != tc.want {
+			t.Errorf("UTF16Offset(%q, %d) = %d, want %d", b, tc.off, got, tc.want)
+		}
+	}
+}
