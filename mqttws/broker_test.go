@@ -32,19 +32,23 @@ type testBroker struct {
 	auth *authHook
 }
 
-// authHook allows every login except the password "bad" (CONNACK 4) and
-// every topic except those under "forbidden/" (SUBACK 0x80). It records the
-// passwords it was shown.
+// authHook allows every login except the password "bad" (mochi answers
+// CONNACK 5) and every topic except those under "forbidden/" or the prefix
+// in refuse (SUBACK 0x80, or a disconnection for a QoS>0 publish). It
+// records the passwords it was shown. The first QoS>0 publish to
+// "drop/once" is not acknowledged and its connection is dropped.
 type authHook struct {
 	mqtt.HookBase
 	mu        sync.Mutex
 	passwords []string
+	refuse    atomic.Value // string: a topic prefix to refuse as well
+	dropped   atomic.Bool
 }
 
 func (h *authHook) ID() string { return "test-auth" }
 
 func (h *authHook) Provides(b byte) bool {
-	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
+	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck || b == mqtt.OnPublish
 }
 
 func (h *authHook) OnConnectAuthenticate(_ *mqtt.Client, pk packets.Packet) bool {
@@ -56,7 +60,18 @@ func (h *authHook) OnConnectAuthenticate(_ *mqtt.Client, pk packets.Packet) bool
 }
 
 func (h *authHook) OnACLCheck(_ *mqtt.Client, topic string, _ bool) bool {
+	if p, _ := h.refuse.Load().(string); p != "" && strings.HasPrefix(topic, p) {
+		return false
+	}
 	return !strings.HasPrefix(topic, "forbidden/")
+}
+
+func (h *authHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if pk.TopicName == "drop/once" && pk.FixedHeader.Qos > 0 && h.dropped.CompareAndSwap(false, true) {
+		go cl.Stop(io.ErrUnexpectedEOF)
+		return pk, packets.ErrRejectPacket
+	}
+	return pk, nil
 }
 
 func (h *authHook) seen() []string {

@@ -445,10 +445,10 @@ func (c *Client) setCurrent(s *session, ev StateEvent) {
 	c.mu.Unlock()
 }
 
-// clearCurrent records that there is no connection to use.
-func (c *Client) clearCurrent() {
+// clearCurrent records that s is no longer the connection to use.
+func (c *Client) clearCurrent(s *session) {
 	c.mu.Lock()
-	if c.cur != nil {
+	if c.cur == s && s != nil {
 		c.cur = nil
 		c.ready = make(chan struct{})
 	}
@@ -488,13 +488,12 @@ func (c *Client) run(s *session) {
 		select {
 		case <-s.lost:
 		case <-c.ctx.Done():
-			c.clearCurrent()
+			c.clearCurrent(s)
 			s.shutdown(disconnectQuiesce)
 			c.finish(nil, "closed")
 			return
 		}
-		lossErr := s.lossErr()
-		c.clearCurrent()
+		lossErr := s.lossErr() // s is no longer current: markLost saw to that
 		s.kill()
 		if !c.cfg.AutoReconnect {
 			c.finish(lossErr, strings.TrimPrefix(lossErr.Error(), "mqttws: "))
@@ -628,6 +627,7 @@ func (c *Client) connect(ctx context.Context) (*session, error) {
 
 	s := &session{lost: make(chan struct{})}
 	s.connCtx, s.connCancel = context.WithCancel(context.Background())
+	s.onLost = func() { c.clearCurrent(s) }
 
 	po := paho.NewClientOptions()
 	po.AddBroker(c.cfg.url)
@@ -775,7 +775,8 @@ type session struct {
 
 	lost     chan struct{} // closed when the connection is lost or killed
 	lostOnce sync.Once
-	lostErr  error // set before lost is closed; nil if killed
+	lostErr  error  // set before lost is closed; nil if killed
+	onLost   func() // called before lost is closed: stops the Client using the session
 }
 
 // open is paho's CustomOpenConnectionFn: it dials the WebSocket with the
@@ -810,6 +811,7 @@ func (s *session) markLost(err error) {
 	}
 	s.lostOnce.Do(func() {
 		s.lostErr = lerr
+		s.onLost()
 		close(s.lost)
 	})
 }
@@ -833,7 +835,10 @@ func (s *session) kill() {
 		ws.CloseNow()
 	}
 	s.connCancel()
-	s.lostOnce.Do(func() { close(s.lost) })
+	s.lostOnce.Do(func() {
+		s.onLost()
+		close(s.lost)
+	})
 }
 
 // shutdown ends the connection gracefully: DISCONNECT, waiting at most

@@ -85,7 +85,7 @@ func TestPasswordFuncError(t *testing.T) {
 	b := newBroker(t)
 	boom := errors.New("no key entered")
 	_, err := Dial(testCtx(t), b.url, &Options{
-		Username: "u",
+		Username:     "u",
 		PasswordFunc: func(context.Context) (string, error) { return "", boom },
 	})
 	var pe *PasswordError
@@ -394,10 +394,14 @@ func TestOutageOwnPublishes(t *testing.T) {
 	p.setDown(true)
 	st.waitState(t, StateReconnecting)
 	const n = 20
-	results := make(chan error, n)
+	results := make(chan error, n+1)
 	for i := range n {
 		go func() { results <- c.Publish(ctx, fmt.Sprintf("outage/%d", i), []byte("queued"), 1, false) }()
 	}
+	go func() { // subscribing waits too
+		_, err := c.Subscribe(ctx, "outage-sub", 1)
+		results <- err
+	}()
 	// Let reconnection fail at least twice while the publishes wait.
 	ev := st.next(t, "failed attempt", func(ev StateEvent) bool { return ev.Attempt >= 2 })
 	if ev.Err == nil || c.State() != StateReconnecting {
@@ -410,9 +414,9 @@ func TestOutageOwnPublishes(t *testing.T) {
 	}
 
 	p.setDown(false)
-	for range n {
+	for range n + 1 {
 		if err := <-results; err != nil {
-			t.Errorf("Publish made during the outage: %v", err)
+			t.Errorf("Publish or Subscribe made during the outage: %v", err)
 		}
 	}
 	seen := make(map[string]bool)
@@ -482,6 +486,94 @@ func TestOutageOthersPublishes(t *testing.T) {
 				t.Errorf("clean session: received %q published while away, want none", got)
 			}
 		})
+	}
+}
+
+// TestPublishResentAfterLoss: a QoS 1 publish whose connection drops
+// before PUBACK is sent again after reconnecting.
+func TestPublishResentAfterLoss(t *testing.T) {
+	b := newBroker(t)
+	st := newStates()
+	box := newInbox()
+	sub := dial(t, b.url, &Options{OnMessage: box.on})
+	ctx := testCtx(t)
+	if _, err := sub.Subscribe(ctx, "drop/#", 1); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, b.url, &Options{AutoReconnect: true, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, OnState: st.on})
+	if err := c.Publish(ctx, "drop/once", []byte("persist"), 1, false); err != nil {
+		t.Fatalf("Publish whose first connection dropped: %v", err)
+	}
+	if !b.auth.dropped.Load() {
+		t.Fatal("the broker did not drop the first attempt")
+	}
+	st.waitState(t, StateReconnecting)
+	if m := box.next(t); m.Topic != "drop/once" || string(m.Payload) != "persist" {
+		t.Errorf("got %+v", m)
+	}
+}
+
+// TestPoisonPublish: a publish the broker answers by disconnecting (as
+// OneNET does for a forbidden topic) fails after 3 connections; the client
+// recovers.
+func TestPoisonPublish(t *testing.T) {
+	b := newBroker(t)
+	st := newStates()
+	c := dial(t, b.url, &Options{AutoReconnect: true, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, OnState: st.on})
+	ctx := testCtx(t)
+	err := c.Publish(ctx, "forbidden/x", []byte("no"), 1, false)
+	var le *ConnectionLostError
+	if !errors.As(err, &le) {
+		t.Fatalf("Publish to a topic that gets the client disconnected = %v, want *ConnectionLostError", err)
+	}
+	if got := Explain(err); !strings.Contains(got, "publish the platform forbids") {
+		t.Errorf("Explain = %q", got)
+	}
+	lostConn := func(ev StateEvent) bool { return ev.State == StateReconnecting && ev.Attempt == 0 }
+	for range maxSends {
+		st.next(t, "lost connection", lostConn)
+	}
+	if err := c.Publish(ctx, "allowed", []byte("yes"), 1, false); err != nil {
+		t.Errorf("Publish after giving up: %v", err)
+	}
+	var losses int
+	for _, ev := range st.all() {
+		if lostConn(ev) {
+			losses++
+		}
+	}
+	if losses != maxSends {
+		t.Errorf("%d connections lost, want %d", losses, maxSends)
+	}
+}
+
+// TestResubscribeRefused: a filter the broker refuses after a reconnection
+// is reported and forgotten.
+func TestResubscribeRefused(t *testing.T) {
+	b := newBroker(t)
+	st := newStates()
+	id := newID("resub")
+	c := dial(t, b.url, &Options{ClientID: id, AutoReconnect: true, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, OnState: st.on})
+	ctx := testCtx(t)
+	for _, f := range []string{"flip/a", "keep/a"} {
+		if _, err := c.Subscribe(ctx, f, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.waitState(t, StateConnected)
+	b.auth.refuse.Store("flip/")
+	b.dropClient(t, id)
+	ev := st.next(t, "reconnection", func(ev StateEvent) bool { return ev.State == StateConnected })
+	var se *SubscribeError
+	if !errors.As(ev.Err, &se) || se.Filter != "flip/a" || !strings.Contains(ev.Reason, `"flip/a"`) {
+		t.Errorf("connected event = %+v, want the refusal of flip/a", ev)
+	}
+	c.subMu.Lock()
+	_, kept := c.subs["keep/a"]
+	_, flipped := c.subs["flip/a"]
+	c.subMu.Unlock()
+	if !kept || flipped {
+		t.Errorf("subscriptions after the refusal: keep/a %v, flip/a %v; want only keep/a", kept, flipped)
 	}
 }
 

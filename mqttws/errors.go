@@ -110,7 +110,7 @@ type DialError struct {
 
 func (e *DialError) Error() string {
 	s := "mqttws: " + e.URL + ": " + e.text()
-	if e.Err != nil {
+	if e.Err != nil && e.Kind != KindNetwork {
 		s += " (" + e.Err.Error() + ")"
 	}
 	return s
@@ -152,6 +152,9 @@ func (e *DialError) text() string {
 	case KindProtocol:
 		return "the server did not answer the MQTT CONNECT with a CONNACK — it is probably not an MQTT broker"
 	default:
+		if e.Err != nil {
+			return "network error while connecting: " + e.Err.Error()
+		}
 		return "network error while connecting"
 	}
 }
