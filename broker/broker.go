@@ -280,7 +280,7 @@ func (b *Broker) Devices(pid string) []DeviceStatus {
 	for _, dd := range p.Devices {
 		d := b.devices[pid+"/"+dd.Name]
 		d.mu.Lock()
-		out = append(out, DeviceStatus{Name: d.name, Online: d.cl != nil, LastSeen: d.lastSeen, Remote: d.remote})
+		out = append(out, DeviceStatus{Name: d.name, Online: d.online(), LastSeen: d.lastSeen, Remote: d.remote})
 		d.mu.Unlock()
 	}
 	return out

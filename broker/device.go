@@ -47,6 +47,10 @@ func newDevice(p *Product, d Device) *device {
 	}
 }
 
+// online reports whether the device has a live session. The caller holds
+// d.mu.
+func (d *device) online() bool { return d.cl != nil && !d.cl.Closed() }
+
 // The counters of a rate-limit window.
 const (
 	countConnect = iota
@@ -74,6 +78,7 @@ func (d *device) count(now time.Time, lim *RateLimits, which int) string {
 	limit := [...]int{lim.Connects, lim.QoS0, lim.QoS1}[which]
 	if d.counts[which] > limit {
 		d.bannedUntil = now.Add(lim.Ban)
+		d.winStart, d.counts = time.Time{}, [3]int{} // counting starts afresh after the ban
 		return fmt.Sprintf("more than %d %s in %s: banned for %s (notes §5)", limit, countNames[which], lim.Window, lim.Ban)
 	}
 	return ""

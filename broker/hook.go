@@ -215,8 +215,9 @@ func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 	return h.session(cl) != nil
 }
 
-// OnSessionEstablish runs just before mochi takes over an older session of
-// the same device (same client id): log it.
+// OnSessionEstablish marks the device online, just before mochi takes over
+// an older session of the same device (same client id) and sends the
+// CONNACK.
 func (h *hook) OnSessionEstablish(cl *mqtt.Client, pk packets.Packet) {
 	s := h.session(cl)
 	if s == nil {
@@ -225,23 +226,18 @@ func (h *hook) OnSessionEstablish(cl *mqtt.Client, pk packets.Packet) {
 	d := s.dev
 	d.mu.Lock()
 	old, oldRemote := d.cl, d.remote
+	d.cl, d.remote, d.lastSeen = cl, cl.Net.Remote, h.b.now()
 	d.mu.Unlock()
 	if old != nil {
 		h.b.logf("take-over: device %s: a new login from %s disconnects the session from %s (notes §3)", d.key, cl.Net.Remote, oldRemote)
 	}
 }
 
-// OnSessionEstablished marks the device online, after its CONNACK.
+// OnSessionEstablished logs the login, after its CONNACK.
 func (h *hook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
-	s := h.session(cl)
-	if s == nil {
-		return
+	if s := h.session(cl); s != nil {
+		h.b.logf("login accepted: device %s from %s via %s (token signed with the %s, keepalive %d s)", s.dev.key, cl.Net.Remote, cl.Net.Listener, s.how, pk.Connect.Keepalive)
 	}
-	d := s.dev
-	d.mu.Lock()
-	d.cl, d.remote, d.lastSeen = cl, cl.Net.Remote, h.b.now()
-	d.mu.Unlock()
-	h.b.logf("login accepted: device %s from %s via %s (token signed with the %s, keepalive %d s)", d.key, cl.Net.Remote, cl.Net.Listener, s.how, pk.Connect.Keepalive)
 }
 
 // OnDisconnect marks the device offline unless a newer session took over.

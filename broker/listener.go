@@ -102,9 +102,9 @@ func newTCPListener(id string, ln net.Listener, timeout time.Duration, logf func
 	return l
 }
 
-func (l *tcpListener) ID() string               { return l.id }
-func (l *tcpListener) Address() string          { return l.ln.Addr().String() }
-func (l *tcpListener) Protocol() string         { return "tcp" }
+func (l *tcpListener) ID() string              { return l.id }
+func (l *tcpListener) Address() string         { return l.ln.Addr().String() }
+func (l *tcpListener) Protocol() string        { return "tcp" }
 func (l *tcpListener) Init(*slog.Logger) error { return nil }
 
 // Serve accepts connections until Close.
@@ -154,10 +154,10 @@ func newWSListener(id string, origins []string, timeout time.Duration, logf func
 	return &wsListener{id: id, origins: origins, timeout: timeout, logf: logf}
 }
 
-func (l *wsListener) ID() string               { return l.id }
-func (l *wsListener) Address() string          { return "(http handler)" }
-func (l *wsListener) Protocol() string         { return "ws" }
-func (l *wsListener) Init(*slog.Logger) error { return nil }
+func (l *wsListener) ID() string                  { return l.id }
+func (l *wsListener) Address() string             { return "(http handler)" }
+func (l *wsListener) Protocol() string            { return "ws" }
+func (l *wsListener) Init(*slog.Logger) error     { return nil }
 func (l *wsListener) Serve(listeners.EstablishFn) {}
 
 func (l *wsListener) Close(closeClients listeners.CloseFn) {

@@ -96,7 +96,7 @@ func (b *Broker) ready(d *device, suffix string) error {
 	default:
 	}
 	d.mu.Lock()
-	online := d.cl != nil
+	online := d.online()
 	d.mu.Unlock()
 	if !online {
 		return fmt.Errorf("broker: device %s: %w", d.key, ErrOffline)

@@ -1,0 +1,128 @@
+package broker
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDP: datapoint uploads at QoS 1 on $sys topics, end to end over TCP
+// and WebSocket: accepted, rejected with err_code 98, stored (notes §4, §5).
+func TestDP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noLimits, func(o *Options) { o.MaxStoredPoints = 3 })
+	for _, via := range []string{"tcp", "ws"} {
+		t.Run(via, func(t *testing.T) {
+			dev := map[string]string{"tcp": "dev1", "ws": "dev2"}[via]
+			pre := "$sys/prod1/" + dev + "/dp/post/json"
+			c := e.mustDial(t, via, "prod1", dev)
+			if got := c.sub(t, 1, pre+"/+"); got[0] != 1 {
+				t.Fatalf("SUBACK %#x", got[0])
+			}
+
+			// Accepted, with and without "t"; the PUBACK arrives (QoS 1
+			// on a $sys topic, notes go-wasm-mqtt.md pitfall 14).
+			c.pub(t, pre, 1, `{"id":123,"dp":{"temp":[{"v":30,"t":1552289676},{"v":31.5}],"pos":[{"v":{"lat":1,"lon":2}}]}}`)
+			m := c.next(t)
+			if m.topic != pre+"/accepted" || string(m.payload) != `{"id":123}` {
+				t.Fatalf("got %s %s, want %s/accepted {\"id\":123}", m.topic, m.payload, pre)
+			}
+
+			// Rejected: a bad value; the connection stays open.
+			c.pub(t, pre, 1, `{"id":124,"dp":{"temp":[{"v":true}]}}`)
+			m = c.next(t)
+			if m.topic != pre+"/rejected" {
+				t.Fatalf("got %s %s, want rejected", m.topic, m.payload)
+			}
+			var rej struct {
+				ID      int64  `json:"id"`
+				ErrCode int    `json:"err_code"`
+				ErrMsg  string `json:"err_msg"`
+			}
+			if err := json.Unmarshal(m.payload, &rej); err != nil {
+				t.Fatal(err)
+			}
+			if rej.ID != 124 || rej.ErrCode != 98 || !strings.Contains(rej.ErrMsg, "dp.temp[0].v") {
+				t.Errorf("rejected %s: want id 124, err_code 98 and a message naming dp.temp[0].v", m.payload)
+			}
+
+			// Not JSON (the notes' own example has trailing commas): id -1.
+			c.pub(t, pre, 0, `{"id":125,"dp":{"temp":[{"v":30,},]}}`)
+			m = c.expect(t, pre+"/rejected")
+			if !strings.HasPrefix(string(m.payload), `{"id":-1,"err_code":98,`) || !strings.Contains(string(m.payload), "line 1") {
+				t.Errorf("rejected %s", m.payload)
+			}
+
+			// Still connected; a QoS 0 upload works too.
+			c.pub(t, pre, 0, `{"id":126,"dp":{"temp":[{"v":32}, {"v":33}]}}`)
+			if m := c.expect(t, pre+"/accepted"); string(m.payload) != `{"id":126}` {
+				t.Errorf("accepted %s", m.payload)
+			}
+
+			// Stored: temp keeps the last 3 (MaxStoredPoints).
+			pts := e.b.Datapoints("prod1", dev)
+			var vals []string
+			for _, p := range pts["temp"] {
+				vals = append(vals, string(p.Value))
+			}
+			if strings.Join(vals, ",") != "31.5,32,33" {
+				t.Errorf("temp %v, want 31.5,32,33", vals)
+			}
+			if got := string(pts["pos"][0].Value); got != `{"lat":1,"lon":2}` {
+				t.Errorf("pos %s", got)
+			}
+			if !pts["temp"][0].At.Equal(epoch) {
+				t.Errorf("a point without t is stored at %v, want the broker's now %v", pts["temp"][0].At, epoch)
+			}
+		})
+	}
+	e.log.waitFor(t, "dp rejected: device prod1/dev1, id 124", "payload: ")
+}
+
+// TestDPRepliesOnlyToSubscribers: a device that subscribed to /accepted
+// only does not get /rejected; one that did not subscribe gets nothing.
+func TestDPRepliesOnlyToSubscribers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noLimits)
+	pre := "$sys/prod1/dev1/dp/post/json"
+	c := e.mustDial(t, "tcp", "prod1", "dev1")
+	c.sub(t, 0, pre+"/accepted")
+	c.pub(t, pre, 1, `{"id":1,"dp":{}}`) // rejected: empty dp
+	c.pub(t, pre, 1, `{"id":2,"dp":{"a":[{"v":1}]}}`)
+	if m := c.next(t); m.topic != pre+"/accepted" || string(m.payload) != `{"id":2}` {
+		t.Fatalf("first message %s %s, want the accepted id 2", m.topic, m.payload)
+	}
+
+	quiet := e.mustDial(t, "tcp", "prod1", "dev2")
+	quiet.pub(t, "$sys/prod1/dev2/dp/post/json", 1, `{"id":3,"dp":{"a":[{"v":1}]}}`)
+	quiet.sub(t, 0, "$sys/prod1/dev2/#") // SUBACK after the reply would have been sent
+	select {
+	case m := <-quiet.msgs:
+		t.Fatalf("unsubscribed device got %s %s", m.topic, m.payload)
+	case <-time.After(100 * time.Millisecond):
+	}
+	// A device's own upload is not echoed to its "#" subscription.
+	quiet.pub(t, "$sys/prod1/dev2/dp/post/json", 1, `{"id":4,"dp":{"a":[{"v":1}]}}`)
+	if m := quiet.next(t); m.topic != "$sys/prod1/dev2/dp/post/json/accepted" {
+		t.Fatalf("got %s, want only the accepted reply", m.topic)
+	}
+}
+
+// TestDPStreamLimit: a device may not grow its datastreams without bound.
+func TestDPStreamLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noLimits, func(o *Options) { o.MaxStreams = 2 })
+	pre := "$sys/prod1/dev1/dp/post/json"
+	c := e.mustDial(t, "tcp", "prod1", "dev1")
+	c.sub(t, 0, pre+"/+")
+	c.pub(t, pre, 1, `{"id":1,"dp":{"a":[{"v":1}],"b":[{"v":1}]}}`)
+	c.expect(t, pre+"/accepted")
+	c.pub(t, pre, 1, `{"id":2,"dp":{"c":[{"v":1}]}}`)
+	if m := c.next(t); m.topic != pre+"/rejected" || !strings.Contains(string(m.payload), "at most 2") {
+		t.Fatalf("got %s %s", m.topic, m.payload)
+	}
+	if n := len(e.b.Datapoints("prod1", "dev1")); n != 2 {
+		t.Errorf("%d streams stored, want 2", n)
+	}
+}

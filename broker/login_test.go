@@ -1,0 +1,142 @@
+package broker
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+)
+
+// TestLogin checks each login rule of notes §3 with paho over TCP and over
+// WebSocket: the CONNACK code and the OneNET reason in the log.
+func TestLogin(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noLimits)
+	expired := tokAt(t, "products/prod1/devices/dev1", keyD1, epoch.Add(-time.Minute).Unix(), "")
+	tests := []struct {
+		name      string
+		pid, dev  string
+		password  string
+		mod       func(*paho.ClientOptions)
+		code      byte
+		logReason string // in the "login refused" line
+	}{
+		{name: "device key", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD1)},
+		{name: "product key, device res", pid: "prod1", dev: "dev2", password: devTok(t, "prod1", "dev2", keyP1)},
+		{name: "product key, product res", pid: "prod1", dev: "dev1", password: tok(t, "products/prod1", keyP1)},
+		{name: "device without key", pid: "prod1", dev: "nokey", password: devTok(t, "prod1", "nokey", keyP1)},
+		{name: "same name, other product", pid: "prod2", dev: "dev1", password: devTok(t, "prod2", "dev1", keyP2D1)},
+
+		{name: "wrong key", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyNone), code: 4, logReason: "1106 sign mismatch"},
+		{name: "other device's key", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD2), code: 4, logReason: "1106"},
+		{name: "product key of other product", pid: "prod1", dev: "dev1", password: tok(t, "products/prod1", keyP2), code: 4, logReason: "1106"},
+		{name: "expired", pid: "prod1", dev: "dev1", password: expired, code: 4, logReason: "1104 token expired"},
+		{name: "unknown device", pid: "prod1", dev: "ghost", password: devTok(t, "prod1", "ghost", keyP1), code: 4, logReason: "1107 device not found"},
+		{name: "unknown product", pid: "prodX", dev: "dev1", password: devTok(t, "prodX", "dev1", keyP1), code: 4, logReason: "1107"},
+		{name: "res of other device", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev2", keyD2), code: 4, logReason: "1114"},
+		{name: "res of other product", pid: "prod1", dev: "dev1", password: tok(t, "products/prod2", keyP2), code: 4, logReason: "1114"},
+		{name: "empty password", pid: "prod1", dev: "dev1", password: "", code: 4, logReason: "1101 empty password"},
+		{name: "not a token", pid: "prod1", dev: "dev1", password: "hello", code: 4, logReason: "1103 invalid token"},
+		{name: "2022 version", pid: "prod1", dev: "dev1", password: tokAt(t, "products/prod1/devices/dev1", keyD1, epoch.Add(time.Hour).Unix(), "2022-05-01"), code: 4, logReason: "1111"},
+
+		{name: "MQTT 3.1", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD1), code: 1, logReason: "protocol level 3",
+			mod: func(o *paho.ClientOptions) { o.SetProtocolVersion(3) }},
+		{name: "keepalive 5", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD1), code: 5, logReason: "keepalive 5 s",
+			mod: func(o *paho.ClientOptions) { o.SetKeepAlive(5 * time.Second) }},
+		{name: "keepalive 3600", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD1), code: 5, logReason: "keepalive 3600 s",
+			mod: func(o *paho.ClientOptions) { o.SetKeepAlive(time.Hour) }},
+		{name: "will", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD1), code: 5, logReason: "will",
+			mod: func(o *paho.ClientOptions) { o.SetWill("$sys/prod1/dev1/dp/post/json", "x", 0, false) }},
+		{name: "clean session 0", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD1), code: 5, logReason: "clean session 0",
+			mod: func(o *paho.ClientOptions) { o.SetCleanSession(false) }},
+	}
+	for _, via := range []string{"tcp", "ws"} {
+		for _, tt := range tests {
+			t.Run(via+"/"+tt.name, func(t *testing.T) {
+				var mods []func(*paho.ClientOptions)
+				if tt.mod != nil {
+					mods = append(mods, tt.mod)
+				}
+				n := e.log.mark()
+				c, code, err := e.dial(t, via, tt.pid, tt.dev, tt.password, mods...)
+				if code != tt.code {
+					t.Fatalf("CONNACK %d (%v), want %d", code, err, tt.code)
+				}
+				if tt.code == 0 {
+					if err != nil {
+						t.Fatal(err)
+					}
+					c.Disconnect(0)
+					return
+				}
+				if err == nil {
+					t.Fatal("connected, want an error")
+				}
+				line := e.log.waitAfter(t, n, "login refused", "client id \""+tt.dev+"\"", tt.logReason)
+				if want := "(CONNACK " + string('0'+tt.code) + ")"; !strings.Contains(line, want) {
+					t.Errorf("log line %q lacks %q", line, want)
+				}
+			})
+		}
+	}
+	// The log never holds a token, a sign or a key.
+	secrets := []string{keyP1, keyD1, keyD2, keyP2, keyP2D1, keyNone, expired}
+	for _, tt := range tests {
+		if tt.password != "" && tt.password != "hello" {
+			secrets = append(secrets, tt.password, tt.password[strings.Index(tt.password, "sign=")+5:])
+		}
+	}
+	for _, line := range e.log.all() {
+		for _, s := range secrets {
+			if strings.Contains(line, s) {
+				t.Errorf("log line %q holds a secret %q", line, s)
+			}
+		}
+	}
+}
+
+// TestTakeOver: a second login of the same device disconnects the first
+// (notes §3); the same name in another product is another device.
+func TestTakeOver(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	first := e.mustDial(t, "tcp", "prod1", "dev1")
+	other := e.mustDial(t, "tcp", "prod2", "dev1")
+	second := e.mustDial(t, "ws", "prod1", "dev1")
+	first.waitLost(t, "take-over")
+	e.log.waitFor(t, "take-over: device prod1/dev1")
+	e.log.waitFor(t, "disconnected: device prod1/dev1", "taken over")
+
+	// The new session works and the device is online; the other product's
+	// dev1 was not touched.
+	second.sub(t, 1, "$sys/prod1/dev1/dp/post/json/accepted")
+	second.pub(t, "$sys/prod1/dev1/dp/post/json", 1, `{"id":7,"dp":{"t":[{"v":1}]}}`)
+	if m := second.expect(t, "$sys/prod1/dev1/dp/post/json/accepted"); string(m.payload) != `{"id":7}` {
+		t.Errorf("accepted %s", m.payload)
+	}
+	if !other.IsConnectionOpen() {
+		t.Error("prod2/dev1 was disconnected by prod1/dev1's login")
+	}
+	for _, s := range e.b.Devices("prod1") {
+		if s.Name == "dev1" && !s.Online {
+			t.Error("prod1/dev1 offline after the take-over")
+		}
+	}
+	second.Disconnect(0)
+	waitUntil(t, "dev1 offline", func() bool { return !e.b.Devices("prod1")[0].Online })
+}
+
+func noLimits(o *Options) { o.Limits.Disabled = true }
+
+// waitUntil polls cond.
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %s", what, wait)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
