@@ -163,7 +163,8 @@ func TestWrongKeyRefused(t *testing.T) {
 	e.connectLocal(otherKey)
 	e.waitJS(`document.getElementById("conn-msgs").textContent.includes("CONNACK 4")`, "the refused login")
 	msg := e.text("conn-msgs")
-	for _, want := range []string{"CONNACK 4", "access key", "1106"} {
+	// MQTT 3.1.1 gives the page only the code; the reason is the server's.
+	for _, want := range []string{"CONNACK 4", "access key"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("refused login message %q lacks %q", msg, want)
 		}

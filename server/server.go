@@ -79,7 +79,7 @@ func New(cfg Config) (*Server, error) {
 	if reg == nil {
 		reg = &broker.Registry{}
 	}
-	b, err := broker.New(broker.Options{Registry: reg, Limits: cfg.Limits, Logf: logf, AllowedOrigins: cfg.AllowedOrigins})
+	b, err := broker.New(broker.Options{Registry: reg, Limits: cfg.Limits, Logf: logf, WebSocketOrigins: cfg.AllowedOrigins})
 	if err != nil {
 		return nil, err
 	}

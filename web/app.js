@@ -764,6 +764,9 @@ function fillEndpoints() {
 }
 
 function wire() {
+  // Every edit is remembered (the key only when the user asked).
+  document.addEventListener("change", save);
+  document.addEventListener("input", save);
   const onToken = () => {
     updateToken();
     updateTopic();

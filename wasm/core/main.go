@@ -12,6 +12,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"syscall/js"
 	"time"
 
@@ -278,9 +279,18 @@ func checkPayload(args []js.Value) (any, error) {
 		out["field"] = e["field"]
 		out["code"] = e["code"]
 		out["params"] = e["params"]
+		// The position of the error: a syntax error's, or the offending
+		// value's. offset counts UTF-16 units, as a textarea does.
 		var se *onenet.SyntaxError
-		if errors.As(perr, &se) {
-			out["line"], out["column"], out["offset"] = se.Line, se.Column, se.Offset
+		var oe *onenet.Error
+		switch {
+		case errors.As(perr, &se):
+			out["line"], out["column"], out["offset"] = se.Line, se.Column, onenet.UTF16Offset([]byte(text), se.Offset)
+		case errors.As(perr, &oe) && oe.Params["line"] != "":
+			line, _ := strconv.Atoi(oe.Params["line"])
+			col, _ := strconv.Atoi(oe.Params["column"])
+			off, _ := strconv.Atoi(oe.Params["offset"])
+			out["line"], out["column"], out["offset"] = line, col, onenet.UTF16Offset([]byte(text), off)
 		}
 	}
 	return out, nil
