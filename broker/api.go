@@ -449,7 +449,11 @@ func jsonProblem(data []byte, err error) string {
 	)
 	switch {
 	case errors.As(err, &syn):
-		line, col := position(data, int(syn.Offset)-1)
+		off := int(syn.Offset) - 1 // the offending byte
+		if syn.Offset >= int64(len(data)) && strings.Contains(syn.Error(), "end of JSON input") {
+			off = len(data) // just past the end
+		}
+		line, col := position(data, off)
 		return fmt.Sprintf("line %d, column %d: %s", line, col, syn.Error())
 	case errors.As(err, &typ):
 		line, col := position(data, int(typ.Offset)-1)

@@ -12,42 +12,56 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
-// handle answers what a device published to "$sys/{pid}/{device}/"+suffix
-// (notes §4). It runs on the device's connection goroutine after mochi has
-// acknowledged the publish.
-func (b *Broker) handle(d *device, suffix string, payload []byte) {
+// A reply is a message for a device: a topic suffix after
+// "$sys/{pid}/{device}/" and a payload.
+type reply struct {
+	suffix  string
+	payload []byte
+}
+
+type replies []reply
+
+func (r *replies) add(suffix string, payload []byte) { *r = append(*r, reply{suffix, payload}) }
+
+// handle processes what a device published to "$sys/{pid}/{device}/"+suffix
+// (notes §4) and returns the platform's replies. It runs on the device's
+// connection goroutine before mochi acknowledges the publish, so that what
+// a QoS 1 PUBACK confirms is already stored; the replies are sent after the
+// PUBACK.
+func (b *Broker) handle(d *device, suffix string, payload []byte) (out replies) {
 	info, err := onenet.ParseTopic(d.prefix + suffix)
 	if err != nil {
 		b.logf("ignored: device %s published to an undocumented topic %q", d.key, d.prefix+suffix)
-		return
+		return nil
 	}
 	switch k := info.Kind; k {
 	case onenet.KindDPPost:
-		b.handleDP(d, payload)
+		b.handleDP(d, payload, &out)
 	case onenet.KindCmdResponse:
-		b.handleCmdResponse(d, info.CmdID, payload)
+		b.handleCmdResponse(d, info.CmdID, payload, &out)
 	case onenet.KindImageUpdate:
-		b.handleShadowUpdate(d, payload)
+		b.handleShadowUpdate(d, payload, &out)
 	case onenet.KindImageGet:
-		b.handleShadowGet(d)
+		b.handleShadowGet(d, &out)
 	case onenet.KindPropertyPost, onenet.KindEventPost, onenet.KindPropertyDesiredGet,
 		onenet.KindPropertyDesiredDelete, onenet.KindPackPost, onenet.KindHistoryPost:
-		b.handleThingPost(d, k, payload)
+		b.handleThingPost(d, k, payload, &out)
 	case onenet.KindPropertySetReply, onenet.KindPropertyGetReply, onenet.KindServiceInvokeReply:
 		b.handleThingReply(d, suffix, payload)
 	default:
 		b.logf("ignored: device %s published to %q, a topic the platform sends, not the device (notes §4)", d.key, d.prefix+suffix)
 	}
+	return out
 }
 
 // handleDP stores a datapoint upload and answers on dp/post/json/accepted
 // or /rejected with err_code 98 (notes §4, §5); the connection stays open.
-func (b *Broker) handleDP(d *device, payload []byte) {
+func (b *Broker) handleDP(d *device, payload []byte, out *replies) {
 	post, err := onenet.ParseDPPost(payload)
 	if err != nil {
 		id := dpID(payload)
 		b.logf("dp rejected: device %s, id %d: %s", d.key, id, errCode(err))
-		_ = b.publish(d, string(onenet.KindDPRejected), onenet.DPRejected(id, onenet.DPErrIllegalData, "Illegal Data: "+errMsg(err)))
+		out.add(string(onenet.KindDPRejected), onenet.DPRejected(id, onenet.DPErrIllegalData, "Illegal Data: "+errMsg(err)))
 		return
 	}
 	now := b.now()
@@ -62,7 +76,7 @@ func (b *Broker) handleDP(d *device, payload []byte) {
 		n := len(d.streams)
 		d.mu.Unlock()
 		b.logf("dp rejected: device %s, id %d: more than %d datastreams (a limit of this local broker)", d.key, post.ID, b.opts.MaxStreams)
-		_ = b.publish(d, string(onenet.KindDPRejected), onenet.DPRejected(post.ID, onenet.DPErrIllegalData,
+		out.add(string(onenet.KindDPRejected), onenet.DPRejected(post.ID, onenet.DPErrIllegalData,
 			fmt.Sprintf("Illegal Data: the device has %d datastreams and this upload adds %d; this local broker keeps at most %d per device", n, newStreams, b.opts.MaxStreams)))
 		return
 	}
@@ -81,7 +95,7 @@ func (b *Broker) handleDP(d *device, payload []byte) {
 		}
 	}
 	d.mu.Unlock()
-	_ = b.publish(d, string(onenet.KindDPAccepted), onenet.DPAccepted(post.ID))
+	out.add(string(onenet.KindDPAccepted), onenet.DPAccepted(post.ID))
 }
 
 // dpID reads the "id" of an upload that failed to parse, or -1 (notes §4).
@@ -137,13 +151,13 @@ const thingErrCode = 400
 
 // handleThingPost answers a device's thing-model request on its /reply
 // topic and keeps the properties it posts.
-func (b *Broker) handleThingPost(d *device, k onenet.Kind, payload []byte) {
+func (b *Broker) handleThingPost(d *device, k onenet.Kind, payload []byte, out *replies) {
 	reply := string(k) + "/reply"
 	req, err := onenet.ParseThingRequest(k, payload)
 	if err != nil {
 		id := thingID(payload)
 		b.logf("thing request rejected: device %s, %s id %q: %s", d.key, k, id, errCode(err))
-		_ = b.publish(d, reply, onenet.ThingReplyJSON(id, thingErrCode, errMsg(err)))
+		out.add(reply, onenet.ThingReplyJSON(id, thingErrCode, errMsg(err)))
 		return
 	}
 	switch k {
@@ -166,11 +180,11 @@ func (b *Broker) handleThingPost(d *device, k onenet.Kind, payload []byte) {
 			}
 		}
 		d.mu.Unlock()
-		out, _ := json.Marshal(map[string]any{"id": req.ID, "code": onenet.ThingCodeSuccess, "msg": "success", "data": data})
-		_ = b.publish(d, reply, out)
+		msg, _ := json.Marshal(map[string]any{"id": req.ID, "code": onenet.ThingCodeSuccess, "msg": "success", "data": data})
+		out.add(reply, msg)
 		return
 	}
-	_ = b.publish(d, reply, onenet.ThingReplyJSON(req.ID, onenet.ThingCodeSuccess, "success"))
+	out.add(reply, onenet.ThingReplyJSON(req.ID, onenet.ThingCodeSuccess, "success"))
 }
 
 // storeProps keeps the latest value of each property of
@@ -241,13 +255,13 @@ const (
 	cmdErrUnknown  = 113
 )
 
-func (b *Broker) handleCmdResponse(d *device, cmdID string, payload []byte) {
+func (b *Broker) handleCmdResponse(d *device, cmdID string, payload []byte, out *replies) {
 	suffix := "cmd/response/" + cmdID
 	key := pendKey{d.key, suffix, ""}
 	reject := func(code int, msg string) {
 		b.logf("command response rejected: device %s, command %s: %s (err_code %d)", d.key, cmdID, msg, code)
-		out, _ := json.Marshal(map[string]any{"err_code": code, "err_msg": msg})
-		_ = b.publish(d, suffix+"/rejected", out)
+		rej, _ := json.Marshal(map[string]any{"err_code": code, "err_msg": msg})
+		out.add(suffix+"/rejected", rej)
 	}
 	if len(payload) > onenet.MaxCmdResponse {
 		msg := fmt.Sprintf("response of %d bytes; the limit is %d (notes §4)", len(payload), onenet.MaxCmdResponse)
@@ -258,7 +272,7 @@ func (b *Broker) handleCmdResponse(d *device, cmdID string, payload []byte) {
 	}
 	if b.pend.deliver(key, result{payload: bytes.Clone(payload)}) {
 		b.logf("command answered: device %s, command %s", d.key, cmdID)
-		_ = b.publish(d, suffix+"/accepted", nil)
+		out.add(suffix+"/accepted", nil)
 		return
 	}
 	if b.pend.expired(key) {
@@ -352,7 +366,7 @@ func (s *shadowDoc) update(payload []byte, now time.Time) (desiredChanged bool, 
 	return u.State.Desired != nil, nil
 }
 
-func (b *Broker) handleShadowUpdate(d *device, payload []byte) {
+func (b *Broker) handleShadowUpdate(d *device, payload []byte, out *replies) {
 	d.mu.Lock()
 	changed, err := d.shadow.update(payload, b.now())
 	var doc, delta []byte
@@ -366,13 +380,13 @@ func (b *Broker) handleShadowUpdate(d *device, payload []byte) {
 	if err != nil {
 		es := err.(*errShadow)
 		b.logf("shadow update rejected: device %s: code %d", d.key, es.code)
-		out, _ := json.Marshal(map[string]any{"code": es.code, "msg": es.msg, "timestamp": b.now().UnixMilli()})
-		_ = b.publish(d, string(onenet.KindImageUpdateRejected), out)
+		rej, _ := json.Marshal(map[string]any{"code": es.code, "msg": es.msg, "timestamp": b.now().UnixMilli()})
+		out.add(string(onenet.KindImageUpdateRejected), rej)
 		return
 	}
-	_ = b.publish(d, string(onenet.KindImageUpdateAccepted), doc)
+	out.add(string(onenet.KindImageUpdateAccepted), doc)
 	if delta != nil {
-		_ = b.publish(d, string(onenet.KindImageUpdateDelta), delta)
+		out.add(string(onenet.KindImageUpdateDelta), delta)
 	}
 }
 
@@ -387,9 +401,9 @@ func (s *shadowDoc) deltaMessage() []byte {
 	return out
 }
 
-func (b *Broker) handleShadowGet(d *device) {
+func (b *Broker) handleShadowGet(d *device, out *replies) {
 	d.mu.Lock()
 	doc := d.shadow.document()
 	d.mu.Unlock()
-	_ = b.publish(d, string(onenet.KindImageGetAccepted), doc)
+	out.add(string(onenet.KindImageGetAccepted), doc)
 }

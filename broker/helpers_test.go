@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/coder/websocket"
+	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/onenet-wasm/onenet-wasm/token"
 )
@@ -158,6 +158,7 @@ func newEnv(t testing.TB, mod ...func(*Options)) *env {
 	mux := http.NewServeMux()
 	mux.Handle("/mqtt", b.WebSocketHandler())
 	mux.Handle("/api/", b.APIHandler())
+	mux.Handle("/stripped/", http.StripPrefix("/stripped", b.APIHandler())) // paths without /api
 	e.http = httptest.NewServer(mux)
 	e.ws = "ws" + strings.TrimPrefix(e.http.URL, "http") + "/mqtt"
 	t.Cleanup(func() {

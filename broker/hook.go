@@ -27,8 +27,9 @@ type hook struct {
 // session is one logged-in connection of a device.
 type session struct {
 	dev    *device
-	reason string // why the broker ends the connection, once it decides to
-	how    string // which key signed the token
+	reason string  // why the broker ends the connection, once it decides to
+	how    string  // which key signed the token
+	out    replies // the replies to the publish being processed
 }
 
 func (h *hook) ID() string { return "onenet" }
@@ -415,26 +416,34 @@ func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	return s != nil && strings.HasPrefix(topic, s.dev.iprefix)
 }
 
-// OnPublish keeps a device's publishes from being forwarded: the platform
-// consumes them (OnPublished), as OneNET does. The broker's own (inline)
-// publishes pass.
+// OnPublish processes a device's publish before mochi acknowledges it, and
+// keeps it from being forwarded: the platform consumes it, as OneNET does.
+// The broker's own (inline) publishes pass.
 func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	if cl.Net.Inline {
 		return pk, nil
 	}
+	if s := h.session(cl); s != nil && strings.HasPrefix(pk.TopicName, s.dev.iprefix) {
+		s.out = h.b.handle(s.dev, pk.TopicName[len(s.dev.iprefix):], pk.Payload)
+	}
 	return pk, packets.CodeSuccessIgnore
 }
 
-// OnPublished handles a device's publish after mochi has acknowledged it.
+// OnPublished sends the replies to a device's publish, after its PUBACK.
+// (OnPublish and OnPublished run on the device's connection goroutine.)
 func (h *hook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
 	if cl.Net.Inline {
 		return
 	}
 	s := h.session(cl)
-	if s == nil || !strings.HasPrefix(pk.TopicName, s.dev.iprefix) {
+	if s == nil {
 		return
 	}
-	h.b.handle(s.dev, pk.TopicName[len(s.dev.iprefix):], pk.Payload)
+	out := s.out
+	s.out = nil
+	for _, r := range out {
+		_ = h.b.publish(s.dev, r.suffix, r.payload)
+	}
 }
 
 // errText is an error's message without its package prefix.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/onenet-wasm/onenet-wasm/token"
@@ -103,8 +104,13 @@ func jsonError(name string, data []byte, dec *json.Decoder, err error) error {
 		off, msg = len(data), "unexpected end of file: is the JSON complete?"
 	default:
 		// Unknown fields ("json: unknown field \"x\"") carry no offset:
-		// the decoder's position is just after the field's name.
+		// the decoder is past the member; point at its name.
 		off, msg = int(dec.InputOffset())-1, trimJSONPrefix(err.Error())
+		if name, ok := strings.CutPrefix(msg, "unknown field "); ok {
+			if i := bytes.LastIndex(data[:max(off, 0)], []byte(name)); i >= 0 {
+				off = i
+			}
+		}
 	}
 	if off < 0 {
 		off = 0

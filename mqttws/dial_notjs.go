@@ -73,7 +73,8 @@ func classifyDialError(url string, resp *http.Response, err error) *DialError {
 		e.Kind = KindUnreachable
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		e.Kind = KindTimeout
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
+		strings.Contains(err.Error(), "server closed idle connection"): // net/http's unexported errServerClosedIdle
 		e.Kind = KindClosed
 	}
 	return e

@@ -32,7 +32,7 @@ import (
 // state, password (see web/onenet.js).
 var hooks struct {
 	settle, settleMany, deliver, state, password js.Value
-	uint8Array, int32Array                          js.Value
+	uint8Array, int32Array                       js.Value
 }
 
 func main() {
