@@ -1,0 +1,196 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	paho "github.com/eclipse/paho.mqtt.golang"
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// TestCloseLeaksNothing: Close disconnects every device (over TCP and
+// WebSocket, logged in or not), ends waiting calls, and leaves no
+// goroutine behind. Not parallel: it counts goroutines.
+func TestCloseLeaksNothing(t *testing.T) {
+	before := runtime.NumGoroutine()
+	e := &env{clock: &clock{t: epoch}, log: &logBuf{}}
+	b, err := New(Options{Registry: testRegistry(), Now: e.clock.Now, Logf: e.log.logf, ConnectTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.b = b
+	addr, err := b.ListenTCP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tcp = addr.String()
+	e.http = httptest.NewServer(b.WebSocketHandler())
+	e.ws = "ws" + strings.TrimPrefix(e.http.URL, "http") + "/mqtt"
+
+	tcp := e.mustDial(t, "tcp", "prod1", "dev1")
+	ws := e.mustDial(t, "ws", "prod1", "dev2")
+	tcp.sub(t, 0, "$sys/prod1/dev1/#")
+	ws.pub(t, "$sys/prod1/dev2/dp/post/json", 1, `{"id":1,"dp":{"a":[{"v":1}]}}`)
+	responder(t, ws, "prod1", "dev2")
+
+	// Connections that never log in.
+	idle, err := net.Dial("tcp", e.tcp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	idleWS, err := dialWS(e.ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idleWS.Close()
+
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := b.SendCommand(context.Background(), "prod1", "dev2", []byte("ignore"))
+		waiting <- err
+	}()
+	e.log.waitFor(t, "command sent")
+
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tcp.waitLost(t, "Close")
+	ws.waitLost(t, "Close")
+	expectClosed(t, idle)
+	if err := <-waiting; !errors.Is(err, ErrClosed) {
+		t.Errorf("SendCommand during Close: %v", err)
+	}
+	if _, err := b.ListenTCP("127.0.0.1:0"); !errors.Is(err, ErrClosed) {
+		t.Errorf("ListenTCP after Close: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	e.log.waitFor(t, "disconnected: device prod1/dev1", "shutting down")
+	tcp.Disconnect(0)
+	ws.Disconnect(0)
+	e.http.Close()
+
+	settle(t, before)
+}
+
+// settle waits until no more goroutines run than before, or fails with
+// their stacks.
+func settle(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), before, buf)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestWebSocketHandshake: the handler checks the origin and the
+// subprotocol.
+func TestWebSocketHandshake(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) { o.WebSocketOrigins = []string{"page.example"} })
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	dial := func(origin string, protos ...string) (*websocket.Conn, *http.Response, error) {
+		h := http.Header{}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		return websocket.Dial(ctx, e.ws, &websocket.DialOptions{Subprotocols: protos, HTTPHeader: h})
+	}
+	for _, origin := range []string{"", e.http.URL, "https://page.example"} {
+		c, _, err := dial(origin, "mqtt")
+		if err != nil {
+			t.Errorf("origin %q: %v", origin, err)
+			continue
+		}
+		c.CloseNow()
+	}
+	if _, resp, err := dial("https://evil.example", "mqtt"); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("foreign origin: %v, want 403", err)
+	}
+	c, _, err := dial("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if _, _, err := c.Read(ctx); websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+		t.Errorf("no subprotocol: %v, want close 1008", err)
+	}
+	e.log.waitFor(t, "websocket refused", "subprotocol")
+}
+
+// TestBareMochiDropsSys documents why the hook maps $sys: mochi without it
+// never acknowledges a QoS 1 publish on $sys/… (notes go-wasm-mqtt.md
+// pitfall 14). If this fails, mochi has changed and the mapping may no
+// longer be needed.
+func TestBareMochiDropsSys(t *testing.T) {
+	t.Parallel()
+	addr, stop := bareMochi(t)
+	defer stop()
+	c := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + addr).SetClientID("d").
+		SetProtocolVersion(4).SetAutoReconnect(false).SetConnectTimeout(wait))
+	if ct := c.Connect(); !ct.WaitTimeout(wait) || ct.Error() != nil {
+		t.Fatalf("connect: %v", ct.Error())
+	}
+	defer c.Disconnect(0)
+	if pt := c.Publish("$sys/p/d/dp/post/json", 1, false, "{}"); pt.WaitTimeout(500 * time.Millisecond) {
+		t.Errorf("bare mochi acknowledged a QoS 1 publish on $sys/…: %v", pt.Error())
+	}
+	if pt := c.Publish("sys/p/d/dp/post/json", 1, false, "{}"); !pt.WaitTimeout(wait) {
+		t.Error("bare mochi did not acknowledge a QoS 1 publish on sys/…")
+	}
+}
+
+// allowHook lets every client in and everywhere, like mochi's
+// hooks/auth.AllowHook (whose package needs a module this one does not
+// require).
+type allowHook struct{ mqtt.HookBase }
+
+func (h *allowHook) ID() string { return "allow-all" }
+func (h *allowHook) Provides(b byte) bool {
+	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
+}
+func (h *allowHook) OnConnectAuthenticate(*mqtt.Client, packets.Packet) bool { return true }
+func (h *allowHook) OnACLCheck(*mqtt.Client, string, bool) bool              { return true }
+
+// bareMochi runs mochi with an allow-all hook and a TCP listener.
+func bareMochi(t testing.TB) (addr string, stop func()) {
+	t.Helper()
+	s := mqtt.New(&mqtt.Options{Logger: discardLogger(), SysTopicResendInterval: 3600})
+	if err := s.AddHook(new(allowHook), nil); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = ln.Addr().String()
+	ln.Close()
+	if err := s.AddListener(listeners.NewTCP(listeners.Config{ID: "t", Address: addr})); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Serve(); err != nil {
+		t.Fatal(err)
+	}
+	return addr, func() { s.Close() }
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
