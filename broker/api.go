@@ -47,8 +47,10 @@ const apiTime = "2006-01-02 15:04:05.000"
 //	GET  /datapoint/history-datapoints?product_id=P&device_name=D[&datastream_id=ds][&start=2006-01-02T15:04:05][&end=…][&limit=N][&sort=ASC|DESC]
 //	POST /datapoint/synccmds?product_id=P&device_name=D[&timeout=S]   body: the command bytes
 //	GET  /thingmodel/query-device-property?product_id=P&device_name=D
-//	POST /thingmodel/set-device-property   {"product_id","device_name","params":{…}}
-//	POST /thingmodel/call-service          {"product_id","device_name","identifier","params":{…}}
+//	POST /thingmodel/set-device-property   {"product_id","device_name","params":{…}[,"timeout":S]}
+//	POST /thingmodel/call-service          {"product_id","device_name","identifier","params":{…}[,"timeout":S]}
+//
+// timeout is in seconds, 1 to 30, default 10.
 //
 // Every request needs the header "authorization: <token>" with
 // res=products/{pid} signed with the product key, or, for a request naming
@@ -56,8 +58,9 @@ const apiTime = "2006-01-02 15:04:05.000"
 // the product key. Every answer is JSON {"code":0,"msg":"succ",
 // "request_id":"…","data":{…}}; errors have a non-zero code and say what is
 // wrong in msg: 401 (authorization), 400 (parameters, body), 404 (unknown
-// product, device or path), 405 (method), 10500 (device offline or not
-// subscribed), 10501 (no answer in time). Times are CST ("2006-01-02
+// product, device or path), 405 (method), 413 (command or body too large)
+// with the same HTTP status; 10500 (device offline or not subscribed) and
+// 10501 (no answer in time) with HTTP 200, as OneNET answers. Times are CST ("2006-01-02
 // 15:04:05.000"), as OneNET writes them.
 func (b *Broker) APIHandler() http.Handler { return &api{b: b} }
 
@@ -71,13 +74,21 @@ type apiResponse struct {
 }
 
 // apiError is a failed request: the HTTP status and the JSON code and msg.
+// logMsg, when set, is what the log says instead of msg, which may quote
+// the token or the body.
 type apiError struct {
 	status, code int
-	msg          string
+	msg, logMsg  string
 }
 
 func errf(status, code int, format string, args ...any) *apiError {
-	return &apiError{status, code, fmt.Sprintf(format, args...)}
+	return &apiError{status: status, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// quiet sets what the log says of e.
+func (e *apiError) quiet(logMsg string) *apiError {
+	e.logMsg = logMsg
+	return e
 }
 
 type route struct {
@@ -120,7 +131,11 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if aerr != nil {
 		resp = apiResponse{Code: aerr.code, Msg: aerr.msg, RequestID: resp.RequestID}
 		status = aerr.status
-		a.b.logf("api: %s %s: %d %s", r.Method, path, aerr.code, aerr.msg)
+		msg := aerr.msg
+		if aerr.logMsg != "" {
+			msg = aerr.logMsg
+		}
+		a.b.logf("api: %s %s: %d %s", r.Method, path, aerr.code, msg)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -152,7 +167,7 @@ func (a *api) auth(r *http.Request, pid, dev string) *apiError {
 	}
 	t, err := token.Parse(tok)
 	if err != nil {
-		return errf(http.StatusUnauthorized, apiUnauthorized, "%v", err)
+		return errf(http.StatusUnauthorized, apiUnauthorized, "%v", err).quiet(describeTokenErr(err))
 	}
 	opts := token.VerifyOptions{Now: a.b.now(), Res: t.Res}
 	switch {
@@ -178,7 +193,7 @@ func (a *api) auth(r *http.Request, pid, dev string) *apiError {
 		return errf(http.StatusUnauthorized, apiUnauthorized, "the token's res is %q; this request needs %s", t.Res, want)
 	}
 	if err != nil {
-		return errf(http.StatusUnauthorized, apiUnauthorized, "%v", err)
+		return errf(http.StatusUnauthorized, apiUnauthorized, "%v", err).quiet(describeTokenErr(err))
 	}
 	return nil
 }
@@ -356,7 +371,7 @@ func waitError(err error) *apiError {
 	case errors.Is(err, ErrUnknownDevice):
 		return errf(http.StatusNotFound, apiNotFound, "%s", strings.TrimPrefix(err.Error(), "broker: "))
 	case errors.Is(err, ErrTooLarge):
-		return errf(http.StatusBadRequest, apiTooLarge, "%s", strings.TrimPrefix(err.Error(), "broker: "))
+		return errf(http.StatusRequestEntityTooLarge, apiTooLarge, "%s", strings.TrimPrefix(err.Error(), "broker: "))
 	case errors.Is(err, ErrClosed):
 		return errf(http.StatusServiceUnavailable, apiClosed, "the broker is closed")
 	}
@@ -387,7 +402,7 @@ func (a *api) synccmds(r *http.Request) (any, *apiError) {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, onenet.MaxCmdRequest+1))
 	if err != nil {
-		return nil, errf(http.StatusBadRequest, apiTooLarge, "the command is larger than %d bytes (notes §4)", onenet.MaxCmdRequest)
+		return nil, errf(http.StatusRequestEntityTooLarge, apiTooLarge, "the command is larger than %d bytes (notes §4)", onenet.MaxCmdRequest)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
@@ -429,11 +444,12 @@ type thingBody struct {
 func readThingBody(r *http.Request) (*thingBody, *apiError) {
 	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, onenet.MaxPayload))
 	if err != nil {
-		return nil, errf(http.StatusBadRequest, apiTooLarge, "the body is larger than %d bytes", onenet.MaxPayload)
+		return nil, errf(http.StatusRequestEntityTooLarge, apiTooLarge, "the body is larger than %d bytes", onenet.MaxPayload)
 	}
 	var tb thingBody
 	if err := json.Unmarshal(data, &tb); err != nil {
-		return nil, errf(http.StatusBadRequest, apiBadRequest, "the body is not the expected JSON: %s", jsonProblem(data, err))
+		return nil, errf(http.StatusBadRequest, apiBadRequest, "the body is not the expected JSON: %s", jsonProblem(data, err)).
+			quiet("the body is not the expected JSON")
 	}
 	if tb.Params == nil {
 		return nil, errf(http.StatusBadRequest, apiBadRequest, `"params" is missing: give an object such as {"Power":"on"}`)

@@ -73,6 +73,14 @@ func TestAPIAuth(t *testing.T) {
 	e.call(t, "GET", "/api/datapoint/synccmds?product_id=prod1&device_name=dev1", good, "").check(t, 405, 405, "use POST")
 	e.call(t, "GET", "/api/nothing", good, "").check(t, 404, 404, "no API")
 	e.call(t, "GET", "/api/datapoint/current-datapoints?product_id=prod1&device_name=ghost", good, "").check(t, 404, 404, "ghost")
+	e.call(t, "GET", "/api/devices?product_id=prod1", "version=2018-10-31&sign", "").check(t, 401, 401, "sign")
+
+	for _, line := range e.log.all() {
+		if strings.Contains(line, "sign=") || strings.Contains(line, "&sign") || strings.Contains(line, keyP1) {
+			t.Errorf("log line holds a token: %s", line)
+		}
+	}
+	e.log.waitFor(t, "api: GET /devices: 401")
 }
 
 func TestAPIDevicesAndDatapoints(t *testing.T) {
@@ -154,7 +162,7 @@ func TestAPICommandsAndThings(t *testing.T) {
 	}
 	e.call(t, "POST", "/api/datapoint/synccmds?product_id=prod1&device_name=dev1&timeout=1", auth, "ignore").check(t, 200, 10501, "did not answer")
 	e.call(t, "POST", "/api/datapoint/synccmds?product_id=prod1&device_name=dev1&timeout=99", auth, "x").check(t, 400, 400, "timeout")
-	e.call(t, "POST", "/api/datapoint/synccmds?product_id=prod1&device_name=dev1", auth, strings.Repeat("x", 20*1024+1)).check(t, 400, 413, "too large")
+	e.call(t, "POST", "/api/datapoint/synccmds?product_id=prod1&device_name=dev1", auth, strings.Repeat("x", 20*1024+1)).check(t, 413, 413, "too large")
 
 	thingDevice(t, c, "prod1", "dev1")
 	r = e.call(t, "POST", "/api/thingmodel/set-device-property", auth, `{"product_id":"prod1","device_name":"dev1","params":{"Power":"on"}}`)

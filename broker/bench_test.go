@@ -49,9 +49,9 @@ func BenchmarkBareMochi(b *testing.B) {
 func runPublishers(b *testing.B, addr, user, password string, topic func(int) string) {
 	clients := make([]paho.Client, benchDevices)
 	for i := range clients {
-		c := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://"+addr).
-			SetClientID("d"+strconv.Itoa(i)).SetUsername(user).SetPassword(password).
-			SetProtocolVersion(4).SetKeepAlive(60*time.Second).SetAutoReconnect(false).
+		c := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + addr).
+			SetClientID("d" + strconv.Itoa(i)).SetUsername(user).SetPassword(password).
+			SetProtocolVersion(4).SetKeepAlive(60 * time.Second).SetAutoReconnect(false).
 			SetConnectTimeout(wait).SetOrderMatters(false))
 		if ct := c.Connect(); !ct.WaitTimeout(wait) || ct.Error() != nil {
 			b.Fatalf("connect d%d: %v", i, ct.Error())

@@ -265,7 +265,7 @@ func (b *Broker) device(pid, name string) (*device, error) {
 type DeviceStatus struct {
 	Name     string
 	Online   bool
-	LastSeen time.Time // the last login, packet or disconnection; zero if never seen
+	LastSeen time.Time // the last login, publish or disconnection; zero if never seen
 	Remote   string    // the client's address while online
 }
 
@@ -357,7 +357,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// waitCtx waits for a result on ch, ctx or the broker's end.
+// wait waits for a result on ch, the end of ctx or the broker's end.
 func (b *Broker) wait(ctx context.Context, ch <-chan result) (result, error) {
 	select {
 	case r := <-ch:

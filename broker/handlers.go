@@ -156,7 +156,7 @@ func (b *Broker) handleThingPost(d *device, k onenet.Kind, payload []byte, out *
 	req, err := onenet.ParseThingRequest(k, payload)
 	if err != nil {
 		id := thingID(payload)
-		b.logf("thing request rejected: device %s, %s id %q: %s", d.key, k, id, errCode(err))
+		b.logf("thing request rejected: device %s, %s id %s: %s", d.key, k, logID(id), errCode(err))
 		out.add(reply, onenet.ThingReplyJSON(id, thingErrCode, errMsg(err)))
 		return
 	}
@@ -230,6 +230,15 @@ func thingID(payload []byte) string {
 	return ""
 }
 
+// logID is a thing-model id for the log: 1 to 13 digits, or a placeholder
+// (anything else may be part of a payload).
+func logID(id string) string {
+	if id == "" || len(id) > 13 || strings.Trim(id, "0123456789") != "" {
+		return "(none)"
+	}
+	return id
+}
+
 // handleThingReply passes a device's set_reply, get_reply or invoke_reply
 // to the platform call waiting for it.
 func (b *Broker) handleThingReply(d *device, suffix string, payload []byte) {
@@ -239,7 +248,7 @@ func (b *Broker) handleThingReply(d *device, suffix string, payload []byte) {
 		return
 	}
 	if !b.pend.deliver(pendKey{d.key, suffix, r.ID}, result{reply: r}) {
-		b.logf("thing reply ignored: device %s, %s id %q: no request waits for it", d.key, suffix, r.ID)
+		b.logf("thing reply ignored: device %s, %s id %s: no request waits for it", d.key, suffix, r.ID)
 	}
 }
 

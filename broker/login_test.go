@@ -1,6 +1,9 @@
 package broker
 
 import (
+	"bytes"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +142,32 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestLoginMQTT5: an MQTT 5 client gets the MQTT 5 CONNACK reason 0x84
+// (unsupported protocol version).
+func TestLoginMQTT5(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noLimits)
+	conn, err := net.DialTimeout("tcp", e.tcp, wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// CONNECT: "MQTT", level 5, clean start, keepalive 60, no properties,
+	// client id "dev1".
+	pkt := []byte{0x10, 17, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x02, 0, 60, 0, 0, 4, 'd', 'e', 'v', '1'}
+	_ = conn.SetDeadline(time.Now().Add(wait))
+	if _, err := conn.Write(pkt); err != nil {
+		t.Fatal(err)
+	}
+	ack := make([]byte, 5)
+	if _, err := io.ReadFull(conn, ack); err != nil {
+		t.Fatal(err)
+	}
+	if want := []byte{0x20, 3, 0, 0x84, 0}; !bytes.Equal(ack, want) {
+		t.Errorf("CONNACK % x, want % x", ack, want)
+	}
+	expectClosed(t, conn)
+	e.log.waitFor(t, "login refused", "protocol level 5", "(CONNACK 1)")
 }

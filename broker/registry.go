@@ -243,13 +243,3 @@ func DemoRegistry(rand io.Reader) (*Registry, error) {
 		}},
 	}}}, nil
 }
-
-// product returns the product with id pid, or nil.
-func (r *Registry) product(pid string) *Product {
-	for i := range r.Products {
-		if r.Products[i].ID == pid {
-			return &r.Products[i]
-		}
-	}
-	return nil
-}
