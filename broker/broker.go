@@ -37,7 +37,8 @@ type RateLimits struct {
 
 // Options configure a Broker. Only Registry is required.
 type Options struct {
-	// Registry lists the products and devices that may log in. Required.
+	// Registry lists the products and devices that may log in. Required;
+	// it may be empty (every login is then refused with 1107).
 	Registry *Registry
 	// Now is the clock for tokens, rate limits and datapoint times.
 	// Default time.Now.

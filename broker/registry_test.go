@@ -97,6 +97,12 @@ func TestDemoRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Close()
+	empty, err := New(Options{Registry: &Registry{}})
+	if err != nil {
+		t.Errorf("New with an empty registry: %v", err)
+	} else {
+		empty.Close()
+	}
 	if _, err := New(Options{}); err == nil {
 		t.Error("New without a registry: no error")
 	}
