@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -43,7 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address of the page, /mqtt (broker over WebSocket), /bridge (relay) and /api/")
 	mqttAddr := fs.String("mqtt-addr", "127.0.0.1:1883", "address of the broker's plain MQTT listener; empty disables it")
-	devices := fs.String("devices", "", "device registry (JSON); without it a demo product and device are created")
+	devices := fs.String("devices", "", "device registry (JSON); without it the demo registry (-demo-file) is used")
+	demoFile := fs.String("demo-file", defaultDemoFile(), "where the demo product and device are kept between runs (created on first use)")
 	allow := fs.String("bridge-allow", "", "host:port,... the relay may reach (default: OneNET's four endpoints)")
 	origins := fs.String("allow-origin", "", "extra Origin hosts allowed to open WebSockets (default: the page's own)")
 	limits := fs.Bool("rate-limits", true, "enforce OneNET's per-device rate limits")
@@ -62,10 +65,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		if reg, err = broker.DemoRegistry(rand.Reader); err != nil {
+		if reg, err = demoRegistry(*demoFile); err != nil {
 			return err
 		}
-		printDemo(stdout, reg)
+		printDemo(stdout, reg, *demoFile)
 	}
 	cfg := server.Config{Registry: reg, Logf: logger.Printf}
 	if *allow != "" {
@@ -142,13 +145,53 @@ func parseAllow(s string) ([]bridge.Target, error) {
 	return out, nil
 }
 
-func printDemo(w io.Writer, reg *broker.Registry) {
-	fmt.Fprintln(w, "onenet-web: no -devices file, so a demo product and device were created:")
+// defaultDemoFile is where the demo registry lives: the user's config
+// folder, so that the ids and keys pasted into the page keep working.
+func defaultDemoFile() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "onenet-web", "demo-devices.json")
+}
+
+// demoRegistry loads the demo registry from file, creating it (with new
+// random keys) when it does not exist. An empty file name keeps the demo in
+// memory only.
+func demoRegistry(file string) (*broker.Registry, error) {
+	if file != "" {
+		if _, err := os.Stat(file); err == nil {
+			return broker.LoadRegistry(file)
+		}
+	}
+	reg, err := broker.DemoRegistry(rand.Reader)
+	if err != nil || file == "" {
+		return reg, err
+	}
+	data, err := json.MarshalIndent(reg, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return nil, fmt.Errorf("-demo-file: %w", err)
+	}
+	if err := os.WriteFile(file, append(data, '\n'), 0o600); err != nil {
+		return nil, fmt.Errorf("-demo-file: %w", err)
+	}
+	return reg, nil
+}
+
+func printDemo(w io.Writer, reg *broker.Registry, file string) {
+	fmt.Fprintln(w, "onenet-web: no -devices file, so the demo product and device are in use:")
 	for _, p := range reg.Products {
 		fmt.Fprintf(w, "  product id   %s\n  product key  %s\n", p.ID, p.Key)
 		for _, d := range p.Devices {
 			fmt.Fprintf(w, "  device name  %s\n  device key   %s\n", d.Name, d.Key)
 		}
 	}
-	fmt.Fprintln(w, "  (paste them into the page; they are new at every start)")
+	if file != "" {
+		fmt.Fprintf(w, "  (paste them into the page; kept in %s, delete it for new keys)\n", file)
+	} else {
+		fmt.Fprintln(w, "  (paste them into the page; they are new at every start)")
+	}
 }
