@@ -3,8 +3,8 @@ GO        ?= go
 GOROOT    := $(shell $(GO) env GOROOT)
 WASM_EXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-# Packages that are plain Go and must also pass their tests under js/wasm.
-PURE_PKGS := ./token/ ./onenet/
+# Packages whose tests also run under js/wasm (Node): the pure ones, and the JS glue.
+PURE_PKGS := ./token/ ./onenet/ ./wasm/jsbridge/
 ADDR      ?= 127.0.0.1:8080
 FUZZTIME  ?= 3s
 

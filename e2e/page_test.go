@@ -157,6 +157,29 @@ func TestPublishAcceptedAndLinked(t *testing.T) {
 	}
 }
 
+func TestPlatformChart(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	e.open("/")
+	e.connectLocal(deviceKey)
+	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected"`, "connected")
+	e.set("pub-kind", "dp/post/json")
+	e.click("tab-builder")
+	for i := 0; i < 3; i++ {
+		e.click("publish")
+		e.waitJS(fmt.Sprintf(`document.querySelectorAll("#pub-history li.acked, #pub-history li.accepted").length >= %d`, i+1), "the publish to be acknowledged")
+	}
+	// Without the product key the API refuses, and the page says why.
+	e.click("plat-refresh")
+	e.waitJS(`document.getElementById("plat-err").textContent !== ""`, "the missing product key to be explained")
+	e.set("plat-key", productKey)
+	e.click("plat-refresh")
+	e.waitJS(`document.querySelectorAll("#plat-charts canvas").length >= 2`, "a chart per numeric datastream")
+	caps := e.text("plat-charts")
+	if !strings.Contains(caps, "temperature") || !strings.Contains(caps, "3 points") {
+		t.Errorf("charts caption %q", caps)
+	}
+}
+
 func TestWrongKeyRefused(t *testing.T) {
 	e := newEnv(t, server.Config{})
 	e.open("/")

@@ -104,7 +104,7 @@ export class Platform {
       fig.append(cap);
       box.append(fig);
       if (pts.length < 1) continue;
-      const xs = pts.map((p) => Date.parse(p.at) / 1000);
+      const xs = pts.map((p) => platformTime(p.at) / 1000);
       const ys = pts.map((p) => p.value);
       const width = Math.min(box.clientWidth || 600, 720);
       this.charts.push(
@@ -112,6 +112,12 @@ export class Platform {
       );
     }
   }
+}
+
+// The platform writes times as OneNET does: "2006-01-02 15:04:05.000" in
+// China Standard Time, with no zone.
+function platformTime(s) {
+  return Date.parse(s.replace(" ", "T") + "+08:00");
 }
 
 function decodeResp(data) {

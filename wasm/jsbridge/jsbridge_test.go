@@ -1,0 +1,81 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"errors"
+	"strings"
+	"syscall/js"
+	"testing"
+
+	"github.com/onenet-wasm/onenet-wasm/onenet"
+	"github.com/onenet-wasm/onenet-wasm/token"
+)
+
+func TestExportRecoversPanics(t *testing.T) {
+	obj := js.Global().Get("Object").New()
+	Export(obj, "boom", func([]js.Value) (any, error) {
+		var m map[string]int
+		m["x"] = 1 // panics: assignment to entry in nil map
+		return nil, nil
+	})
+	Export(obj, "ok", func(args []js.Value) (any, error) { return args[0].Int() + 1, nil })
+	r := obj.Call("boom")
+	if msg := r.Get("error").Get("message").String(); !strings.Contains(msg, "internal error") || !strings.Contains(msg, "nil map") {
+		t.Errorf("boom() error message = %q", msg)
+	}
+	// The instance keeps working after the panic.
+	if v := obj.Call("ok", 41).Get("value").Int(); v != 42 {
+		t.Errorf("ok(41) after a panic = %d", v)
+	}
+}
+
+func TestErrorValue(t *testing.T) {
+	_, terr := token.Generate(token.Params{Res: "products/1", Key: "abc*"})
+	_, oerr := onenet.Topic(onenet.KindDPPost, onenet.TopicArgs{ProductID: "1"})
+	for _, tc := range []struct {
+		err   error
+		field string
+	}{
+		{terr, "key"},
+		{oerr, "deviceName"},
+		{&FieldError{Field: "url", Code: "x", Msg: "bad"}, "url"},
+		{errors.New("plain"), ""},
+	} {
+		v := ErrorValue(tc.err)
+		if v["field"] != tc.field || v["message"] != tc.err.Error() {
+			t.Errorf("ErrorValue(%v) = %v; want field %q", tc.err, v, tc.field)
+		}
+		if tc.field != "" && v["code"] == "" {
+			t.Errorf("ErrorValue(%v) has no code", tc.err)
+		}
+	}
+}
+
+func TestArgs(t *testing.T) {
+	o := js.ValueOf(map[string]any{"s": "x", "n": 5, "ns": "12", "f": 1.5, "b": true, "bad": "1e3"})
+	if s, err := String(o, "s"); s != "x" || err != nil {
+		t.Errorf("String = %q, %v", s, err)
+	}
+	if n, err := Int(o, "n", 0); n != 5 || err != nil {
+		t.Errorf("Int(n) = %d, %v", n, err)
+	}
+	if n, err := Int(o, "ns", 0); n != 12 || err != nil {
+		t.Errorf("Int(ns) = %d, %v", n, err)
+	}
+	if n, err := Int(o, "missing", 7); n != 7 || err != nil {
+		t.Errorf("Int(missing) = %d, %v", n, err)
+	}
+	for _, name := range []string{"f", "bad", "b"} {
+		var fe *FieldError
+		if _, err := Int(o, name, 0); !errors.As(err, &fe) || fe.Field != name {
+			t.Errorf("Int(%s) error = %v; want a FieldError naming it", name, err)
+		}
+	}
+	if !Bool(o, "b", false) || Bool(o, "s", false) {
+		t.Error("Bool")
+	}
+	if _, err := Object([]js.Value{js.ValueOf(3)}, 0, "options"); err == nil {
+		t.Error("Object(3) accepted a number")
+	}
+}
