@@ -84,6 +84,7 @@ func TestCloseLeaksNothing(t *testing.T) {
 	e.http.Close()
 
 	settle(t, before)
+	t.Logf("%d goroutines before, %d after", before, runtime.NumGoroutine())
 }
 
 // settle waits until no more goroutines run than before, or fails with
