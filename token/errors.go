@@ -26,12 +26,16 @@ var (
 )
 
 // An Error is a token that cannot be generated, parsed or verified. Field
-// names the input at fault, so a form can point at the right box.
+// names the input at fault, so a form can point at the right box. Code is
+// stable and machine-readable (the list is in the package documentation), so
+// a page can show its own translation of Msg, filling in Params.
 type Error struct {
-	Field  string  // "res", "productId", "deviceName", "key", "et", "method", "version", "sign" or "token"
-	Msg    string  // what is wrong and, where it helps, what to do
-	Reason *Reason // OneNET's reason when OneNET would refuse the token for it; nil for plain input errors
-	Err    error   // the underlying error, if any
+	Field  string            // "res", "productId", "deviceName", "userId", "key", "et", "method", "version", "sign" or "token"
+	Code   string            // stable identifier of the problem, e.g. "key.base64"
+	Msg    string            // what is wrong and, where it helps, what to do, in English
+	Params map[string]string // the values in Msg, for a translated rendering; may be nil
+	Reason *Reason           // OneNET's reason when OneNET would refuse the token for it; nil for plain input errors
+	Err    error             // the underlying error, if any
 }
 
 func (e *Error) Error() string { return "token: " + e.Field + ": " + e.Msg }
@@ -59,6 +63,14 @@ func CodeOf(err error) int {
 	return 0
 }
 
-func fieldErr(field, msg string, reason *Reason, err error) *Error {
-	return &Error{Field: field, Msg: msg, Reason: reason, Err: err}
+// fieldErr builds an *Error; kv are the Params as alternating keys and values.
+func fieldErr(field, code, msg string, reason *Reason, err error, kv ...string) *Error {
+	e := &Error{Field: field, Code: code, Msg: msg, Reason: reason, Err: err}
+	if len(kv) > 0 {
+		e.Params = make(map[string]string, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			e.Params[kv[i]] = kv[i+1]
+		}
+	}
+	return e
 }

@@ -56,7 +56,8 @@ func unescape(field, s string) (string, error) {
 		}
 		if i+2 >= len(s) || !ishex(s[i+1]) || !ishex(s[i+2]) {
 			end := min(i+3, len(s))
-			return "", fieldErr(field, fmt.Sprintf("bad escape %q at byte %d", s[i:end], i), ErrInvalid, nil)
+			return "", fieldErr(field, "escape", fmt.Sprintf("bad escape %q at byte %d", s[i:end], i), ErrInvalid, nil,
+				"escape", s[i:end], "byte", strconv.Itoa(i))
 		}
 		b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
 		i += 2
@@ -86,14 +87,14 @@ var fieldNames = [...]string{"version", "res", "et", "method", "sign"}
 func Parse(s string) (*Token, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil, fieldErr("token", "empty", ErrInvalid, nil)
+		return nil, fieldErr("token", "parse.empty", "empty", ErrInvalid, nil)
 	}
 	var vals [len(fieldNames)]string
 	var seen [len(fieldNames)]bool
 	for part := range strings.SplitSeq(s, "&") {
 		name, value, ok := strings.Cut(part, "=")
 		if !ok {
-			return nil, fieldErr("token", fmt.Sprintf("%q is not name=value", clip(part)), ErrInvalid, nil)
+			return nil, fieldErr("token", "parse.pair", fmt.Sprintf("%q is not name=value", clip(part)), ErrInvalid, nil, "part", clip(part))
 		}
 		idx := -1
 		for i, f := range fieldNames {
@@ -102,10 +103,11 @@ func Parse(s string) (*Token, error) {
 			}
 		}
 		if idx < 0 {
-			return nil, fieldErr("token", fmt.Sprintf("unknown field %q: a token has version, res, et, method and sign", clip(name)), ErrInvalid, nil)
+			return nil, fieldErr("token", "parse.unknown", fmt.Sprintf("unknown field %q: a token has version, res, et, method and sign", clip(name)), ErrInvalid, nil,
+				"name", clip(name))
 		}
 		if seen[idx] {
-			return nil, fieldErr(name, "appears twice", ErrInvalid, nil)
+			return nil, fieldErr(name, "parse.duplicate", "appears twice", ErrInvalid, nil, "name", name)
 		}
 		seen[idx] = true
 		v, err := unescape(name, value)
@@ -121,7 +123,8 @@ func Parse(s string) (*Token, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fieldErr("token", "missing "+strings.Join(missing, ", ")+": is the token complete?", ErrInvalid, nil)
+		return nil, fieldErr("token", "parse.missing", "missing "+strings.Join(missing, ", ")+": is the token complete?", ErrInvalid, nil,
+			"missing", strings.Join(missing, ", "))
 	}
 	t := &Token{Version: vals[0], Res: vals[1], Method: vals[3], Sign: vals[4]}
 	if err := checkVersion(t.Version); err != nil {
@@ -133,7 +136,7 @@ func Parse(s string) (*Token, error) {
 	}
 	et, err := strconv.ParseInt(vals[2], 10, 64)
 	if err != nil {
-		return nil, fieldErr("et", fmt.Sprintf("%q is not a whole number of seconds", clip(vals[2])), ErrInvalid, nil)
+		return nil, fieldErr("et", "et.syntax", fmt.Sprintf("%q is not a whole number of seconds", clip(vals[2])), ErrInvalid, nil, "value", clip(vals[2]))
 	}
 	if err := checkET(et); err != nil {
 		return nil, err
@@ -144,14 +147,15 @@ func Parse(s string) (*Token, error) {
 	}
 	raw, err := base64.StdEncoding.DecodeString(t.Sign)
 	if err != nil {
-		msg := "not base64 (" + err.Error() + ")"
+		code, msg := "sign.base64", "not base64 ("+err.Error()+")"
 		if strings.Contains(t.Sign, " ") {
-			msg += "; a space here is usually a '+' that was not URL-encoded"
+			code, msg = "sign.space", msg+"; a space here is usually a '+' that was not URL-encoded"
 		}
-		return nil, fieldErr("sign", msg, ErrInvalid, err)
+		return nil, fieldErr("sign", code, msg, ErrInvalid, err)
 	}
 	if want := digestSize(t.Method); len(raw) != want {
-		return nil, fieldErr("sign", fmt.Sprintf("%d bytes, but a %s sign has %d: is the token truncated?", len(raw), t.Method, want), ErrInvalid, nil)
+		return nil, fieldErr("sign", "sign.length", fmt.Sprintf("%d bytes, but a %s sign has %d: is the token truncated?", len(raw), t.Method, want), ErrInvalid, nil,
+			"size", strconv.Itoa(len(raw)), "method", t.Method, "want", strconv.Itoa(want))
 	}
 	return t, nil
 }
@@ -181,16 +185,19 @@ func Verify(s, key string, opts VerifyOptions) (*Token, error) {
 		return t, err
 	}
 	if opts.Res != "" && t.Res != opts.Res {
-		return t, fieldErr("res", fmt.Sprintf("the token is for %q, not %q", t.Res, opts.Res), ErrResourceMismatch, nil)
+		return t, fieldErr("res", "res.mismatch", fmt.Sprintf("the token is for %q, not %q", t.Res, opts.Res), ErrResourceMismatch, nil,
+			"res", t.Res, "want", opts.Res)
 	}
 	want := sign(k, t)
 	got, _ := base64.StdEncoding.DecodeString(t.Sign)
 	wantRaw, _ := base64.StdEncoding.DecodeString(want)
 	if !hmac.Equal(got, wantRaw) {
-		return t, fieldErr("sign", "does not match this key: check that the access key belongs to "+t.Res+" and was copied whole", ErrSignMismatch, nil)
+		return t, fieldErr("sign", "sign.mismatch", "does not match this key: check that the access key belongs to "+t.Res+" and was copied whole", ErrSignMismatch, nil,
+			"res", t.Res)
 	}
 	if t.ET <= opts.Now.Unix() {
-		return t, fieldErr("et", fmt.Sprintf("expired at %s", formatUnix(t.ET)), ErrExpired, nil)
+		return t, fieldErr("et", "et.expired", fmt.Sprintf("expired at %s", formatUnix(t.ET)), ErrExpired, nil,
+			"et", strconv.FormatInt(t.ET, 10), "date", formatUnix(t.ET))
 	}
 	return t, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"hash"
 	"math"
@@ -98,24 +99,50 @@ func Generate(p Params) (string, error) {
 		return "", err
 	}
 	if !p.Now.IsZero() && p.ET <= p.Now.Unix() {
-		return "", fieldErr("et", fmt.Sprintf("%d (%s) is already in the past: OneNET would refuse the token as expired", p.ET, formatUnix(p.ET)), ErrExpired, nil)
+		return "", fieldErr("et", "et.past", fmt.Sprintf("%d (%s) is already in the past: OneNET would refuse the token as expired", p.ET, formatUnix(p.ET)), ErrExpired, nil,
+			"et", strconv.FormatInt(p.ET, 10), "date", formatUnix(p.ET))
 	}
 	t := Token{Version: version, Res: p.Res, ET: p.ET, Method: method}
 	t.Sign = sign(key, &t)
 	return t.String(), nil
 }
 
-// Warnings returns advice about p that is not an error: an expiry beyond
-// what OneNET's C SDK can hold, a version that is not for MQTT logins.
-func Warnings(p Params) []string {
-	var w []string
+// A Warning is advice about Params that is not an error. Like an Error, it
+// has a stable Code and the Params of its English Msg, for translation.
+type Warning struct {
+	Field  string            // "et" or "version"
+	Code   string            // "et.sdk" or "version.http"
+	Msg    string            // in English
+	Params map[string]string // the values in Msg
+}
+
+// String returns "field: msg", as Warnings does.
+func (w Warning) String() string { return w.Field + ": " + w.Msg }
+
+// Advice returns advice about p that is not an error: an expiry beyond what
+// OneNET's C SDK can hold (Code "et.sdk"), a version that is not for MQTT
+// logins ("version.http").
+func Advice(p Params) []Warning {
+	var w []Warning
 	if p.ET > MaxSDKExpiry && p.ET < millisecondsThreshold {
-		w = append(w, fmt.Sprintf("et: %d is after %s, beyond what OneNET's C SDK can hold (uint32); the platform accepts it, but device code built on the SDK may not", p.ET, formatUnix(MaxSDKExpiry)))
+		w = append(w, Warning{"et", "et.sdk",
+			fmt.Sprintf("%d is after %s, beyond what OneNET's C SDK can hold (uint32); the platform accepts it, but device code built on the SDK may not", p.ET, formatUnix(MaxSDKExpiry)),
+			map[string]string{"et": strconv.FormatInt(p.ET, 10), "max": formatUnix(MaxSDKExpiry)}})
 	}
 	if p.Version == Version2022 {
-		w = append(w, "version: 2022-05-01 is for OneNET's HTTP API; an MQTT login needs 2018-10-31")
+		w = append(w, Warning{"version", "version.http", "2022-05-01 is for OneNET's HTTP API; an MQTT login needs 2018-10-31",
+			map[string]string{"version": Version2022, "want": Version2018}})
 	}
 	return w
+}
+
+// Warnings returns Advice as "field: msg" strings.
+func Warnings(p Params) []string {
+	var s []string
+	for _, w := range Advice(p) {
+		s = append(s, w.String())
+	}
+	return s
 }
 
 // String returns the token in OneNET's field order with res and sign
@@ -180,20 +207,25 @@ func MQSResource(name string) (string, error) {
 func DecodeKey(key string) ([]byte, error) {
 	k := strings.TrimSpace(key)
 	if k == "" {
-		return nil, fieldErr("key", "empty: paste the access_key from the OneNET console", nil, nil)
+		return nil, fieldErr("key", "key.empty", "empty: paste the access_key from the OneNET console", nil, nil)
 	}
 	b, err := base64.StdEncoding.DecodeString(k)
 	if err != nil {
-		msg := "not base64 (" + err.Error() + ")"
+		code, msg := "key.base64", "not base64 ("+err.Error()+")"
 		if strings.ContainsAny(k, "-_") {
-			msg += "; the console's keys use + and /, not - and _"
+			code, msg = "key.base64.urlsafe", msg+"; the console's keys use + and /, not - and _"
 		} else if len(k)%4 != 0 {
-			msg += "; a base64 key's length is a multiple of 4: part of it may be missing"
+			code, msg = "key.base64.length", msg+"; a base64 key's length is a multiple of 4: part of it may be missing"
 		}
-		return nil, fieldErr("key", msg, nil, err)
+		var params []string
+		var ce base64.CorruptInputError
+		if errors.As(err, &ce) {
+			params = []string{"byte", strconv.FormatInt(int64(ce), 10)}
+		}
+		return nil, fieldErr("key", code, msg, nil, err, params...)
 	}
 	if len(b) == 0 {
-		return nil, fieldErr("key", "decodes to no bytes", nil, nil)
+		return nil, fieldErr("key", "key.zero", "decodes to no bytes", nil, nil)
 	}
 	return b, nil
 }
@@ -215,11 +247,12 @@ func newHash(method string) (func() hash.Hash, error) {
 	case SHA256:
 		return sha256.New, nil
 	}
-	msg := fmt.Sprintf("%q is not supported: use md5, sha1 or sha256", method)
 	if l := strings.ToLower(method); l == MD5 || l == SHA1 || l == SHA256 {
-		msg = fmt.Sprintf("%q must be written in lower case: %q", method, l)
+		return nil, fieldErr("method", "method.case", fmt.Sprintf("%q must be written in lower case: %q", method, l), ErrMethod, nil,
+			"method", method, "lower", l)
 	}
-	return nil, fieldErr("method", msg, ErrMethod, nil)
+	return nil, fieldErr("method", "method.unknown", fmt.Sprintf("%q is not supported: use md5, sha1 or sha256", method), ErrMethod, nil,
+		"method", method)
 }
 
 func digestSize(method string) int {
@@ -236,15 +269,18 @@ func checkVersion(v string) error {
 	if v == Version2018 || v == Version2022 {
 		return nil
 	}
-	return fieldErr("version", fmt.Sprintf("%q is not supported: use %s (%s for the HTTP API's user keys)", v, Version2018, Version2022), ErrVersion, nil)
+	return fieldErr("version", "version.unknown", fmt.Sprintf("%q is not supported: use %s (%s for the HTTP API's user keys)", v, Version2018, Version2022), ErrVersion, nil,
+		"version", v)
 }
 
 func checkET(et int64) error {
 	if et < 0 {
-		return fieldErr("et", fmt.Sprintf("%d is negative: give the expiry in Unix seconds", et), ErrInvalid, nil)
+		return fieldErr("et", "et.negative", fmt.Sprintf("%d is negative: give the expiry in Unix seconds", et), ErrInvalid, nil,
+			"et", strconv.FormatInt(et, 10))
 	}
 	if et >= millisecondsThreshold {
-		return fieldErr("et", fmt.Sprintf("%d looks like milliseconds: give the expiry in Unix seconds (%d)", et, et/1000), ErrInvalid, nil)
+		return fieldErr("et", "et.milliseconds", fmt.Sprintf("%d looks like milliseconds: give the expiry in Unix seconds (%d)", et, et/1000), ErrInvalid, nil,
+			"et", strconv.FormatInt(et, 10), "seconds", strconv.FormatInt(et/1000, 10))
 	}
 	return nil
 }
@@ -252,7 +288,7 @@ func checkET(et int64) error {
 // checkRes checks that res is one of the resource kinds OneNET signs.
 func checkRes(res string) error {
 	if res == "" {
-		return fieldErr("res", "empty: give products/{pid}, products/{pid}/devices/{name}, userid/{uid} or mqs/{name}", nil, nil)
+		return fieldErr("res", "res.empty", "empty: give products/{pid}, products/{pid}/devices/{name}, userid/{uid} or mqs/{name}", nil, nil)
 	}
 	parts := strings.Split(res, "/")
 	ok := false
@@ -264,9 +300,9 @@ func checkRes(res string) error {
 	}
 	if !ok {
 		if strings.Contains(res, "%") {
-			return fieldErr("res", fmt.Sprintf("%q looks URL-encoded: give it raw, e.g. products/123/devices/dev", res), nil, nil)
+			return fieldErr("res", "res.encoded", fmt.Sprintf("%q looks URL-encoded: give it raw, e.g. products/123/devices/dev", res), nil, nil, "res", res)
 		}
-		return fieldErr("res", fmt.Sprintf("%q is not products/{pid}, products/{pid}/devices/{name}, userid/{uid} or mqs/{name}", res), nil, nil)
+		return fieldErr("res", "res.shape", fmt.Sprintf("%q is not products/{pid}, products/{pid}/devices/{name}, userid/{uid} or mqs/{name}", res), nil, nil, "res", res)
 	}
 	for i := 1; i < len(parts); i += 2 {
 		if err := checkName("res", "resource id", parts[i]); err != nil {
@@ -280,17 +316,19 @@ func checkRes(res string) error {
 // control characters and no slash (which would change the resource's shape).
 func checkName(field, what, s string) error {
 	if s == "" {
-		return fieldErr(field, "empty "+what, nil, nil)
+		return fieldErr(field, "name.empty", "empty "+what, nil, nil, "name", field)
 	}
 	if !utf8.ValidString(s) {
-		return fieldErr(field, what+" is not valid UTF-8", nil, nil)
+		return fieldErr(field, "name.utf8", what+" is not valid UTF-8", nil, nil, "name", field)
 	}
 	for i, r := range s {
 		switch {
 		case r == '/':
-			return fieldErr(field, fmt.Sprintf("%s %q contains '/' at byte %d", what, s, i), nil, nil)
+			return fieldErr(field, "name.slash", fmt.Sprintf("%s %q contains '/' at byte %d", what, s, i), nil, nil,
+				"name", field, "value", s, "byte", strconv.Itoa(i))
 		case r < 0x20 || r == 0x7f:
-			return fieldErr(field, fmt.Sprintf("%s %q contains control character %U at byte %d", what, s, r, i), nil, nil)
+			return fieldErr(field, "name.control", fmt.Sprintf("%s %q contains control character %U at byte %d", what, s, r, i), nil, nil,
+				"name", field, "value", s, "char", fmt.Sprintf("%U", r), "byte", strconv.Itoa(i))
 		}
 	}
 	return nil
