@@ -14,7 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
+	"strings"
 
 	"github.com/andybalholm/brotli"
 )
@@ -28,10 +28,17 @@ func main() {
 
 func run() error {
 	out := flag.String("out", "web", "output folder")
-	goroot := flag.String("goroot", runtime.GOROOT(), "GOROOT of the go command that builds the wasm")
+	goroot := flag.String("goroot", "", "GOROOT of the go command that builds the wasm (default: go env GOROOT)")
 	pkg := flag.String("pkg", "./wasm", "the js/wasm main package")
 	name := flag.String("name", "onenet.wasm", "output file name")
 	flag.Parse()
+	if *goroot == "" {
+		out, err := exec.Command("go", "env", "GOROOT").Output()
+		if err != nil {
+			return fmt.Errorf("go env GOROOT: %w", err)
+		}
+		*goroot = strings.TrimSpace(string(out))
+	}
 
 	wasm := filepath.Join(*out, *name)
 	cmd := exec.Command(filepath.Join(*goroot, "bin", "go"), "build", "-trimpath", "-ldflags=-s -w", "-o", wasm, *pkg)
