@@ -120,6 +120,11 @@
 //	value.syntax          the value starts with '{', '[' or '"' but is not JSON
 //	                      (dp.v.type and dp.v.depth also apply)
 //
+// A payload that is not JSON (payload.syntax, payload.empty, value.syntax)
+// also has, in Params "syntax", the Code of its *SyntaxError, listed under
+// "JSON syntax codes" below, and that error's Params ("char", "key", "word",
+// "limit").
+//
 // Warning codes (CheckConnect, CheckPublish), besides the topic. and name.
 // codes of a topic CheckPublish finds wrong:
 //
@@ -133,4 +138,46 @@
 //	publish.retain        the retain flag
 //	publish.size          a payload over MaxPayload, or a command response of 1 KB or more
 //	publish.downlink      a topic OneNET publishes to the device, not the device to OneNET
+//
+// # JSON syntax codes
+//
+// A *SyntaxError's Code says what is wrong; Params "char" names the
+// offending character ('x', '中' (U+4E2D), U+0001, 0xFF, or "" at the end of
+// the input):
+//
+//   - empty: no JSON value at all
+//   - space: only white space
+//   - comment: a // or /* comment
+//   - end: more after the end of the value; Params "char"
+//   - value.eof: the input ends where a value should be
+//   - value.missing: '}' or ']' where a value should be; Params "char"
+//   - value.unexpected: another character where a value should be; Params "char"
+//   - string.quote: a string in single quotes
+//   - string.eof: the closing '"' is missing
+//   - string.newline: a line break inside a string; Params "char"
+//   - string.tab: a tab inside a string; Params "char"
+//   - string.return: a carriage return inside a string; Params "char"
+//   - string.control: another control character inside a string; Params "char"
+//   - string.utf8: a byte that is not UTF-8 inside a string; Params "char"
+//   - escape.eof: the input ends inside an escape
+//   - escape.invalid: an escape other than \" \\ \/ \b \f \n \r \t \uXXXX; Params "char"
+//   - escape.unicode: a \u escape without four hex digits
+//   - literal: starts like true, false or null but is not (e.g. tru); Params "word"
+//   - literal.word: true, false or null followed by letters; Params "word"
+//   - number.start: a leading '+' or '.', NaN or Infinity
+//   - number.zero: a leading zero
+//   - number.minus: no digit after '-'
+//   - number.fraction: no digit after the decimal point
+//   - number.exponent: no digit in the exponent
+//   - number.letter: letters in a number; Params "char"
+//   - object.eof: the input ends inside an object
+//   - object.trailing: a comma before '}'
+//   - object.key: a key not in double quotes; Params "char"
+//   - object.key.quote: a key in single quotes
+//   - object.colon: no ':' after a key; Params "char", "key"
+//   - object.comma: no ',' or '}' after a member; Params "char"
+//   - array.eof: the input ends inside an array
+//   - array.trailing: a comma before ']'
+//   - array.comma: no ',' or ']' after an element; Params "char"
+//   - depth: nested deeper than the parser allows; Params "limit"
 package onenet

@@ -379,8 +379,13 @@ func valueFromText(s string) ([]byte, *problem) {
 		v, err := parseJSON([]byte(t))
 		if err != nil {
 			e := err.(*Error)
-			return nil, &problem{"value.syntax", "the value is not valid JSON: " + e.Params["detail"] + " at column " + e.Params["column"],
-				[]string{"column", e.Params["column"], "detail", e.Params["detail"]}}
+			params := []string{"column", e.Params["column"], "detail", e.Params["detail"]}
+			for _, k := range []string{"syntax", "char", "key", "word", "limit"} {
+				if v, ok := e.Params[k]; ok {
+					params = append(params, k, v)
+				}
+			}
+			return nil, &problem{"value.syntax", "the value is not valid JSON: " + e.Params["detail"] + " at column " + e.Params["column"], params}
 		}
 		if pb := checkDPValue(v); pb != nil {
 			return nil, pb

@@ -13,7 +13,13 @@ type SyntaxError struct {
 	Line   int    // 1-based line ('\n' separates lines)
 	Column int    // 1-based, in characters (Unicode code points) from the start of the line
 	Offset int    // 0-based byte offset of the offending byte; len(payload) at an unexpected end (see UTF16Offset)
-	Msg    string // what is wrong, e.g. "trailing comma before '}'"
+	Msg    string // what is wrong, in English, e.g. "trailing comma before '}'"
+	// Code is a stable identifier of the problem, e.g. "object.trailing"
+	// (the list is in the package documentation), and Params hold the
+	// values in Msg ("char", "key", "word", "limit"), for a translated
+	// rendering.
+	Code   string
+	Params map[string]string
 }
 
 func (e *SyntaxError) Error() string {
@@ -126,9 +132,9 @@ func parseJSON(b []byte) (*jvalue, error) {
 	p := &parser{src: b}
 	p.skipSpace()
 	if p.pos == len(b) {
-		se := p.fail(p.pos, "empty: no JSON value")
+		se := p.fail(p.pos, "empty", "empty: no JSON value")
 		if len(b) > 0 {
-			se.Msg = "only white space: no JSON value"
+			se.Code, se.Msg = "space", "only white space: no JSON value"
 		}
 		return nil, syntaxErr("payload.empty", se)
 	}
@@ -137,9 +143,9 @@ func parseJSON(b []byte) (*jvalue, error) {
 		p.skipSpace()
 		if p.pos < len(p.src) {
 			if p.isComment() {
-				p.fail(p.pos, "JSON has no comments")
+				p.fail(p.pos, "comment", "JSON has no comments")
 			}
-			p.fail(p.pos, "unexpected "+p.describe(p.pos)+" after the end of the JSON value")
+			p.fail(p.pos, "end", "unexpected "+p.describe(p.pos)+" after the end of the JSON value", "char", p.char(p.pos))
 		}
 	}
 	if p.err != nil {
@@ -153,9 +159,19 @@ func syntaxErr(code string, se *SyntaxError) *Error {
 		Field:  "payload",
 		Code:   code,
 		Msg:    se.Error(),
-		Params: kv("line", itoa(se.Line), "column", itoa(se.Column), "offset", itoa(se.Offset), "detail", se.Msg),
+		Params: syntaxParams(se),
 		Err:    se,
 	}
+}
+
+// syntaxParams are the Params of an *Error that wraps se: its position, its
+// English message as "detail", its Code as "syntax" and its own Params.
+func syntaxParams(se *SyntaxError) map[string]string {
+	m := kv("line", itoa(se.Line), "column", itoa(se.Column), "offset", itoa(se.Offset), "detail", se.Msg, "syntax", se.Code)
+	for k, v := range se.Params {
+		m[k] = v
+	}
+	return m
 }
 
 // position returns the 1-based line and character column of byte offset off
@@ -175,13 +191,38 @@ func position(src []byte, off int) (line, col int) {
 	return line, col
 }
 
-// fail records the first error, at byte offset off.
-func (p *parser) fail(off int, msg string) *SyntaxError {
+// fail records the first error, at byte offset off; params are alternating
+// keys and values.
+func (p *parser) fail(off int, code, msg string, params ...string) *SyntaxError {
 	if p.err == nil {
 		line, col := position(p.src, off)
-		p.err = &SyntaxError{Line: line, Column: col, Offset: off, Msg: msg}
+		p.err = &SyntaxError{Line: line, Column: col, Offset: off, Msg: msg, Code: code}
+		if len(params) > 0 {
+			p.err.Params = kv(params...)
+		}
 	}
 	return p.err
+}
+
+// char names the byte at off for the "char" param, without words: 'x',
+// '中' (U+4E2D), U+0001 for a control character, 0xFF for a byte that is
+// not UTF-8, and "" at the end of the input.
+func (p *parser) char(off int) string {
+	if off >= len(p.src) {
+		return ""
+	}
+	c := p.src[off]
+	if c < utf8.RuneSelf {
+		if c < 0x20 || c == 0x7f {
+			return fmt.Sprintf("%U", rune(c))
+		}
+		return fmt.Sprintf("%q", rune(c))
+	}
+	r, n := utf8.DecodeRune(p.src[off:])
+	if r == utf8.RuneError && n == 1 {
+		return fmt.Sprintf("0x%02X", c)
+	}
+	return fmt.Sprintf("%q (%U)", r, r)
 }
 
 // describe names the byte at off for a message: 'x', U+00A0, "end of input".
@@ -217,7 +258,7 @@ func (p *parser) skipSpace() {
 // value parses one value at p.pos (after white space has been skipped).
 func (p *parser) value() *jvalue {
 	if p.pos >= len(p.src) {
-		p.fail(p.pos, "unexpected end of input: a value is missing")
+		p.fail(p.pos, "value.eof", "unexpected end of input: a value is missing")
 		return nil
 	}
 	switch c := p.src[p.pos]; {
@@ -241,15 +282,15 @@ func (p *parser) value() *jvalue {
 	case c == 'n':
 		return p.literal("null", jNull)
 	case c == '\'':
-		p.fail(p.pos, "strings must be in double quotes (\"), not single quotes (')")
+		p.fail(p.pos, "string.quote", "strings must be in double quotes (\"), not single quotes (')")
 	case p.isComment():
-		p.fail(p.pos, "JSON has no comments")
+		p.fail(p.pos, "comment", "JSON has no comments")
 	case c == 'N' || c == 'I' || c == '+' || c == '.':
-		p.fail(p.pos, "invalid number: JSON numbers have no leading '+' or '.', and no NaN or Infinity")
+		p.fail(p.pos, "number.start", "invalid number: JSON numbers have no leading '+' or '.', and no NaN or Infinity")
 	case c == '}' || c == ']':
-		p.fail(p.pos, "unexpected "+p.describe(p.pos)+": a value is missing")
+		p.fail(p.pos, "value.missing", "unexpected "+p.describe(p.pos)+": a value is missing", "char", p.char(p.pos))
 	default:
-		p.fail(p.pos, "unexpected "+p.describe(p.pos)+": expected a value (a string must be in double quotes)")
+		p.fail(p.pos, "value.unexpected", "unexpected "+p.describe(p.pos)+": expected a value (a string must be in double quotes)", "char", p.char(p.pos))
 	}
 	return nil
 }
@@ -263,13 +304,13 @@ func (p *parser) literal(word string, kind jkind) *jvalue {
 	start := p.pos
 	for i := 0; i < len(word); i++ {
 		if p.pos+i >= len(p.src) || p.src[p.pos+i] != word[i] {
-			p.fail(start, "invalid literal: expected "+word+" (JSON literals are lower case; a string must be in double quotes)")
+			p.fail(start, "literal", "invalid literal: expected "+word+" (JSON literals are lower case; a string must be in double quotes)", "word", word)
 			return nil
 		}
 	}
 	p.pos += len(word)
 	if p.pos < len(p.src) && isIdentByte(p.src[p.pos]) {
-		p.fail(start, "invalid literal: expected "+word+" (a string must be in double quotes)")
+		p.fail(start, "literal.word", "invalid literal: expected "+word+" (a string must be in double quotes)", "word", word)
 		return nil
 	}
 	return &jvalue{kind: kind, start: start, end: p.pos, str: word}
@@ -292,7 +333,7 @@ func (p *parser) number() *jvalue {
 	case i < len(s) && s[i] == '0':
 		i++
 		if i < len(s) && isDigit(s[i]) {
-			p.fail(start, "invalid number: a number cannot start with 0 followed by a digit (write a code with leading zeros as a string in double quotes)")
+			p.fail(start, "number.zero", "invalid number: a number cannot start with 0 followed by a digit (write a code with leading zeros as a string in double quotes)")
 			return nil
 		}
 	case i < len(s) && isDigit(s[i]):
@@ -300,13 +341,13 @@ func (p *parser) number() *jvalue {
 			i++
 		}
 	default:
-		p.fail(i, "invalid number: a digit must follow '-'")
+		p.fail(i, "number.minus", "invalid number: a digit must follow '-'")
 		return nil
 	}
 	if i < len(s) && s[i] == '.' {
 		i++
 		if i >= len(s) || !isDigit(s[i]) {
-			p.fail(i, "invalid number: a digit must follow the decimal point")
+			p.fail(i, "number.fraction", "invalid number: a digit must follow the decimal point")
 			return nil
 		}
 		for i < len(s) && isDigit(s[i]) {
@@ -319,7 +360,7 @@ func (p *parser) number() *jvalue {
 			i++
 		}
 		if i >= len(s) || !isDigit(s[i]) {
-			p.fail(i, "invalid number: a digit must follow the exponent")
+			p.fail(i, "number.exponent", "invalid number: a digit must follow the exponent")
 			return nil
 		}
 		for i < len(s) && isDigit(s[i]) {
@@ -327,7 +368,7 @@ func (p *parser) number() *jvalue {
 		}
 	}
 	if i < len(s) && (isIdentByte(s[i]) || s[i] == '.') {
-		p.fail(i, "invalid number: unexpected "+p.describe(i)+" (a value mixing digits and letters must be a string in double quotes)")
+		p.fail(i, "number.letter", "invalid number: unexpected "+p.describe(i)+" (a value mixing digits and letters must be a string in double quotes)", "char", p.char(i))
 		return nil
 	}
 	p.pos = i
@@ -342,7 +383,7 @@ func (p *parser) string() (string, bool) {
 	plain := i // start of the run of bytes that need no decoding
 	for {
 		if i >= len(s) {
-			p.fail(i, "unexpected end of input in a string: the closing '\"' is missing")
+			p.fail(i, "string.eof", "unexpected end of input in a string: the closing '\"' is missing")
 			return "", false
 		}
 		c := s[i]
@@ -357,21 +398,21 @@ func (p *parser) string() (string, bool) {
 			p.pos = i + 1
 			return out, true
 		case c < 0x20:
-			hint := ""
+			code, hint := "string.control", ""
 			switch c {
 			case '\n':
-				hint = ": write it as \\n (or is the closing '\"' missing?)"
+				code, hint = "string.newline", ": write it as \\n (or is the closing '\"' missing?)"
 			case '\t':
-				hint = ": write it as \\t"
+				code, hint = "string.tab", ": write it as \\t"
 			case '\r':
-				hint = ": write it as \\r"
+				code, hint = "string.return", ": write it as \\r"
 			}
-			p.fail(i, fmt.Sprintf("control character %U in a string%s", rune(c), hint))
+			p.fail(i, code, fmt.Sprintf("control character %U in a string%s", rune(c), hint), "char", fmt.Sprintf("%U", rune(c)))
 			return "", false
 		case c == '\\':
 			buf = append(buf, s[plain:i]...)
 			if i+1 >= len(s) {
-				p.fail(i+1, "unexpected end of input in a string escape")
+				p.fail(i+1, "escape.eof", "unexpected end of input in a string escape")
 				return "", false
 			}
 			e := s[i+1]
@@ -413,7 +454,7 @@ func (p *parser) string() (string, bool) {
 				}
 				buf = utf8.AppendRune(buf, r)
 			default:
-				p.fail(i, fmt.Sprintf("invalid escape \\%s in a string: use \\\", \\\\, \\/, \\b, \\f, \\n, \\r, \\t or \\uXXXX", p.describe(i+1)))
+				p.fail(i, "escape.invalid", fmt.Sprintf("invalid escape \\%s in a string: use \\\", \\\\, \\/, \\b, \\f, \\n, \\r, \\t or \\uXXXX", p.describe(i+1)), "char", p.char(i+1))
 				return "", false
 			}
 			plain = i
@@ -422,7 +463,7 @@ func (p *parser) string() (string, bool) {
 		default:
 			r, n := utf8.DecodeRune(s[i:])
 			if r == utf8.RuneError && n == 1 {
-				p.fail(i, fmt.Sprintf("invalid UTF-8 byte 0x%02X in a string: the payload must be UTF-8", c))
+				p.fail(i, "string.utf8", fmt.Sprintf("invalid UTF-8 byte 0x%02X in a string: the payload must be UTF-8", c), "char", fmt.Sprintf("0x%02X", c))
 				return "", false
 			}
 			i += n
@@ -434,12 +475,12 @@ func (p *parser) string() (string, bool) {
 func (p *parser) hex4(i int) (rune, bool) {
 	s := p.src
 	if i+6 > len(s) {
-		p.fail(i, "invalid \\u escape: it needs four hex digits")
+		p.fail(i, "escape.unicode", "invalid \\u escape: it needs four hex digits")
 		return 0, false
 	}
 	n, err := strconv.ParseUint(string(s[i+2:i+6]), 16, 32)
 	if err != nil {
-		p.fail(i, "invalid \\u escape: it needs four hex digits")
+		p.fail(i, "escape.unicode", "invalid \\u escape: it needs four hex digits")
 		return 0, false
 	}
 	return rune(n), true
@@ -448,7 +489,7 @@ func (p *parser) hex4(i int) (rune, bool) {
 func (p *parser) enter() bool {
 	p.depth++
 	if p.depth > maxDepth {
-		p.fail(p.pos, fmt.Sprintf("nested more than %d levels deep", maxDepth))
+		p.fail(p.pos, "depth", fmt.Sprintf("nested more than %d levels deep", maxDepth), "limit", itoa(maxDepth))
 		return false
 	}
 	return true
@@ -470,21 +511,21 @@ func (p *parser) object() *jvalue {
 	comma := -1 // offset of the comma before this member, if any
 	for {
 		if p.pos >= len(p.src) {
-			p.fail(p.pos, "unexpected end of input in an object: a '}' is missing")
+			p.fail(p.pos, "object.eof", "unexpected end of input in an object: a '}' is missing")
 			return nil
 		}
 		switch c := p.src[p.pos]; {
 		case c == '}' && comma >= 0:
-			p.fail(comma, "trailing comma before '}': remove the comma after the last member")
+			p.fail(comma, "object.trailing", "trailing comma before '}': remove the comma after the last member")
 			return nil
 		case c == '\'':
-			p.fail(p.pos, "object keys must be in double quotes (\"), not single quotes (')")
+			p.fail(p.pos, "object.key.quote", "object keys must be in double quotes (\"), not single quotes (')")
 			return nil
 		case p.isComment():
-			p.fail(p.pos, "JSON has no comments")
+			p.fail(p.pos, "comment", "JSON has no comments")
 			return nil
 		case c != '"':
-			p.fail(p.pos, "unexpected "+p.describe(p.pos)+": expected an object key in double quotes")
+			p.fail(p.pos, "object.key", "unexpected "+p.describe(p.pos)+": expected an object key in double quotes", "char", p.char(p.pos))
 			return nil
 		}
 		m := member{start: p.pos}
@@ -495,7 +536,7 @@ func (p *parser) object() *jvalue {
 		m.name = name
 		p.skipSpace()
 		if p.pos >= len(p.src) || p.src[p.pos] != ':' {
-			p.fail(p.pos, "unexpected "+p.describe(p.pos)+fmt.Sprintf(": expected ':' after the key %q", name))
+			p.fail(p.pos, "object.colon", "unexpected "+p.describe(p.pos)+fmt.Sprintf(": expected ':' after the key %q", name), "char", p.char(p.pos), "key", name)
 			return nil
 		}
 		p.pos++
@@ -507,7 +548,7 @@ func (p *parser) object() *jvalue {
 		v.members = append(v.members, m)
 		p.skipSpace()
 		if p.pos >= len(p.src) {
-			p.fail(p.pos, "unexpected end of input in an object: a '}' is missing")
+			p.fail(p.pos, "object.eof", "unexpected end of input in an object: a '}' is missing")
 			return nil
 		}
 		switch p.src[p.pos] {
@@ -521,9 +562,9 @@ func (p *parser) object() *jvalue {
 			return v
 		default:
 			if p.isComment() {
-				p.fail(p.pos, "JSON has no comments")
+				p.fail(p.pos, "comment", "JSON has no comments")
 			}
-			p.fail(p.pos, "unexpected "+p.describe(p.pos)+": expected ',' or '}' after an object member (is a comma missing?)")
+			p.fail(p.pos, "object.comma", "unexpected "+p.describe(p.pos)+": expected ',' or '}' after an object member (is a comma missing?)", "char", p.char(p.pos))
 			return nil
 		}
 	}
@@ -545,7 +586,7 @@ func (p *parser) array() *jvalue {
 	comma := -1
 	for {
 		if p.pos < len(p.src) && p.src[p.pos] == ']' && comma >= 0 {
-			p.fail(comma, "trailing comma before ']': remove the comma after the last element")
+			p.fail(comma, "array.trailing", "trailing comma before ']': remove the comma after the last element")
 			return nil
 		}
 		e := p.value()
@@ -555,7 +596,7 @@ func (p *parser) array() *jvalue {
 		v.elems = append(v.elems, e)
 		p.skipSpace()
 		if p.pos >= len(p.src) {
-			p.fail(p.pos, "unexpected end of input in an array: a ']' is missing")
+			p.fail(p.pos, "array.eof", "unexpected end of input in an array: a ']' is missing")
 			return nil
 		}
 		switch p.src[p.pos] {
@@ -569,9 +610,9 @@ func (p *parser) array() *jvalue {
 			return v
 		default:
 			if p.isComment() {
-				p.fail(p.pos, "JSON has no comments")
+				p.fail(p.pos, "comment", "JSON has no comments")
 			}
-			p.fail(p.pos, "unexpected "+p.describe(p.pos)+": expected ',' or ']' after an array element (is a comma missing?)")
+			p.fail(p.pos, "array.comma", "unexpected "+p.describe(p.pos)+": expected ',' or ']' after an array element (is a comma missing?)", "char", p.char(p.pos))
 			return nil
 		}
 	}

@@ -3,7 +3,9 @@ package onenet
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -170,6 +172,60 @@ func TestUTF16Offset(t *testing.T) {
 	} {
 		if got := UTF16Offset(b, tc.off); got != tc.want {
 			t.Errorf("UTF16Offset(%q, %d) = %d, want %d", b, tc.off, got, tc.want)
+		}
+	}
+}
+
+// syntaxCases add to jsonCases the syntax codes the table does not reach.
+var syntaxCases = []string{"\"a\rb\"", "\"a\x01b\"", `{"a"`, `{"a":`}
+
+// TestSyntaxCodes checks that every syntax error has a Code listed in
+// doc.go, passed on in the *Error's Params, and that every listed code
+// is produced by some input.
+func TestSyntaxCodes(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(src), "# JSON syntax codes")
+	doc := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^//   - ([a-z0-9.]+):`).FindAllStringSubmatch(section, -1) {
+		doc[m[1]] = true
+	}
+	if len(doc) < 30 {
+		t.Fatalf("doc.go lists only %d syntax codes", len(doc))
+	}
+	inputs := slices.Clone(syntaxCases)
+	for _, tc := range jsonCases {
+		if tc.msg != "" {
+			inputs = append(inputs, tc.in)
+		}
+	}
+	seen := map[string]bool{}
+	for _, in := range inputs {
+		err := CheckJSON([]byte(in))
+		var se *SyntaxError
+		var e *Error
+		if !errors.As(err, &se) || !errors.As(err, &e) {
+			t.Errorf("CheckJSON(%q) = %v, want a *SyntaxError in an *Error", in, err)
+			continue
+		}
+		seen[se.Code] = true
+		if !doc[se.Code] {
+			t.Errorf("CheckJSON(%q): code %q (%s) is not listed in doc.go", in, se.Code, se.Msg)
+		}
+		if e.Params["syntax"] != se.Code {
+			t.Errorf("CheckJSON(%q): Params[syntax] = %q, want %q", in, e.Params["syntax"], se.Code)
+		}
+		for k, v := range se.Params {
+			if e.Params[k] != v {
+				t.Errorf("CheckJSON(%q): Params[%s] = %q, want %q", in, k, e.Params[k], v)
+			}
+		}
+	}
+	for c := range doc {
+		if !seen[c] {
+			t.Errorf("syntax code %q is listed in doc.go but no test input produces it", c)
 		}
 	}
 }

@@ -73,7 +73,7 @@ func params(o js.Value) (token.Params, error) {
 		p.Res, err = token.Resource(get("productId"), "")
 	default:
 		if get("deviceName") == "" && kind == "device" {
-			return p, &token.Error{Field: "deviceName", Msg: "empty device name"}
+			return p, &token.Error{Field: "deviceName", Code: "name.empty", Msg: "empty device name", Params: map[string]string{"name": "deviceName"}}
 		}
 		p.Res, err = token.Resource(get("productId"), get("deviceName"))
 	}
@@ -97,7 +97,7 @@ func params(o js.Value) (token.Params, error) {
 	case ttl > 0:
 		et = now().Unix() + ttl
 	case et == 0:
-		return p, &token.Error{Field: "et", Msg: "missing: give the expiry (et, Unix seconds) or a duration (ttlSeconds)"}
+		return p, &jsbridge.FieldError{Field: "et", Code: "token.et.missing", Msg: "missing: give the expiry (et, Unix seconds) or a duration (ttlSeconds)"}
 	}
 	p.ET = et
 	return p, nil
@@ -130,12 +130,13 @@ func tokenWarnings(args []js.Value) (any, error) {
 		return []any{jsbridge.ErrorValue(err)}, nil
 	}
 	if t := now(); p.ET <= t.Unix() {
+		date := time.Unix(p.ET, 0).UTC().Format(time.RFC3339)
 		out = append(out, map[string]any{"field": "et", "code": "token.et.past", "reason": token.ErrExpired.Code,
-			"message": fmt.Sprintf("et: %s is in the past: OneNET will refuse this token as expired (1104)", time.Unix(p.ET, 0).UTC().Format(time.RFC3339)),
-			"params":  map[string]any{"et": p.ET}})
+			"message": fmt.Sprintf("et: %s is in the past: OneNET will refuse this token as expired (1104)", date),
+			"params":  map[string]any{"et": p.ET, "date": date}})
 	}
-	for _, w := range token.Warnings(p) {
-		out = append(out, map[string]any{"field": "et", "code": "token.warning", "message": w, "params": map[string]any{}})
+	for _, w := range token.Advice(p) {
+		out = append(out, map[string]any{"field": w.Field, "code": "token." + w.Code, "message": w.String(), "params": jsbridge.Params(w.Params)})
 	}
 	return out, nil
 }
@@ -303,7 +304,7 @@ func warnings(ws []onenet.Warning) []any {
 		for k, v := range w.Params {
 			p[k] = v
 		}
-		out = append(out, map[string]any{"code": w.Code, "message": w.Msg, "params": p})
+		out = append(out, map[string]any{"field": w.Field, "code": w.Code, "message": w.Msg, "params": p})
 	}
 	return out
 }

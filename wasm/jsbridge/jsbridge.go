@@ -58,7 +58,8 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // ErrorValue describes err as plain data: message, the field at fault, a
 // stable code and its parameters for translation, and OneNET's reason code
-// where there is one.
+// where there is one. A token error's code is "token." + its Code, e.g.
+// "token.key.base64"; an onenet error's is its Code, e.g. "topic.wildcard".
 func ErrorValue(err error) map[string]any {
 	v := map[string]any{"message": err.Error(), "field": "", "code": "", "params": map[string]any{}}
 	var te *token.Error
@@ -69,15 +70,12 @@ func ErrorValue(err error) map[string]any {
 		v["field"] = oe.Field
 		v["code"] = oe.Code
 		v["detail"] = oe.Msg
-		p := map[string]any{}
-		for k, s := range oe.Params {
-			p[k] = s
-		}
-		v["params"] = p
+		v["params"] = Params(oe.Params)
 	case errors.As(err, &te):
 		v["field"] = te.Field
 		v["detail"] = te.Msg
-		v["code"] = "token." + te.Field
+		v["code"] = "token." + te.Code
+		v["params"] = Params(te.Params)
 		if c := token.CodeOf(err); c != 0 {
 			v["reason"] = c
 		}
@@ -87,6 +85,16 @@ func ErrorValue(err error) map[string]any {
 		v["detail"] = fe.Msg
 	}
 	return v
+}
+
+// Params copies a Params map of the onenet or token package into a value
+// that crosses to JavaScript (a nil map gives an empty object).
+func Params(m map[string]string) map[string]any {
+	p := make(map[string]any, len(m))
+	for k, s := range m {
+		p[k] = s
+	}
+	return p
 }
 
 // Object reads args[i] as an object; undefined and null give an empty one.

@@ -34,21 +34,27 @@ func TestErrorValue(t *testing.T) {
 	_, terr := token.Generate(token.Params{Res: "products/1", Key: "abc*"})
 	_, oerr := onenet.Topic(onenet.KindDPPost, onenet.TopicArgs{ProductID: "1"})
 	for _, tc := range []struct {
-		err   error
-		field string
+		err         error
+		field, code string
 	}{
-		{terr, "key"},
-		{oerr, "deviceName"},
-		{&FieldError{Field: "url", Code: "x", Msg: "bad"}, "url"},
-		{errors.New("plain"), ""},
+		{terr, "key", "token.key.base64"},
+		{oerr, "deviceName", "name.empty"},
+		{&FieldError{Field: "url", Code: "x", Msg: "bad"}, "url", "x"},
+		{errors.New("plain"), "", ""},
 	} {
 		v := ErrorValue(tc.err)
 		if v["field"] != tc.field || v["message"] != tc.err.Error() {
 			t.Errorf("ErrorValue(%v) = %v; want field %q", tc.err, v, tc.field)
 		}
-		if tc.field != "" && v["code"] == "" {
-			t.Errorf("ErrorValue(%v) has no code", tc.err)
+		if v["code"] != tc.code {
+			t.Errorf("ErrorValue(%v) code = %q, want %q", tc.err, v["code"], tc.code)
 		}
+	}
+	// A token error carries its Params for translation.
+	_, perr := token.Generate(token.Params{Res: "products/1", Key: "YWJj", ET: 1700000000000})
+	v := ErrorValue(perr)
+	if p, _ := v["params"].(map[string]any); v["code"] != "token.et.milliseconds" || p["seconds"] != "1700000000" {
+		t.Errorf("ErrorValue(%v) = %v; want token.et.milliseconds with params.seconds", perr, v)
 	}
 }
 

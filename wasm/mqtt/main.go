@@ -18,7 +18,9 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
+	neturl "net/url"
 	"strings"
 	"sync"
 	"syscall/js"
@@ -478,8 +480,20 @@ func connected(args []js.Value) (*client, error) {
 	return cl, nil
 }
 
-// errorValue describes an MQTT error for the page: the human explanation,
-// the CONNACK code of a refused login, and a stable code.
+// errorValue describes an MQTT error for the page: the human explanation
+// (English, for logs), the CONNACK code of a refused login, and a stable
+// code with its parameters, which the page translates:
+//
+//	mqtt.connack          login refused; params.code is the CONNACK return code
+//	mqtt.dial.<kind>      no connection (mqttws.DialErrorKind); params url, host, close, status
+//	mqtt.suback           subscription refused; params filter, code ("0x80")
+//	mqtt.lost             connection lost; params close (0 if unknown)
+//	mqtt.lost.ping        connection lost: no answer to a keepalive ping
+//	mqtt.password         the page could not make a password; params detail
+//	mqtt.<field>          a bad option or argument (mqttws.FieldError.Field, lower case); params detail
+//	mqtt.closed           the client is closed
+//	mqtt.timeout          the operation timed out
+//	mqtt.canceled         the operation was cancelled
 func errorValue(err error) map[string]any {
 	v := jsbridge.ErrorValue(err)
 	v["message"] = mqttws.Explain(err)
@@ -487,6 +501,8 @@ func errorValue(err error) map[string]any {
 	var de *mqttws.DialError
 	var se *mqttws.SubscribeError
 	var fe *mqttws.FieldError
+	var le *mqttws.ConnectionLostError
+	var pe *mqttws.PasswordError
 	switch {
 	case errors.As(err, &ce):
 		v["connack"] = int(ce.Code)
@@ -494,13 +510,35 @@ func errorValue(err error) map[string]any {
 		v["params"] = map[string]any{"code": int(ce.Code)}
 	case errors.As(err, &de):
 		v["code"] = "mqtt.dial." + string(de.Kind)
-		v["params"] = map[string]any{"url": de.URL, "close": de.CloseCode, "status": de.StatusCode}
+		host := de.URL
+		if u, perr := neturl.Parse(de.URL); perr == nil && u.Host != "" {
+			host = u.Host
+		}
+		v["params"] = map[string]any{"url": de.URL, "host": host, "close": de.CloseCode, "status": de.StatusCode}
 	case errors.As(err, &se):
 		v["code"] = "mqtt.suback"
 		v["field"] = "filter"
+		v["params"] = map[string]any{"filter": se.Filter, "code": fmt.Sprintf("0x%02X", se.Code)}
 	case errors.As(err, &fe):
 		v["field"] = fe.Field
 		v["code"] = "mqtt." + strings.ToLower(fe.Field)
+		v["detail"] = fe.Msg
+		v["params"] = map[string]any{"detail": fe.Msg}
+	case errors.As(err, &pe):
+		v["code"] = "mqtt.password"
+		v["field"] = "password"
+		v["detail"] = pe.Err.Error()
+		v["params"] = map[string]any{"detail": pe.Err.Error()}
+	case errors.As(err, &le):
+		v["code"] = "mqtt.lost"
+		if le.Err != nil && strings.Contains(le.Err.Error(), "pingresp not received") {
+			v["code"] = "mqtt.lost.ping"
+		}
+		v["params"] = map[string]any{"close": le.CloseCode}
+	case errors.Is(err, mqttws.ErrClosed):
+		v["code"] = "mqtt.closed"
+	case errors.Is(err, context.DeadlineExceeded):
+		v["code"] = "mqtt.timeout"
 	case errors.Is(err, context.Canceled):
 		v["code"] = "mqtt.canceled"
 	}
