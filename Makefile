@@ -8,7 +8,7 @@ PURE_PKGS := ./token/ ./onenet/ ./wasm/jsbridge/
 ADDR      ?= 127.0.0.1:8080
 FUZZTIME  ?= 3s
 
-.PHONY: all run build wasm vendor test test-native test-wasm fuzz-short fuzz lint bench clean deps
+.PHONY: all run build dist wasm vendor test test-native test-wasm fuzz-short fuzz lint bench clean deps
 
 all: build
 
@@ -20,6 +20,11 @@ run: build
 build: wasm vendor
 	$(GO) build -trimpath -o bin/onenet-web ./cmd/onenet-web
 	$(GO) build -trimpath -o bin/onenet-token ./cmd/onenet-token
+
+## dist: the page as plain static files in dist/ for any static host (no
+## server-side program; relative paths, so a sub-path works; offline once loaded).
+dist: wasm vendor
+	$(GO) run ./scripts/dist -from web -out dist
 
 ## wasm: web/core.wasm and web/mqtt.wasm (+ .br, .gz), web/wasm_exec.js from this toolchain.
 wasm:
@@ -35,7 +40,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
 ## test: everything: native tests with -race, pure packages under js/wasm, short fuzzing.
-test: deps build test-native test-wasm fuzz-short
+test: deps build dist test-native test-wasm fuzz-short
 
 test-native:
 	$(GO) test -race -count=1 -timeout 15m ./...
@@ -66,4 +71,4 @@ bench: deps build
 	./scripts/bench.sh
 
 clean:
-	rm -rf bin web/*.wasm web/*.wasm.br web/*.wasm.gz web/wasm_exec.js web/vendor
+	rm -rf bin dist dist.tmp web/*.wasm web/*.wasm.br web/*.wasm.gz web/wasm_exec.js web/vendor

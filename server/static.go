@@ -8,6 +8,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/onenet-wasm/onenet-wasm/internal/pagefiles"
 )
 
 // ContentSecurityPolicy is sent with every page response: everything from
@@ -19,18 +21,9 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsaf
 	"worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // servedTypes are the files of the page that are served; anything else in
-// the folder (Go sources, declarations for editors) is not.
-var servedTypes = map[string]string{
-	".html":        "text/html; charset=utf-8",
-	".js":          "text/javascript; charset=utf-8",
-	".css":         "text/css; charset=utf-8",
-	".wasm":        "application/wasm",
-	".json":        "application/json",
-	".png":         "image/png",
-	".svg":         "image/svg+xml",
-	".ico":         "image/x-icon",
-	".webmanifest": "application/manifest+json",
-}
+// the folder (Go sources, declarations for editors) is not. `make dist`
+// copies the same files.
+var servedTypes = pagefiles.Types
 
 type file struct {
 	data  []byte
@@ -48,27 +41,35 @@ type staticHandler struct {
 
 func newStatic(fsys fs.FS) (*staticHandler, error) {
 	h := &staticHandler{files: map[string]*file{}}
+	var build pagefiles.Builder
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		ext := path.Ext(p)
-		ctype, ok := servedTypes[ext]
-		if !ok {
+		if _, ok := servedTypes[ext]; !ok {
 			return nil
 		}
 		data, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(data)
-		f := &file{data: data, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+		f := newFile(data, ext)
 		f.br, _ = fs.ReadFile(fsys, p+".br")
 		f.gz, _ = fs.ReadFile(fsys, p+".gz")
 		h.files["/"+p] = f
+		build.Add(p, data)
 		return nil
 	})
+	// build.js names the build for the service worker (sw.js); generated
+	// here from the files served, so that it is never stale.
+	h.files["/"+pagefiles.BuildScript] = newFile(build.Build().Script(), ".js")
 	return h, err
+}
+
+func newFile(data []byte, ext string) *file {
+	sum := sha256.Sum256(data)
+	return &file{data: data, ctype: servedTypes[ext], etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
 }
 
 // has reports whether the page's folder holds name (e.g. "/core.wasm").
