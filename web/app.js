@@ -269,6 +269,7 @@ function updateTarget() {
   $("target-note").textContent = note;
   $("real-warning").hidden = !(mode === "relay" && $("resKind").value === "device");
   $("platform-panel").classList.toggle("unavailable", noLocal || mode !== "local");
+  for (const el of $("platform-panel").querySelectorAll("input, textarea, button")) el.disabled = noLocal;
   $("platform-note").textContent = noLocal ? t("plat.unavailable") : mode !== "local" ? t("plat.localOnly") : t("plat.note");
   markField("url", false);
   if (mode === "url") {
@@ -741,8 +742,11 @@ function updateCount() {
 
 async function loadLocal() {
   try {
+    // Only the local server has local.json; a static host answers 404 (or
+    // its own page), and then the local broker, relay and platform are off.
     const r = await fetch("local.json", { cache: "no-store" });
-    if (r.ok) state.local = await r.json();
+    const j = r.ok ? await r.json() : null;
+    state.local = j && typeof j.broker === "string" ? j : null;
   } catch {
     state.local = null;
   }

@@ -134,7 +134,7 @@ export default {
 
   "plat.title": "Platform (local broker)",
   "plat.note": "Acts as the OneNET platform towards the device above, through the local server's API, authenticated with a product-level token.",
-  "plat.unavailable": "The platform panel needs the local server (run `make run`).",
+  "plat.unavailable": "The platform panel needs the local server: run `make run`, or onenet-web next to this page.",
   "plat.localOnly": "The platform panel works with the local broker only.",
   "plat.productKey": "Product key (for the API token)",
   "plat.command": "Command to send (cmd/request)",
