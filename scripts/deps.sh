@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the tests need that the Go toolchain cannot fetch: Debian's
-# Chromium (browser tests) and Mosquitto (interop tests). Does nothing when
-# they are already there.
+# Chromium (browser tests), Mosquitto (interop tests) and nginx (the static
+# host that serves dist/ in e2e/dist_test.go; the tests start their own on
+# 127.0.0.1, the package's service is not used). Does nothing when they are
+# already there.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
 command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "deps: installing ${need[*]} with apt-get"
 SUDO=

@@ -72,8 +72,9 @@ self.addEventListener("fetch", (event) => {
   event.respondWith(fromCache(name, req));
 });
 
+// caches.match with cacheName, not caches.open: a worker that a new build
+// has just replaced must not re-create the cache the new one deleted.
 async function fromCache(name, req) {
-  const cache = await caches.open(cacheName);
-  const hit = await cache.match(new URL(name, scope));
+  const hit = await caches.match(new URL(name, scope), { cacheName });
   return hit || fetch(req);
 }
