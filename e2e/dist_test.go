@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/onenet-wasm/onenet-wasm/broker"
 	"github.com/onenet-wasm/onenet-wasm/internal/pagefiles"
+	"github.com/onenet-wasm/onenet-wasm/server"
 	"github.com/onenet-wasm/onenet-wasm/token"
 )
 
@@ -33,7 +35,8 @@ import (
 // relative paths only.
 const subPath = "/tools/onenet/"
 
-// distDir is dist/, which must be complete and built from the current web/.
+// distDir is dist/, which must be there and complete; when web/ has
+// changed since, it is a fresh copy written as make dist would.
 func distDir(t *testing.T) (string, pagefiles.Build) {
 	t.Helper()
 	dir, err := filepath.Abs("../dist")
@@ -53,12 +56,21 @@ func distDir(t *testing.T) (string, pagefiles.Build) {
 	if err != nil {
 		t.Fatalf("dist/build.js: %v: run make dist", err)
 	}
-	cur, err := pagefiles.Compute(os.DirFS(webDir(t)))
+	web := webDir(t)
+	cur, err := pagefiles.Compute(os.DirFS(web))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cur.ID != b.ID {
-		t.Fatalf("dist/ (build %s) is not built from the current web/ (build %s): run make dist", b.ID, cur.ID)
+		// web/ changed since make dist (a shared checkout, an edit):
+		// test what make dist would write now, rather than old files.
+		fresh := filepath.Join(t.TempDir(), "dist")
+		st, err := pagefiles.WriteDist(web, fresh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("dist/ (build %s) is older than web/ (build %s): testing a fresh copy; run make dist to update dist/", b.ID, st.Build.ID)
+		return fresh, st.Build
 	}
 	return dir, b
 }
@@ -425,7 +437,9 @@ func TestDistFileURL(t *testing.T) {
 
 // cacheReady waits until the service worker controls the page and has
 // cached exactly the files of build b under the page's sub-path.
-func (e *env) cacheReady(b pagefiles.Build) {
+func (e *env) cacheReady(b pagefiles.Build) { e.cacheReadyAt(subPath, b) }
+
+func (e *env) cacheReadyAt(subPath string, b pagefiles.Build) {
 	e.t.Helper()
 	name := "onenet " + subPath + " " + b.ID
 	e.waitAsync(fmt.Sprintf(`(async () => {
@@ -506,5 +520,44 @@ func TestDistUpdate(t *testing.T) {
 	e.openURL(h.url)
 	if !eval[bool](e, `globalThis.nextBuild === true`) {
 		t.Error("after the update, the page runs the old app.js")
+	}
+}
+
+// TestServerServiceWorker: the local server generates build.js from the
+// files it serves, serves it and sw.js like every file (no-cache, CSP), and
+// the page's service worker caches the page there too, never local.json.
+func TestServerServiceWorker(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	c := &http.Client{Timeout: time.Minute}
+	defer c.CloseIdleConnections()
+	var build pagefiles.Build
+	for _, f := range []string{pagefiles.ServiceWorker, pagefiles.BuildScript} {
+		resp, err := c.Get(e.http.URL + "/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "no-cache" ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") || resp.Header.Get("Content-Security-Policy") != server.ContentSecurityPolicy {
+			t.Errorf("%s: %s, headers %v", f, resp.Status, resp.Header)
+		}
+		if f == pagefiles.BuildScript {
+			if build, err = pagefiles.ParseScript(body); err != nil {
+				t.Fatalf("build.js: %v\n%s", err, body)
+			}
+		}
+	}
+	if !slices.Contains(build.Files, "mqtt.wasm") || !slices.Contains(build.Files, "index.html") || slices.Contains(build.Files, pagefiles.LocalInfo) {
+		t.Errorf("build.js lists %q", build.Files)
+	}
+	e.open("/")
+	e.cacheReadyAt("/", build)
+	// local.json is the server's, asked for afresh at every start.
+	if eval[bool](e, `caches.match(new URL("local.json", location.href)).then((r) => !!r)`) {
+		t.Error("local.json is cached")
 	}
 }
