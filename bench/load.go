@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// LoadResults are the page's bytes and how soon it works.
+type LoadResults struct {
+	Files  []FileSize `json:"files"`  // every file the page loads, as served
+	Page   Sizes      `json:"page"`   // HTML, CSS, JavaScript
+	Wasm   Sizes      `json:"wasm"`   // core.wasm + mqtt.wasm
+	Core   Sizes      `json:"core"`   // core.wasm
+	MQTTjs Sizes      `json:"mqttjs"` // mqtt.js's browser bundle (dist/mqtt.min.js), for comparison
+	// Encoding is the Content-Encoding Chromium got for the wasm.
+	Encoding  string    `json:"encoding"`
+	Local     LoadTimes `json:"local"`     // no emulation, 127.0.0.1
+	Throttled LoadTimes `json:"throttled"` // 10 Mbit/s, 20 ms
+}
+
+// Sizes are a file's (or files') bytes on the wire by encoding.
+type Sizes struct {
+	Raw    int64 `json:"raw"`
+	Gzip   int64 `json:"gzip"`
+	Brotli int64 `json:"brotli"`
+}
+
+func (s *Sizes) add(o Sizes) {
+	s.Raw += o.Raw
+	s.Gzip += o.Gzip
+	s.Brotli += o.Brotli
+}
+
+// FileSize is one file of the page.
+type FileSize struct {
+	Path string `json:"path"`
+	Sizes
+}
+
+// LoadTimes are fresh-profile loads under one network condition.
+type LoadTimes struct {
+	Condition string    `json:"condition"`
+	CoreMs    []float64 `json:"coreMs"` // navigation → document.body.dataset.ready = "core"
+	AllMs     []float64 `json:"allMs"`  // navigation → "all"
+	Core      float64   `json:"coreMedianMs"`
+	All       float64   `json:"allMedianMs"`
+	// Transferred is what Chromium fetched in the first load (resource
+	// timing transferSize, headers included), in bytes.
+	Transferred float64 `json:"transferredBytes"`
+}
+
+// pageLoad is what the page reports after one load.
+type pageLoad struct {
+	Ready struct {
+		Core float64 `json:"core"`
+		All  float64 `json:"all"`
+	} `json:"ready"`
+	Nav       float64    `json:"nav"` // the document's transferSize
+	Resources []resource `json:"res"`
+}
+
+type resource struct {
+	Name     string  `json:"name"`
+	Start    float64 `json:"start"`
+	End      float64 `json:"end"`
+	Transfer float64 `json:"transfer"`
+	Encoded  float64 `json:"encoded"`
+	Decoded  float64 `json:"decoded"`
+}
+
+const loadReport = `(() => ({
+  ready: __bench.ready,
+  nav: performance.getEntriesByType("navigation")[0].transferSize,
+  res: performance.getEntriesByType("resource").map((e) => ({ name: e.name, start: e.startTime, end: e.responseEnd, transfer: e.transferSize, encoded: e.encodedBodySize, decoded: e.decodedBodySize })),
+}))()`
+
+func measureLoad(ctx context.Context, h *harness, res *Results) error {
+	lr := &LoadResults{}
+	res.Load = lr
+	var first pageLoad
+	for _, cond := range []struct {
+		name    string
+		bits    float64
+		latency time.Duration
+		out     *LoadTimes
+	}{
+		{"127.0.0.1", 0, 0, &lr.Local},
+		{fmt.Sprintf("%g Mbit/s, %d ms", h.cfg.throttleBits/1e6, h.cfg.throttleRTT.Milliseconds()), h.cfg.throttleBits, h.cfg.throttleRTT, &lr.Throttled},
+	} {
+		cond.out.Condition = cond.name
+		for i := range h.cfg.loadSamples {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			pl, err := h.loadOnce(ctx, cond.bits, cond.latency)
+			if err != nil {
+				return fmt.Errorf("%s, load %d: %w", cond.name, i+1, err)
+			}
+			h.cfg.debugf("load %s #%d: core %.0f ms, all %.0f ms", cond.name, i+1, pl.Ready.Core, pl.Ready.All)
+			for _, r := range pl.Resources {
+				h.cfg.debugf("    %-40s %6.0f → %6.0f ms, %8.0f bytes", strings.TrimPrefix(r.Name, h.base), r.Start, r.End, r.Transfer)
+			}
+			cond.out.CoreMs = append(cond.out.CoreMs, pl.Ready.Core)
+			cond.out.AllMs = append(cond.out.AllMs, pl.Ready.All)
+			if i == 0 {
+				t := pl.Nav
+				for _, r := range pl.Resources {
+					t += r.Transfer
+				}
+				cond.out.Transferred = t
+				if first.Resources == nil {
+					first = pl
+				}
+			}
+		}
+		cond.out.Core = median(cond.out.CoreMs)
+		cond.out.All = median(cond.out.AllMs)
+	}
+	return h.measureSizes(lr, first)
+}
+
+// loadOnce loads the page in a fresh browser and waits for both modules.
+func (h *harness) loadOnce(ctx context.Context, bits float64, latency time.Duration) (pageLoad, error) {
+	var pl pageLoad
+	b, err := h.newBrowser(ctx)
+	if err != nil {
+		return pl, err
+	}
+	defer b.close()
+	if bits > 0 {
+		if err := b.throttle(bits, latency); err != nil {
+			return pl, err
+		}
+	}
+	if err := b.navigate(h.base + "/"); err != nil {
+		return pl, err
+	}
+	if err := b.waitJS(time.Minute, `__bench.ready.all !== undefined`); err != nil {
+		return pl, err
+	}
+	return eval[pageLoad](b, 10*time.Second, loadReport)
+}
+
+// measureSizes fetches every file the page loaded with each encoding, as
+// the server serves it.
+func (h *harness) measureSizes(lr *LoadResults, pl pageLoad) error {
+	paths := []string{"/"}
+	for _, r := range pl.Resources {
+		u, err := url.Parse(r.Name)
+		if err != nil || u.Host != strings.TrimPrefix(h.base, "http://") {
+			continue
+		}
+		if !slices.Contains(paths, u.Path) {
+			paths = append(paths, u.Path)
+		}
+		if strings.HasSuffix(u.Path, ".wasm") && lr.Encoding == "" {
+			switch {
+			case r.Encoded == 0:
+			case r.Encoded == r.Decoded:
+				lr.Encoding = "identity"
+			default:
+				lr.Encoding = h.encodingOf(u.Path, int64(r.Encoded))
+			}
+		}
+	}
+	for _, p := range paths {
+		fs := FileSize{Path: p}
+		var err error
+		if fs.Raw, _, err = h.fetchSize(p, "identity"); errors.Is(err, errNotFound) {
+			continue // e.g. /favicon.ico
+		} else if err != nil {
+			return err
+		}
+		if fs.Gzip, _, err = h.fetchSize(p, "gzip"); err != nil {
+			return err
+		}
+		if fs.Brotli, _, err = h.fetchSize(p, "br"); err != nil {
+			return err
+		}
+		lr.Files = append(lr.Files, fs)
+		switch {
+		case strings.HasSuffix(p, ".wasm"):
+			lr.Wasm.add(fs.Sizes)
+			if strings.HasSuffix(p, "/core.wasm") {
+				lr.Core.add(fs.Sizes)
+			}
+		case p == "/local.json":
+		default:
+			lr.Page.add(fs.Sizes)
+		}
+	}
+	raw, err := os.ReadFile(h.cfg.path("node_modules/mqtt/dist/mqtt.min.js"))
+	if err != nil {
+		return err
+	}
+	lr.MQTTjs = Sizes{Raw: int64(len(raw)), Gzip: gzipLen(raw), Brotli: brotliLen(raw)}
+	return nil
+}
+
+// encodingOf names the encoding whose size is n.
+func (h *harness) encodingOf(path string, n int64) string {
+	for _, enc := range []string{"br", "gzip", "identity"} {
+		if m, _, err := h.fetchSize(path, enc); err == nil && m == n {
+			return enc
+		}
+	}
+	return "?"
+}
+
+var errNotFound = errors.New("not found")
+
+// fetchSize returns the size of path's body as served for Accept-Encoding enc.
+func (h *harness) fetchSize(path, enc string) (int64, string, error) {
+	req, err := http.NewRequest("GET", h.base+path, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Accept-Encoding", enc)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode == http.StatusNotFound {
+		return 0, "", errNotFound
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, "", fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return n, resp.Header.Get("Content-Encoding"), err
+}

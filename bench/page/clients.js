@@ -1,0 +1,173 @@
+// The client benchmarks, run in the page by bench/ (make bench): the onenet
+// client (Go compiled to wasm, through its JavaScript API) and mqtt.js, each
+// publishing to a topic it subscribes to on the same broker, in the same page.
+//
+// Every function resolves with plain data, for chromedp to read.
+import { onenet } from "/onenet.js";
+import mqtt from "./vendor/mqtt.esm.js";
+
+let seq = 0;
+const uniq = () => `${Date.now().toString(36)}-${++seq}`;
+
+// The two clients behind one small interface. onMsgs(n) is told how many
+// messages arrived: the onenet client hands them over in batches
+// (onMessages), mqtt.js one at a time (its "message" event).
+const clients = {
+  async onenet(url, id, onMsgs) {
+    await onenet.mqttReady;
+    const c = await onenet.connect({
+      url,
+      clientId: id,
+      keepAlive: 60,
+      autoReconnect: false,
+      onMessages: (batch) => onMsgs(batch.length),
+    });
+    return {
+      subscribe: (filter, qos) => c.subscribe(filter, qos),
+      publish: (topic, payload, qos) => c.publish(topic, payload, { qos }),
+      close: () => c.disconnect(),
+    };
+  },
+  async mqttjs(url, id, onMsgs) {
+    const c = mqtt.connect(url, { clientId: id, protocolVersion: 4, keepalive: 60, reconnectPeriod: 0, clean: true });
+    await new Promise((resolve, reject) => {
+      c.once("connect", resolve);
+      c.once("error", reject);
+      c.once("close", () => reject(new Error("mqtt.js: connection closed")));
+    });
+    c.on("message", () => onMsgs(1));
+    return {
+      subscribe: (filter, qos) => c.subscribeAsync(filter, { qos }).then((g) => g[0].qos),
+      publish: (topic, payload, qos) => c.publishAsync(topic, payload, { qos }),
+      close: () => c.endAsync(),
+    };
+  },
+};
+
+function open(kind, url, onMsgs) {
+  const f = clients[kind];
+  if (!f) throw new Error("unknown client " + kind);
+  return f(url, `bench-${kind}-${uniq()}`, onMsgs);
+}
+
+function withTimeout(p, ms, what) {
+  let timer;
+  return Promise.race([
+    p,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no result in ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Publish→receive latency: one message at a time, the next once the last
+ * arrived and was acknowledged. Returns the samples in ms (after `warm`).
+ */
+async function latency(kind, { url, qos = 0, n = 1000, size = 100, warm = 50 }) {
+  let waiter = null;
+  const c = await open(kind, url, () => {
+    const w = waiter;
+    waiter = null;
+    if (w) w();
+  });
+  const topic = `bench/lat/${kind}/${uniq()}`;
+  await c.subscribe(topic, qos);
+  const payload = new Uint8Array(size).fill(97);
+  const samples = [];
+  try {
+    for (let i = 0; i < warm + n; i++) {
+      const got = new Promise((resolve) => (waiter = resolve));
+      const t0 = performance.now();
+      const acked = c.publish(topic, payload, qos);
+      await withTimeout(got, 10000, `latency ${kind} message ${i}`);
+      const t1 = performance.now();
+      await acked;
+      if (i >= warm) samples.push(t1 - t0);
+    }
+  } finally {
+    await c.close();
+  }
+  return samples;
+}
+
+/**
+ * Throughput: n messages published as fast as the client takes them, with
+ * at most `window` published but not yet received (so that the broker never
+ * has to drop any), until all are received and acknowledged.
+ */
+async function throughput(kind, { url, qos = 0, n = 10000, size = 100, window = 1000, timeoutMs = 60000 }) {
+  let sent = 0;
+  let recv = 0;
+  let acked = 0;
+  let failed = null;
+  let done;
+  const finished = new Promise((resolve) => (done = resolve));
+  const topic = `bench/tput/${kind}/${uniq()}`;
+  const payload = new Uint8Array(size).fill(98);
+  let c = null;
+  const check = () => {
+    if (recv >= n && acked >= n) done();
+  };
+  const onAck = () => {
+    acked++;
+    if (acked >= n) check();
+  };
+  const onErr = (e) => {
+    failed = failed || e;
+    done();
+  };
+  const pump = () => {
+    while (sent < n && sent - recv < window) {
+      sent++;
+      c.publish(topic, payload, qos).then(onAck, onErr);
+    }
+  };
+  c = await open(kind, url, (k) => {
+    recv += k;
+    if (recv >= n) check();
+    else pump();
+  });
+  await c.subscribe(topic, qos);
+  const t0 = performance.now();
+  pump();
+  try {
+    await withTimeout(finished, timeoutMs, `throughput ${kind}`);
+  } catch (e) {
+    failed = failed || e;
+  }
+  const ms = performance.now() - t0;
+  await c.close().catch(() => {});
+  if (failed) throw new Error(`${failed.message || failed} (sent ${sent}, received ${recv}, acknowledged ${acked} of ${n})`);
+  return { n, ms, perSec: (n * 1000) / ms };
+}
+
+/** Tokens per second through onenet.token for about `ms` milliseconds. */
+async function tokens({ ms = 1000 } = {}) {
+  await onenet.ready;
+  const opts = {
+    resKind: "device",
+    productId: "469948",
+    deviceName: "Chic_D",
+    key: "rs2FaE5BuygJZkWKDA5okKt1RFpwOx53hbu6hwyCS4U=",
+    method: "sha1",
+    et: 2000000000,
+  };
+  for (let i = 0; i < 200; i++) onenet.token(opts); // warm up
+  let n = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) {
+    for (let i = 0; i < 100; i++) onenet.token(opts);
+    n += 100;
+    t = performance.now();
+  }
+  return { n, ms: t - t0, perSec: (n * 1000) / (t - t0) };
+}
+
+globalThis.bench = { latency, throughput, tokens, isolated: globalThis.crossOriginIsolated === true };
+
+Promise.all([onenet.ready, onenet.mqttReady]).then(
+  () => (document.body.dataset.ready = "all"),
+  (e) => (document.body.dataset.error = String(e && e.message ? e.message : e)),
+);
