@@ -70,5 +70,10 @@ lint:
 bench: deps build
 	./scripts/bench.sh
 
+## load: 5,000 devices on the local broker for 60 s (LOAD_DEVICES, LOAD_DURATION,
+## LOAD_INTERVAL change it); make test runs 500 for 5 s. See docs/RELIABILITY.md.
+load:
+	./scripts/load.sh
+
 clean:
 	rm -rf bin dist dist.tmp web/*.wasm web/*.wasm.br web/*.wasm.gz web/wasm_exec.js web/vendor
