@@ -100,7 +100,7 @@ func newBroker(t testing.TB) *testBroker {
 	if err := b.srv.Serve(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { b.srv.Close() })
+	t.Cleanup(func() { closeBroker(b.srv) })
 	deadline := time.Now().Add(wait)
 	for {
 		c, err := net.Dial("tcp", b.addr)
@@ -114,6 +114,18 @@ func newBroker(t testing.TB) *testBroker {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return b
+}
+
+// closeBroker closes srv once its clients have gone. mochi v2.7.9 can
+// deadlock in Close when a client is removed at the same moment
+// (Clients.GetByListener read-locks twice, and a waiting writer blocks the
+// second read lock), so let disconnections finish first.
+func closeBroker(srv *mqtt.Server) {
+	deadline := time.Now().Add(wait)
+	for atomic.LoadInt64(&srv.Info.ClientsConnected) > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	srv.Close()
 }
 
 // freeAddr returns a loopback address with a port nothing listens on.

@@ -157,6 +157,11 @@ func TestRetain(t *testing.T) {
 	if err := pub.Publish(ctx, "retain/a", []byte("kept"), 1, true); err != nil {
 		t.Fatal(err)
 	}
+	// mochi sends PUBACK before it hands a message to subscribers; the PUBACK
+	// of the next publish from the same client shows it has.
+	if err := pub.Publish(ctx, "sync", nil, 1, false); err != nil {
+		t.Fatal(err)
+	}
 	box := newInbox()
 	sub := dial(t, b.url, &Options{OnMessage: box.on})
 	if _, err := sub.Subscribe(ctx, "retain/#", 1); err != nil {
@@ -637,6 +642,7 @@ func TestContextEnds(t *testing.T) {
 }
 
 func TestDialErrors(t *testing.T) {
+	t.Parallel()
 	servers := newBadServers(t)
 	for _, tc := range []struct {
 		name   string
@@ -648,14 +654,19 @@ func TestDialErrors(t *testing.T) {
 		{"no mqtt subprotocol", servers.noSubprotocol, KindSubprotocol, 0},
 		{"nothing listening", "ws://" + freeAddr(t) + "/mqtt", KindRefused, 0},
 		{"untrusted certificate", servers.tls, KindTLS, 0},
-		{"no HTTP answer", servers.silentTCP, KindTimeout, 0},
+		{"no HTTP answer", servers.silentTCP, KindTimeout, 0}, // these two take ConnectTimeout
 		{"no CONNACK", servers.silentMQTT, KindTimeout, 0},
 		{"not MQTT", servers.garbage, KindProtocol, 0},
 		{"closed after upgrade", servers.hangUp, KindClosed, 0},
 		{"closed before upgrade", servers.closeTCP, KindClosed, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Dial(testCtx(t), tc.url, &Options{ConnectTimeout: time.Second})
+			t.Parallel()
+			timeout := wait
+			if tc.kind == KindTimeout {
+				timeout = time.Second
+			}
+			_, err := Dial(testCtx(t), tc.url, &Options{ConnectTimeout: timeout})
 			var de *DialError
 			if !errors.As(err, &de) {
 				t.Fatalf("Dial(%s) = %v, want *DialError", tc.url, err)
@@ -668,6 +679,29 @@ func TestDialErrors(t *testing.T) {
 			}
 			t.Logf("%v\n%s", err, Explain(err))
 		})
+	}
+}
+
+// TestConnectionOutlivesConnectTimeout: the timeout that bounds the
+// WebSocket dial and the login does not bound the connection.
+func TestConnectionOutlivesConnectTimeout(t *testing.T) {
+	t.Parallel()
+	b := newBroker(t)
+	box := newInbox()
+	const timeout = 2 * time.Second
+	start := time.Now()
+	c := dial(t, b.url, &Options{ConnectTimeout: timeout, OnMessage: box.on})
+	time.Sleep(time.Until(start.Add(timeout + 200*time.Millisecond)))
+	ctx := testCtx(t)
+	if _, err := c.Subscribe(ctx, "later", 1); err != nil {
+		t.Fatalf("Subscribe after ConnectTimeout has passed: %v", err)
+	}
+	if err := c.Publish(ctx, "later", []byte("x"), 1, false); err != nil {
+		t.Fatalf("Publish after ConnectTimeout has passed: %v", err)
+	}
+	box.next(t)
+	if got := c.State(); got != StateConnected {
+		t.Errorf("State() = %q", got)
 	}
 }
 

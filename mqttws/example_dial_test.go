@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -72,7 +73,13 @@ func startBroker() (url string, stop func()) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return "ws://" + addr + "/mqtt", func() { srv.Close() }
+	return "ws://" + addr + "/mqtt", func() {
+		// Let disconnections finish: mochi v2.7.9 can deadlock in Close otherwise.
+		for i := 0; i < 1000 && atomic.LoadInt64(&srv.Info.ClientsConnected) > 0; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		srv.Close()
+	}
 }
 
 // allowAll is a mochi hook that accepts every login and topic.
