@@ -1,6 +1,6 @@
 // The page: forms → the onenet API (onenet.js) → Go in wasm.
 import { onenet } from "./onenet.js";
-import { t, errorText, setLanguage, preferredLanguage, onLanguage, language } from "./i18n.js";
+import { t, errorText, reasonText, setLanguage, preferredLanguage, onLanguage, language, show, formatTime, locale } from "./i18n.js";
 import { MessageLog } from "./msglog.js";
 import { Platform } from "./platform.js";
 
@@ -18,6 +18,7 @@ const state = {
   client: null,
   subs: new Map(), // filter → {granted}
   sent: new Map(), // payload id → history entry
+  history: [], // the entries shown in the publish history, oldest first
   nextPubId: 1,
   log: null,
 };
@@ -74,8 +75,10 @@ function li(text, cls) {
   return el;
 }
 
+/** Lists messages; a message given as a function is rendered again when the language changes. */
 function setMsgs(list, items) {
-  list.replaceChildren(...items.map(([text, cls]) => li(text, cls)));
+  list._items = items;
+  list.replaceChildren(...items.map(([text, cls]) => li(typeof text === "function" ? text() : text, cls)));
 }
 
 function markField(id, bad) {
@@ -96,9 +99,18 @@ function targetMode() {
   return document.querySelector("input[name=target]:checked").value;
 }
 
-function fmtTime(ms) {
-  const d = new Date(ms);
-  return d.toLocaleString(language() === "zh" ? "zh-CN" : "en-GB", { hour12: false });
+const fmtTime = formatTime;
+
+/** Sets the load status: a catalogue key, kept on the element so a language change re-renders it. */
+function setStatus(key, cls) {
+  $("load-status").dataset.i18n = key;
+  $("load-status").textContent = t(key);
+  if (cls) $("load-status").className = "status " + cls;
+}
+
+function showBanner(render) {
+  show($("banner"), render);
+  $("banner").hidden = false;
 }
 
 // ---------- token ----------
@@ -136,6 +148,9 @@ function updateToken() {
   $("deviceName-row").hidden = kind !== "device";
   $("productId-row").hidden = kind === "user";
   $("userId-row").hidden = kind !== "user";
+  const keyLabel = $("key-label");
+  keyLabel.dataset.i18n = "token.key." + (kind === "product" || kind === "user" ? kind : "device");
+  keyLabel.textContent = t(keyLabel.dataset.i18n);
   for (const id of ["productId", "deviceName", "userId", "key", "etUnix", "ttl", "etDate", "method", "version"]) markField(id, false);
   const msgs = [];
   let tok = "";
@@ -180,7 +195,7 @@ function updateDecode() {
   try {
     parsed = onenet.parseToken(text);
   } catch (e) {
-    add(t("decode.result"), errorText(e) + (e.reason ? ` [${e.reason}]` : ""), "err");
+    add(t("decode.result"), errorText(e) + (reasonText(e.reason) ? " — " + t("decode.reason", { code: e.reason, reason: reasonText(e.reason) }) : ""), "err");
     out.replaceChildren(dl);
     return;
   }
@@ -195,7 +210,7 @@ function updateDecode() {
   } else {
     const r = onenet.verifyToken(text, key, {});
     if (r.valid) add(t("decode.result"), t("decode.valid", { date: fmtTime(Date.parse(r.expiresAt)) }), "ok");
-    else add(t("decode.result"), `${errorText(r.error)} [${r.code || "-"}]`, "err");
+    else add(t("decode.result"), errorText(r.error) + (reasonText(r.code) ? " — " + t("decode.reason", { code: r.code, reason: reasonText(r.code) }) : ""), "err");
   }
   out.replaceChildren(dl);
 }
@@ -254,7 +269,7 @@ function checkURL(url) {
   return "";
 }
 
-function updateTarget() {
+function updateTarget({ msgs = true } = {}) {
   const mode = targetMode();
   $("endpoint").disabled = mode !== "relay";
   $("url").disabled = mode !== "url";
@@ -273,15 +288,17 @@ function updateTarget() {
   $("platform-note").textContent = noLocal ? t("plat.unavailable") : mode !== "local" ? t("plat.localOnly") : t("plat.note");
   markField("url", false);
   if (mode === "url") {
-    const problem = $("url").value ? checkURL($("url").value.trim()) : "";
+    const url = $("url").value.trim();
+    const problem = url ? checkURL(url) : "";
     markField("url", !!problem);
-    setMsgs($("conn-msgs"), problem ? [[problem, "err"]] : []);
+    if (msgs) setMsgs($("conn-msgs"), problem ? [[() => checkURL(url), "err"]] : []);
   }
 }
 
 function setConnState(s, reason) {
   const el = $("conn-state");
   el.dataset.state = s;
+  el.dataset.i18n = "state." + s;
   el.textContent = t("state." + s);
   const connected = s === "connected";
   $("publish").disabled = !connected;
@@ -291,32 +308,42 @@ function setConnState(s, reason) {
   if (reason) setMsgs($("conn-msgs"), [[reason, s === "connected" ? "ok" : "err"]]);
 }
 
-/** One sentence for a connection failure, with what to check. */
+/**
+ * Explains a connection failure, with what to check: a function that
+ * renders the explanation in the current language. For a refused login, the
+ * token is checked here, and OneNET's reason code for what is wrong is
+ * named, as its device log would give it.
+ */
 function explainConnectError(e) {
   if (e.connack === 4 || e.connack === 5) {
-    const hints = [];
+    let vr = null;
     try {
-      const vr = onenet.verifyToken($("password").value, $("key").value.trim(), { res: "" });
-      if (!vr.valid && vr.error) hints.push(errorText(vr.error));
+      vr = onenet.verifyToken($("password").value, $("key").value.trim(), { res: "" });
     } catch {
       // No key or no token to check: the general advice stands.
     }
-    return t("conn.err.connack", { code: e.connack }) + (hints.length ? " " + t("conn.err.tokenCheck", { reason: hints.join("; ") }) : "");
+    return () => {
+      let s = t("conn.err.connack", { code: e.connack });
+      if (vr && !vr.valid && vr.error) {
+        s += " " + t("conn.err.tokenCheck", { reason: errorText(vr.error) });
+        if (reasonText(vr.code)) s += " " + t("conn.err.reason", { code: vr.code, reason: reasonText(vr.code) });
+      }
+      return s;
+    };
   }
-  if (e.code && e.code.startsWith("ws.close.")) return errorText(e);
-  return errorText(e);
+  return () => errorText(e);
 }
 
 async function connect() {
   const url = connectURL();
   const problem = checkURL(url);
   if (problem) {
-    setMsgs($("conn-msgs"), [[problem, "err"]]);
+    setMsgs($("conn-msgs"), [[() => checkURL(url), "err"]]);
     markField("url", true);
     return;
   }
   if (targetMode() === "relay" && $("resKind").value === "device" && !$("real-ok").checked) {
-    setMsgs($("conn-msgs"), [[t("conn.confirmReal"), "warn"]]);
+    setMsgs($("conn-msgs"), [[() => t("conn.confirmReal"), "warn"]]);
     $("real-ok").focus();
     return;
   }
@@ -327,11 +354,11 @@ async function connect() {
     password = $("cred-auto").checked ? passwordFn : $("password").value;
     if ($("cred-auto").checked) passwordFn(); // fail early with the token's own message
   } catch (e) {
-    setMsgs($("conn-msgs"), [[errorText(e), "err"]]);
+    setMsgs($("conn-msgs"), [[() => errorText(e), "err"]]);
     return;
   }
   setConnState("connecting");
-  setMsgs($("conn-msgs"), warnings.map((w) => [errorText(w), "warn"]));
+  setMsgs($("conn-msgs"), warnings.map((w) => [() => errorText(w), "warn"]));
   save();
   try {
     const client = await onenet.connect({
@@ -345,7 +372,7 @@ async function connect() {
       onMessages: (batch) => received(batch),
       onState: (ev) => {
         if (state.client !== client) return;
-        const reason = ev.error ? explainConnectError(ev.error) : ev.reason ? ev.reason : "";
+        const reason = ev.error ? explainConnectError(ev.error) : "";
         setConnState(ev.state, reason && ev.state !== "connected" ? reason : "");
         if (ev.state === "connected") refreshSubs();
         if (ev.state === "closed") {
@@ -357,7 +384,7 @@ async function connect() {
     });
     state.client = client;
     setConnState("connected");
-    setMsgs($("conn-msgs"), [[t("conn.connected", { url }), "ok"], ...warnings.map((w) => [errorText(w), "warn"])]);
+    setMsgs($("conn-msgs"), [[() => t("conn.connected", { url }), "ok"], ...warnings.map((w) => [() => errorText(w), "warn"])]);
   } catch (e) {
     setConnState("closed");
     setMsgs($("conn-msgs"), [[explainConnectError(e), "err"]]);
@@ -371,7 +398,7 @@ async function disconnect() {
     try {
       await c.disconnect();
     } catch (e) {
-      setMsgs($("conn-msgs"), [[errorText(e), "err"]]);
+      setMsgs($("conn-msgs"), [[() => errorText(e), "err"]]);
     }
   }
   state.subs.clear();
@@ -395,7 +422,7 @@ function fillKinds() {
     if (k.direction !== "up") continue;
     const o = document.createElement("option");
     o.value = k.kind;
-    o.textContent = k.kind;
+    o.textContent = `${k.kind} — ${t("kind." + k.kind)}`;
     sel.append(o);
   }
   const custom = document.createElement("option");
@@ -403,6 +430,7 @@ function fillKinds() {
   custom.textContent = t("pub.custom");
   sel.append(custom);
   if (cur !== undefined && [...sel.options].some((o) => o.value === cur)) sel.value = cur;
+  const curPreset = subSel.value;
   subSel.replaceChildren();
   const presets = [["#", t("sub.preset.all")], ["dp/post/json/+", t("sub.preset.dp")], ["cmd/request/+", t("sub.preset.cmd")],
     ["cmd/response/+/+", t("sub.preset.cmdReply")], ["image/#", t("sub.preset.image")], ["thing/property/set", t("sub.preset.propSet")],
@@ -413,6 +441,7 @@ function fillKinds() {
     o.textContent = label;
     subSel.append(o);
   }
+  if (curPreset) subSel.value = curPreset;
 }
 
 function needsArg(kind) {
@@ -425,7 +454,8 @@ function updateTopic() {
   const kind = $("pub-kind").value;
   const arg = needsArg(kind);
   $("pub-arg-row").hidden = !arg;
-  $("pub-arg-label").textContent = arg ? t("field." + arg) : "";
+  $("pub-arg-label").dataset.i18n = "field." + (arg || "cmdId");
+  $("pub-arg-label").textContent = t("field." + (arg || "cmdId"));
   if (!kind) {
     $("pub-topic").disabled = false;
     updatePayload();
@@ -439,7 +469,7 @@ function updateTopic() {
     markField("pub-topic", false);
   } catch (e) {
     $("pub-topic").value = "";
-    setMsgs($("pub-warn"), [[errorText(e), "err"]]);
+    setMsgs($("pub-warn"), [[() => errorText(e), "err"]]);
     return;
   }
   updatePayload();
@@ -506,20 +536,29 @@ function updatePayload() {
   const text = payloadText();
   const err = $("payload-err");
   markField("payload", false);
-  err.textContent = "";
+  show(err, null);
   const msgs = [];
   if (kind) {
     const r = onenet.checkPayload(kind, text);
     if (!r.ok) {
-      err.textContent = r.line ? t("pub.errAt", { line: r.line, column: r.column, error: errorText(r) }) : errorText(r);
+      show(err, () => (r.line ? t("pub.errAt", { line: r.line, column: r.column, error: errorText(r) }) : errorText(r)));
       markField("payload", true);
     }
   }
   const topic = $("pub-topic").value.trim();
   for (const w of onenet.checkPublish({ topic, ...ids(), qos: Number($("pub-qos").value), retain: false, payloadLength: new TextEncoder().encode(text).length })) {
-    msgs.push([errorText(w), "warn"]);
+    msgs.push([() => publishWarning(w), "warn"]);
   }
   setMsgs($("pub-warn"), msgs);
+}
+
+/** A warning of checkPublish: what OneNET would do about the topic, then why. */
+function publishWarning(w) {
+  const c = w.code || "";
+  if (c === "topic.unknown" || c === "topic.prefix") return t("pub.warn.ignore", { reason: errorText(w) });
+  if (c.startsWith("topic.")) return t("pub.warn.disconnect", { reason: errorText(w) });
+  if (c.startsWith("name.")) return t("pub.warn.cannotCheck", { reason: errorText(w) });
+  return errorText(w);
 }
 
 /** Selects the error's position in the raw editor, so it can be seen. */
@@ -562,7 +601,7 @@ async function publish() {
     entry.status = qos ? "acked" : "sent";
   } catch (e) {
     entry.status = "failed";
-    entry.error = errorText(e);
+    entry.error = e;
   }
   renderHistory(entry);
   save();
@@ -574,11 +613,15 @@ function addHistory(entry) {
   renderHistory(entry);
   const list = $("pub-history");
   list.prepend(el);
-  while (list.children.length > 200) list.lastChild.remove();
+  state.history.push(entry);
+  while (list.children.length > 200) {
+    list.lastChild.remove();
+    state.history.shift();
+  }
 }
 
 function renderHistory(e) {
-  const status = t("pub.status." + e.status) + (e.reply ? " · " + t("pub.reply." + e.reply.kind) : "") + (e.error ? ": " + e.error : "");
+  const status = t("pub.status." + e.status) + (e.reply ? " · " + t("pub.reply." + e.reply.kind) : "") + (e.error ? ": " + errorText(e.error) : "");
   e.el.className = "hist " + (e.reply ? e.reply.kind : e.status);
   e.el.textContent = `${fmtTime(e.at)}  ${e.topic}  QoS ${e.qos}${e.id !== null ? "  id " + e.id : ""}  — ${status}`;
 }
@@ -595,12 +638,12 @@ async function subscribe() {
   const c = state.client;
   const filter = $("sub-filter").value.trim();
   const qos = Number($("sub-qos").value);
-  $("sub-err").textContent = "";
+  show($("sub-err"), null);
   markField("sub-filter", false);
   if (targetMode() !== "url") {
     const problem = onenet.checkFilter(filter, ids());
     if (problem) {
-      $("sub-err").textContent = errorText(problem);
+      show($("sub-err"), () => errorText(problem));
       markField("sub-filter", true);
       return;
     }
@@ -609,7 +652,7 @@ async function subscribe() {
     const granted = await c.subscribe(filter, qos);
     state.subs.set(filter, { qos, granted });
   } catch (e) {
-    $("sub-err").textContent = errorText(e);
+    show($("sub-err"), () => errorText(e));
     markField("sub-filter", true);
   }
   renderSubs();
@@ -635,7 +678,7 @@ function renderSubs() {
         await state.client.unsubscribe(filter);
         state.subs.delete(filter);
       } catch (e) {
-        $("sub-err").textContent = errorText(e);
+        show($("sub-err"), () => errorText(e));
       }
       renderSubs();
     });
@@ -699,7 +742,7 @@ function renderRow(e, el) {
   el.textContent = "";
   const time = document.createElement("span");
   time.className = "m-time";
-  time.textContent = new Date(e.at).toLocaleTimeString(language() === "zh" ? "zh-CN" : "en-GB", { hour12: false });
+  time.textContent = new Date(e.at).toLocaleTimeString(locale(), { hour12: false });
   const topic = document.createElement("span");
   topic.className = "m-topic";
   topic.textContent = e.topic;
@@ -760,7 +803,7 @@ function fillEndpoints() {
   for (const e of onenet.endpoints()) {
     const o = document.createElement("option");
     o.value = e.addr;
-    o.textContent = `${e.label} — ${e.addr}`;
+    o.textContent = `${t("endpoint." + e.name)} — ${e.addr}`;
     o.disabled = !allowed.includes(e.addr);
     sel.append(o);
   }
@@ -783,10 +826,11 @@ function wire() {
   for (const r of document.querySelectorAll("input[name=etMode]")) r.addEventListener("change", onToken);
   $("key-remember").addEventListener("change", save);
   $("key-show").addEventListener("click", () => {
-    const show = $("key").type === "password";
-    $("key").type = show ? "text" : "password";
-    $("key-show").setAttribute("aria-pressed", String(show));
-    $("key-show").textContent = t(show ? "token.hide" : "token.show");
+    const visible = $("key").type === "password";
+    $("key").type = visible ? "text" : "password";
+    $("key-show").setAttribute("aria-pressed", String(visible));
+    $("key-show").dataset.i18n = visible ? "token.hide" : "token.show";
+    $("key-show").textContent = t($("key-show").dataset.i18n);
   });
   $("token-copy").addEventListener("click", async () => {
     const v = $("token-out").value;
@@ -854,23 +898,34 @@ function wire() {
     const p = !state.log.paused;
     state.log.setPaused(p);
     $("msg-pause").setAttribute("aria-pressed", String(p));
-    $("msg-pause").textContent = t(p ? "msg.resume" : "msg.pause");
+    $("msg-pause").dataset.i18n = p ? "msg.resume" : "msg.pause";
+    $("msg-pause").textContent = t($("msg-pause").dataset.i18n);
   });
   $("msg-clear").addEventListener("click", () => state.log.clear());
   $("msg-export").addEventListener("click", exportMessages);
+  // Everything computed from Go follows a change of language too. What was
+  // typed stays: only text the page wrote itself is rendered again.
+  onLanguage(() => {
+    fillKinds();
+    fillEndpoints();
+    updateToken();
+    updateTopic();
+    updateTarget({ msgs: false });
+    setConnState($("conn-state").dataset.state);
+    renderSubs();
+    for (const e of state.history) renderHistory(e);
+    for (const list of document.querySelectorAll(".msgs")) if (list._items) setMsgs(list, list._items);
+    updateCount();
+    state.log.rows.forEach((r) => (r._entry = null));
+    state.log.refresh();
+  });
+}
+
+/** The language menu works from the start, before the wasm has loaded. */
+function wireLanguage() {
   $("lang").addEventListener("change", () => {
     setLanguage($("lang").value);
     save();
-  });
-  onLanguage(() => {
-    fillKinds();
-    updateToken();
-    updateTopic();
-    updateTarget();
-    setConnState($("conn-state").dataset.state);
-    renderSubs();
-    state.log.rows.forEach((r) => (r._entry = null));
-    state.log.refresh();
   });
 }
 
@@ -879,11 +934,10 @@ async function main() {
   const lang = preferredLanguage(saved.lang, navigator.languages);
   $("lang").value = lang;
   setLanguage(lang);
+  wireLanguage();
   if (location.protocol === "file:") {
-    $("banner").textContent = t("load.file");
-    $("banner").hidden = false;
-    $("load-status").textContent = t("load.failed");
-    $("load-status").className = "status error";
+    showBanner(() => t("load.file"));
+    setStatus("load.failed", "error");
     return;
   }
   state.log = new MessageLog($("msg-list"), $("msg-spacer"), renderRow, { capacity: 100000 });
@@ -892,10 +946,8 @@ async function main() {
   try {
     await onenet.ready;
   } catch (e) {
-    $("banner").textContent = t("load.error", { error: e.message });
-    $("banner").hidden = false;
-    $("load-status").textContent = t("load.failed");
-    $("load-status").className = "status error";
+    showBanner(() => t("load.error", { error: e.message }));
+    setStatus("load.failed", "error");
     return;
   }
   $("app-version").textContent = "v" + onenet.version;
@@ -915,24 +967,21 @@ async function main() {
   setTab($("pub-kind").value === "dp/post/json" && !saved.payload);
   if (!$("sub-filter").value) $("sub-filter").value = presetFilter();
   wire();
-  const plat = new Platform({ $, t, errorText, onenet, ids, getLocal: () => state.local });
+  const plat = new Platform({ $, t, show, errorText, onenet, ids, getLocal: () => state.local });
   plat.wire();
   updateToken();
   updateTopic();
   updateTarget();
   updateCount();
   document.body.dataset.ready = "core";
-  $("load-status").textContent = t("load.mqtt");
+  setStatus("load.mqtt");
   try {
     await onenet.mqttReady;
-    $("load-status").textContent = t("load.ready");
-    $("load-status").className = "status ok";
+    setStatus("load.ready", "ok");
     document.body.dataset.ready = "all";
   } catch (e) {
-    $("load-status").textContent = t("load.failed");
-    $("load-status").className = "status error";
-    $("banner").textContent = t("load.error", { error: e.message });
-    $("banner").hidden = false;
+    setStatus("load.failed", "error");
+    showBanner(() => t("load.error", { error: e.message }));
   }
 }
 

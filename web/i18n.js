@@ -1,19 +1,36 @@
 // The page's words, one catalogue per language (i18n/en.js, i18n/zh.js).
 // t(key, params) renders a message; {name} in the text is replaced by
 // params.name. Messages from Go carry a stable code and parameters, so they
-// are rendered in the chosen language too (errorText).
+// are rendered in the chosen language too (errorText); Go's English message
+// stays in the error for logs.
+//
+// The language follows the browser on a first visit (preferredLanguage),
+// can be changed at any time (setLanguage) and is remembered by the page.
+// Text set with show() and marked elements (data-i18n, data-i18n-placeholder,
+// data-i18n-aria, with data-i18n-params as JSON) follow a change at once;
+// onLanguage listeners redo the rest.
 import en from "./i18n/en.js";
 import zh from "./i18n/zh.js";
 
 export const catalogs = { en, zh };
 let lang = "en";
 const listeners = [];
+const live = new Map(); // element → function rendering its text
 
 export function language() {
   return lang;
 }
 
-/** Picks the first-visit language from the browser's preferences. */
+/** The BCP 47 tag of the language, for <html lang> and toLocaleString. */
+export function locale() {
+  return lang === "zh" ? "zh-CN" : "en-GB";
+}
+
+/**
+ * Picks the language: the saved choice if any, else the first of the
+ * browser's languages that the page has (zh-CN, zh-TW, zh-Hans… → zh;
+ * en-US… → en), else English.
+ */
 export function preferredLanguage(saved, navLangs) {
   if (saved && catalogs[saved]) return saved;
   for (const l of navLangs || []) {
@@ -27,7 +44,12 @@ export function setLanguage(l) {
   if (!catalogs[l]) l = "en";
   lang = l;
   document.documentElement.lang = l === "zh" ? "zh-CN" : "en";
+  document.title = t("app.title");
   apply(document);
+  for (const [el, render] of live) {
+    if (el.isConnected) el.textContent = render();
+    else live.delete(el);
+  }
   for (const fn of listeners) fn(l);
 }
 
@@ -43,16 +65,52 @@ export function t(key, params) {
   let s = catalogs[lang][key];
   if (s === undefined) s = catalogs.en[key];
   if (s === undefined) return key;
-  if (params) s = s.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
+  if (params) s = s.replace(/\{(\w+)\}/g, (m, name) => (params[name] !== undefined ? String(params[name]) : m));
   return s;
 }
 
-/** Renders an error (or warning) from the onenet API in the chosen language. */
+/**
+ * Shows render() as the text of el, now and again after every change of
+ * language. show(el, null) clears it.
+ */
+export function show(el, render) {
+  if (!render) {
+    live.delete(el);
+    el.textContent = "";
+    return;
+  }
+  live.set(el, render);
+  el.textContent = render();
+}
+
+/** Formats a time (ms since the epoch) for the chosen language. */
+export function formatTime(ms) {
+  return new Date(ms).toLocaleString(locale(), { hour12: false });
+}
+
+/**
+ * Renders an error (or warning) from the onenet API in the chosen language:
+ * the catalogue's "err.<code>" filled with the error's params and a few
+ * derived ones (label: the field's name; kindLabel: a topic kind's name;
+ * json: a JSON syntax error's explanation; connack: a CONNACK code's
+ * meaning; date: an et as a local time; path: where in the payload).
+ */
 export function errorText(e) {
   if (!e) return "";
   const code = e.code;
   if (code && has("err." + code)) {
-    return t("err." + code, Object.assign({ field: e.field, detail: e.detail || e.message }, e.params || {}));
+    const p = Object.assign({ detail: e.detail || e.message }, e.params || {});
+    p.field = e.field;
+    p.label = e.field && has("field." + e.field) ? t("field." + e.field) : e.field || "";
+    if (p.kind !== undefined) p.kindLabel = has("kind." + p.kind) ? t("kind." + p.kind) : p.kind;
+    if (p.path === undefined || p.path === "") p.path = p.row ? t("where.row", { row: p.row }) : t("field.payload");
+    if (p.syntax) {
+      const q = Object.assign({}, p, { char: p.char ? p.char : t("json.eof") });
+      p.json = has("json." + p.syntax) ? t("json." + p.syntax, q) : p.detail;
+    }
+    if (code === "mqtt.connack") p.connack = has("connack." + p.code) ? t("connack." + p.code) : t("connack.other");
+    if (p.et !== undefined && /^\d{1,12}$/.test(String(p.et))) p.date = formatTime(Number(p.et) * 1000);
+    return t("err." + code, p);
   }
   // No translation for this code: name the field in the page's words and
   // give Go's explanation without the package prefix.
@@ -60,10 +118,16 @@ export function errorText(e) {
   return e.message;
 }
 
+/** Explains one of OneNET's console-log reason codes (1101 … 1114), or "". */
+export function reasonText(code) {
+  return code && has("reason." + code) ? t("reason." + code) : "";
+}
+
 /** Sets the text, placeholders and ARIA labels of every marked element. */
 export function apply(root) {
+  const params = (el) => (el.dataset.i18nParams ? JSON.parse(el.dataset.i18nParams) : undefined);
   for (const el of root.querySelectorAll("[data-i18n]")) {
-    el.textContent = t(el.dataset.i18n);
+    el.textContent = t(el.dataset.i18n, params(el));
   }
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
     el.placeholder = t(el.dataset.i18nPlaceholder);

@@ -18,12 +18,15 @@ export class Platform {
 
   async run(fn) {
     const $ = this.$;
-    $("plat-err").textContent = "";
+    this.show($("plat-err"), null);
     $("plat-key").removeAttribute("aria-invalid");
     try {
       await fn();
     } catch (e) {
-      $("plat-err").textContent = e.field ? this.errorText(e) : e.message;
+      // Errors from Go have a code; the page's own carry their renderer;
+      // anything else is the browser's (a failed fetch).
+      const render = e.code ? () => this.errorText(e) : e.render ? e.render : () => this.t("plat.network", { error: e.message });
+      this.show($("plat-err"), render);
       if (e.field === "key") $("plat-key").setAttribute("aria-invalid", "true");
     }
   }
@@ -36,7 +39,7 @@ export class Platform {
 
   async api(method, path, body) {
     const local = this.getLocal();
-    if (!local) throw new Error(this.t("plat.unavailable"));
+    if (!local) throw pageError(() => this.t("plat.unavailable"));
     const headers = { authorization: this.authToken() };
     if (body !== undefined) headers["content-type"] = typeof body === "string" ? "text/plain" : "application/json";
     const resp = await fetch(local.api + path.replace(/^\//, ""), {
@@ -48,9 +51,12 @@ export class Platform {
     try {
       j = await resp.json();
     } catch {
-      throw new Error(this.t("plat.badResponse", { status: resp.status }));
+      throw pageError(() => this.t("plat.badResponse", { status: resp.status }));
     }
-    if (j.code !== 0) throw new Error(this.t("plat.apiError", { code: j.code, msg: j.msg }));
+    if (j.code !== 0) {
+      const key = "plat.code." + j.code;
+      throw pageError(() => (this.t(key, { msg: j.msg }) !== key ? this.t(key, { msg: j.msg }) : this.t("plat.apiError", { code: j.code, msg: j.msg })));
+    }
     return j.data;
   }
 
@@ -62,9 +68,9 @@ export class Platform {
 
   async sendCommand() {
     const $ = this.$;
-    $("plat-out").textContent = this.t("plat.waiting");
+    this.show($("plat-out"), () => this.t("plat.waiting"));
     const data = await this.api("POST", "datapoint/synccmds?" + this.query({ timeout: "10" }), $("plat-cmd").value);
-    $("plat-out").textContent = this.t("plat.cmdResponse", { id: data.cmd_uuid || "", resp: decodeResp(data) });
+    this.show($("plat-out"), () => this.t("plat.cmdResponse", { id: data.cmd_uuid || "", resp: decodeResp(data) }));
   }
 
   async setProperty() {
@@ -73,12 +79,12 @@ export class Platform {
     try {
       params = JSON.parse($("plat-prop").value);
     } catch (e) {
-      throw new Error(this.t("plat.badJSON", { error: e.message }));
+      throw pageError(() => this.t("plat.badJSON", { error: e.message }));
     }
     const { productId, deviceName } = this.ids();
-    $("plat-out").textContent = this.t("plat.waiting");
+    this.show($("plat-out"), () => this.t("plat.waiting"));
     const data = await this.api("POST", "thingmodel/set-device-property", { product_id: productId, device_name: deviceName, params });
-    $("plat-out").textContent = JSON.stringify(data, null, 2);
+    this.show($("plat-out"), () => JSON.stringify(data, null, 2));
   }
 
   async refresh() {
@@ -90,9 +96,10 @@ export class Platform {
     const box = this.$("plat-charts");
     for (const c of this.charts) c.destroy();
     this.charts = [];
+    this.show(box, null);
     box.replaceChildren();
     if (!streams.length) {
-      box.textContent = this.t("plat.noData");
+      this.show(box, () => this.t("plat.noData"));
       return;
     }
     for (const s of streams) {
@@ -100,7 +107,7 @@ export class Platform {
       const fig = document.createElement("figure");
       const cap = document.createElement("figcaption");
       const last = (s.datapoints || [])[s.datapoints.length - 1];
-      cap.textContent = `${s.id}: ${last ? JSON.stringify(last.value) : "-"} (${this.t("plat.points", { n: (s.datapoints || []).length })})`;
+      this.show(cap, () => `${s.id}: ${last ? JSON.stringify(last.value) : "-"} (${this.t("plat.points", { n: (s.datapoints || []).length })})`);
       fig.append(cap);
       box.append(fig);
       if (pts.length < 1) continue;
@@ -118,6 +125,13 @@ export class Platform {
 // China Standard Time, with no zone.
 function platformTime(s) {
   return Date.parse(s.replace(" ", "T") + "+08:00");
+}
+
+/** An error of the page itself, rendered again when the language changes. */
+function pageError(render) {
+  const e = new Error(render());
+  e.render = render;
+  return e;
 }
 
 function decodeResp(data) {
