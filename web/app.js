@@ -301,7 +301,9 @@ function setConnState(s, reason) {
   el.dataset.i18n = "state." + s;
   el.textContent = t("state." + s);
   const connected = s === "connected";
-  $("publish").disabled = !connected;
+  // While reconnecting, a publish waits for the new connection and is then
+  // sent (mqttws's guarantee): the button stays usable.
+  $("publish").disabled = !(connected || s === "reconnecting");
   $("subscribe").disabled = !connected;
   $("disconnect").disabled = s === "closed";
   $("connect").disabled = s !== "closed";
