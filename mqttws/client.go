@@ -801,7 +801,46 @@ func (s *session) open(actx context.Context, u string, d *dialer) (net.Conn, err
 		return nil, &DialError{URL: u, Kind: KindTimeout, Err: actx.Err()}
 	}
 	s.ws = ws
-	return websocket.NetConn(s.connCtx, ws, websocket.MessageBinary), nil
+	return &conn{Conn: websocket.NetConn(s.connCtx, ws, websocket.MessageBinary)}, nil
+}
+
+// conn is the net.Conn paho uses. paho ignores read and write errors whose
+// text contains "use of closed network connection", taking them for its own
+// closing of the connection; but coder/websocket in a browser reports every
+// closed WebSocket that way, whoever closed it, so paho would not notice a
+// connection the broker or the network dropped until a keepalive ping went
+// unanswered. conn reports those errors as errWebSocketClosed unless it was
+// closed itself. It must be the outermost net.Conn, the one paho closes.
+type conn struct {
+	net.Conn
+	closed atomic.Bool
+}
+
+// errWebSocketClosed is a WebSocket closed by the other side, or by the
+// network, when the close code is not known.
+var errWebSocketClosed = errors.New("the WebSocket closed")
+
+func (c *conn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	return n, c.mapErr(err)
+}
+
+func (c *conn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	return n, c.mapErr(err)
+}
+
+func (c *conn) Close() error {
+	c.closed.Store(true)
+	return c.Conn.Close()
+}
+
+func (c *conn) mapErr(err error) error {
+	if err != nil && !c.closed.Load() &&
+		(errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "use of closed network connection")) {
+		return errWebSocketClosed
+	}
+	return err
 }
 
 func (s *session) markLost(err error) {

@@ -181,7 +181,7 @@ type ConnectionLostError struct {
 
 func (e *ConnectionLostError) Error() string {
 	s := "mqttws: " + e.text()
-	if e.Err != nil {
+	if e.Err != nil && e.Err != errWebSocketClosed {
 		s += " (" + e.Err.Error() + ")"
 	}
 	return s
@@ -195,6 +195,12 @@ func (e *ConnectionLostError) text() string {
 	}
 	if e.CloseCode > 0 && e.CloseCode != 1000 && e.CloseCode != 1001 {
 		return "connection lost: " + closeText(e.CloseCode, false)
+	}
+	if errors.Is(e.Err, errWebSocketClosed) {
+		// In a browser, which does not say who closed it or why.
+		return "connection lost: the WebSocket closed — the broker closed it or the network dropped; on OneNET this happens when " +
+			"the same device logs in elsewhere, or after a publish the platform forbids (a topic outside the device's own, " +
+			"retain, QoS 2, or a payload over 256 KB)"
 	}
 	return "connection lost: the broker closed the connection — on OneNET this happens when the same device logs in elsewhere, " +
 		"or after a publish the platform forbids (a topic outside the device's own, retain, QoS 2, or a payload over 256 KB)"

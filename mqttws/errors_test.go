@@ -43,6 +43,7 @@ func TestExplain(t *testing.T) {
 		{lost, "same device logs in elsewhere"},
 		{&ConnectionLostError{CloseCode: 1006}, "closed abnormally (1006): the network dropped"},
 		{&ConnectionLostError{CloseCode: 1011}, "internal error (1011)"},
+		{&ConnectionLostError{Err: errWebSocketClosed}, "the broker closed it or the network dropped"},
 		{&ConnectionLostError{Err: errors.New("pingresp not received, disconnecting")}, "keepalive"},
 		{&closedError{lost}, "; the client is closed"},
 		{&PasswordError{Err: errors.New("key missing")}, "password to log in: key missing"},
