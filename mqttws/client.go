@@ -32,7 +32,9 @@ const (
 type StateEvent struct {
 	State State
 	// Err is why: the error that failed Dial, lost the connection, or failed a
-	// reconnection attempt. Nil for connecting, connected and Close.
+	// reconnection attempt. Nil for connecting and for Close; nil for
+	// connected too, unless the broker refused a filter when subscribing
+	// again after a reconnection (a *SubscribeError; the filter is dropped).
 	Err error
 	// Reason is the change in words for a person, e.g. "connection lost: …;
 	// reconnecting in 2s".
@@ -169,6 +171,9 @@ func (c *Client) Dropped() uint64 { return c.dropped.Load() }
 // topic outside the device's own, retain, QoS 2 or a payload over 256 KB). A
 // QoS 0 message is never sent twice: its lost connection is returned as the
 // error. When ctx ends first, the message may still be delivered.
+//
+// Publish does not copy payload: do not change it until Publish returns,
+// nor afterwards if Publish returned because ctx ended.
 func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos byte, retain bool) error {
 	if err := checkTopic(topic); err != nil {
 		return err

@@ -90,6 +90,9 @@
 //     abnormally (1006): the server is unreachable, refused the WebSocket
 //     upgrade, or a wss:// certificate is not trusted". StatusCode is 0. The
 //     browser's console shows the real cause.
+//   - A connection the broker or the network drops is reported without a
+//     close code either: the *ConnectionLostError says "the WebSocket
+//     closed". It is noticed at once all the same, not at the next keepalive.
 //   - WebSocket pings are not available to pages (coder/websocket's Ping is
 //     a no-op there); MQTT keepalive (Options.KeepAlive) detects dead
 //     connections instead, natively too.
