@@ -8,7 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +48,11 @@ func TestWasm(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the js/wasm tests: %v\n%s", err, out)
 	}
-	execJS := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec_node.js")
+	goroot, err := exec.CommandContext(ctx, "go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	execJS := filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec_node.js")
 	run := exec.CommandContext(ctx, node, "--experimental-websocket", "--stack-size=8192", execJS, bin, "-test.run=TestBrowser", "-test.v")
 	run.Env = append(os.Environ(),
 		"MQTTWS_BROKER="+b.url,
