@@ -123,7 +123,9 @@ func newEnv(t *testing.T, cfg server.Config) *env {
 	return e
 }
 
-func newBrowser(t *testing.T) (context.Context, context.CancelFunc) {
+// newBrowser starts a headless Chromium with a fresh profile; extra options
+// (e.g. the browser's languages) are added to the defaults.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) (context.Context, context.CancelFunc) {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)),
@@ -140,6 +142,7 @@ func newBrowser(t *testing.T) (context.Context, context.CancelFunc) {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1280, 1800),
 	}
+	opts = append(opts, extra...)
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	// The first Do starts the browser; its context must have no deadline.

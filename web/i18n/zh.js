@@ -141,7 +141,7 @@ export default {
   "sub.preset.propReply": "属性上报回复（物模型）",
   "sub.preset.service": "服务调用（物模型）",
   "sub.subscribe": "订阅",
-  "sub.granted": "授予 QoS {qos}",
+  "sub.granted": "已授予 QoS {qos}",
   "sub.remove": "取消订阅",
   "sub.removeFilter": "取消订阅 {filter}",
 
@@ -156,7 +156,7 @@ export default {
   "msg.paused": "已暂停，{n} 条待显示",
 
   // 平台面板
-  "plat.title": "平台模拟（本地模拟平台）",
+  "plat.title": "平台操作（本地模拟平台）",
   "plat.note": "通过本地服务的 API 扮演 OneNET 平台，对上方的设备下发命令、设置属性；使用产品级 token 鉴权。",
   "plat.unavailable": "平台面板需要本地服务：运行 `make run`，或与本页面一起运行 onenet-web。",
   "plat.localOnly": "平台面板只能配合本地模拟平台使用。",
