@@ -7,9 +7,16 @@
 export interface OnenetError extends Error {
   /** The input at fault: "productId", "deviceName", "key", "et", "method", "topic", "payload", "url", … or "". */
   field: string;
-  /** A stable code for translation, e.g. "payload.syntax", "mqtt.connack", "token.key". */
+  /**
+   * A stable code for translation, e.g. "payload.syntax", "mqtt.connack",
+   * "token.key.base64": onenet's codes (onenet/doc.go), "token." + the token
+   * package's (token/doc.go), "mqtt.*" of the MQTT client (wasm/mqtt).
+   */
   code: string;
-  /** The values in the message, by name. */
+  /**
+   * The values in the message, by name. A JSON syntax error adds "syntax",
+   * the kind of mistake ("object.trailing", …; onenet/doc.go), and "char".
+   */
   params: Record<string, unknown>;
   /** The explanation without the package prefix. */
   detail?: string;
