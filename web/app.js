@@ -390,6 +390,8 @@ async function connect() {
   } catch (e) {
     setConnState("closed");
     setMsgs($("conn-msgs"), [[explainConnectError(e), "err"]]);
+    // A broker that cannot be reached: the URL is what to check.
+    if (targetMode() === "url" && e.connack === undefined) markField("url", true);
   }
 }
 
@@ -552,6 +554,21 @@ function updatePayload() {
     msgs.push([() => publishWarning(w), "warn"]);
   }
   setMsgs($("pub-warn"), msgs);
+  markField("pub-topic", topicProblems(topic).length > 0);
+}
+
+/**
+ * The warnings about a topic that make publishing it pointless: to OneNET or
+ * the local broker, those the platform disconnects the device for; to
+ * another broker, those no MQTT broker accepts.
+ */
+function topicProblems(topic) {
+  const strict = targetMode() !== "url";
+  return onenet.checkPublish({ topic, ...ids(), qos: 0, retain: false, payloadLength: 0 }).filter((w) => {
+    const c = w.code || "";
+    if (!c.startsWith("topic.") || c === "topic.unknown" || c === "topic.prefix") return false;
+    return strict || /^topic\.(empty|wildcard|length|utf8|nul)$/.test(c);
+  });
 }
 
 /** A warning of checkPublish: what OneNET would do about the topic, then why. */
@@ -586,6 +603,15 @@ async function publish() {
       showErrorAt(r);
       return;
     }
+  }
+  // A topic the broker would disconnect the device for is not sent: the
+  // session would drop, and the publish be sent again at each reconnection.
+  const bad = topicProblems(topic);
+  if (bad.length) {
+    setMsgs($("pub-warn"), bad.map((w) => [() => publishWarning(w), "err"]));
+    markField("pub-topic", true);
+    $("pub-topic").focus();
+    return;
   }
   let id = null;
   try {

@@ -20,6 +20,7 @@ export class Platform {
     const $ = this.$;
     this.show($("plat-err"), null);
     $("plat-key").removeAttribute("aria-invalid");
+    $("plat-prop").removeAttribute("aria-invalid");
     try {
       await fn();
     } catch (e) {
@@ -28,6 +29,7 @@ export class Platform {
       const render = e.code ? () => this.errorText(e) : e.render ? e.render : () => this.t("plat.network", { error: e.message });
       this.show($("plat-err"), render);
       if (e.field === "key") $("plat-key").setAttribute("aria-invalid", "true");
+      if (e.field === "plat-prop") $("plat-prop").setAttribute("aria-invalid", "true");
     }
   }
 
@@ -55,7 +57,9 @@ export class Platform {
     }
     if (j.code !== 0) {
       const key = "plat.code." + j.code;
-      throw pageError(() => (this.t(key, { msg: j.msg }) !== key ? this.t(key, { msg: j.msg }) : this.t("plat.apiError", { code: j.code, msg: j.msg })));
+      const err = pageError(() => (this.t(key, { msg: j.msg }) !== key ? this.t(key, { msg: j.msg }) : this.t("plat.apiError", { code: j.code, msg: j.msg })));
+      if (j.code === 401) err.field = "key"; // the token made from the product key was refused
+      throw err;
     }
     return j.data;
   }
@@ -79,7 +83,9 @@ export class Platform {
     try {
       params = JSON.parse($("plat-prop").value);
     } catch (e) {
-      throw pageError(() => this.t("plat.badJSON", { error: e.message }));
+      const err = pageError(() => this.t("plat.badJSON", { error: e.message }));
+      err.field = "plat-prop";
+      throw err;
     }
     const { productId, deviceName } = this.ids();
     this.show($("plat-out"), () => this.t("plat.waiting"));
