@@ -47,6 +47,8 @@ test-native:
 
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" $(PURE_PKGS)
+	# mqttws built for js/wasm, in Node, against a native broker.
+	MQTTWS_WASM_TEST=1 $(GO) test -count=1 -run TestWasm ./mqttws/
 
 ## fuzz-short / fuzz: every fuzz target for FUZZTIME (fuzz: 1m each).
 fuzz-short:
