@@ -412,3 +412,50 @@ func TestMalformedPackets(t *testing.T) {
 	t.Logf("%d malformed inputs over TCP and WebSocket, %d over WebSocket only; the good devices published %d rounds meanwhile",
 		len(cases), len(wsMisuse("", "")), id)
 }
+
+// FuzzMalformedPacket sends any bytes to the TCP listener, before or after
+// a valid login, and half-closes: the broker must end that connection, and
+// still log a device in and acknowledge its QoS 1 publish afterwards. The
+// seeds are the catalogue of TestMalformedPackets.
+func FuzzMalformedPacket(f *testing.F) {
+	for _, g := range garbageCatalogue() {
+		f.Add(g.login, g.bytes)
+	}
+	e := newEnv(f, noLimits, func(o *Options) { o.ConnectTimeout = 5 * time.Second })
+	password := tok(f, "products/prod1", keyP1)
+	good := devTok(f, "prod1", "dev1", keyD1)
+	publish := packet(0x32, mqttString("$sys/prod1/dev1/dp/post/json"), []byte{0, 1}, []byte(`{"id":1,"dp":{"a":[{"v":1}]}}`))
+	f.Fuzz(func(t *testing.T, login bool, data []byte) {
+		conn, err := net.DialTimeout("tcp", e.tcp, wait)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(wait))
+		if login {
+			if err := loginOn(conn, password); err != nil {
+				t.Fatalf("login before the garbage: %v", err)
+			}
+		}
+		if _, err := conn.Write(data); err == nil {
+			_ = conn.(*net.TCPConn).CloseWrite()
+		}
+		if _, err := io.Copy(io.Discard, conn); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatalf("the broker did not close the connection after % x", data)
+			}
+		}
+		// The broker still works.
+		c := rawLogin(t, e.tcp, "prod1", "dev1", good)
+		_ = c.SetDeadline(time.Now().Add(wait))
+		if _, err := c.Write(publish); err != nil {
+			t.Fatal(err)
+		}
+		ack := make([]byte, 4)
+		if _, err := io.ReadFull(c, ack); err != nil || ack[0] != 0x40 || ack[3] != 1 {
+			t.Fatalf("after % x: PUBACK % x, %v", data, ack, err)
+		}
+		c.Close()
+	})
+}
