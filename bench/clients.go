@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -63,12 +64,18 @@ type ThroughputPair struct {
 	MQTTjs     float64   `json:"mqttjs"`
 	// Ratio is onenet / mqtt.js: above 1 is faster.
 	Ratio float64 `json:"ratio"`
+	// WebSocket messages sent and received per MQTT message, last round.
+	OnenetWS [2]float64 `json:"onenetWsPerMessage"`
+	MQTTjsWS [2]float64 `json:"mqttjsWsPerMessage"`
 }
 
 type tputRun struct {
 	N      int     `json:"n"`
 	Ms     float64 `json:"ms"`
 	PerSec float64 `json:"perSec"`
+	// WebSocket messages the page sent and received during the run.
+	WSSent     int `json:"wsSent"`
+	WSReceived int `json:"wsReceived"`
 }
 
 func measureClients(ctx context.Context, h *harness, res *Results) error {
@@ -113,6 +120,21 @@ func measureClients(ctx context.Context, h *harness, res *Results) error {
 		}
 	}
 
+	if cfg.profile != "" {
+		for _, qos := range []int{0, 1} {
+			for _, k := range kinds {
+				a, _ := json.Marshal(map[string]any{"url": url, "qos": qos, "n": cfg.smallN, "size": 100, "window": cfg.tputWindow})
+				p, err := b.profileRun(fmt.Sprintf(`bench.throughput(%q, %s)`, k, a))
+				if err != nil {
+					return fmt.Errorf("profiling %s: %w", k, err)
+				}
+				if err := writeProfile(os.Stdout, cfg.profile, fmt.Sprintf("%s-qos%d", k, qos), p); err != nil {
+					return err
+				}
+			}
+		}
+	}
+
 	lat := map[string][]float64{}
 	type tkey struct{ qos, size int }
 	tput := map[tkey]*ThroughputPair{}
@@ -152,10 +174,13 @@ func measureClients(ctx context.Context, h *harness, res *Results) error {
 					return fmt.Errorf("throughput %s QoS %d %d B: %w", k, tk.qos, tk.size, err)
 				}
 				cfg.debugf("round %d throughput %s QoS %d %d B: %.0f msg/s", round+1, k, tk.qos, tk.size, r.PerSec)
+				ws := [2]float64{float64(r.WSSent) / float64(r.N), float64(r.WSReceived) / float64(r.N)}
 				if k == "onenet" {
 					p.OnenetRuns = append(p.OnenetRuns, r.PerSec)
+					p.OnenetWS = ws
 				} else {
 					p.MQTTjsRuns = append(p.MQTTjsRuns, r.PerSec)
+					p.MQTTjsWS = ws
 				}
 			}
 		}

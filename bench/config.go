@@ -18,6 +18,8 @@ type config struct {
 	only     []string // sections to run; nil means all
 	quick    bool
 	verbose  bool
+	web      string   // the page's folder; "" means root/web
+	profile  string   // where to write Chromium CPU profiles; "" means none
 	logw     *os.File // progress log; nil means stderr
 
 	// load
@@ -138,4 +140,11 @@ func chromiumVersion(path string) string {
 		return "unknown (" + err.Error() + ")"
 	}
 	return strings.TrimSpace(string(out))
+}
+
+func (c *config) webDir() string {
+	if c.web != "" {
+		return c.web
+	}
+	return c.path("web")
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -51,8 +52,12 @@ type harness struct {
 
 func startHarness(cfg config) (*harness, error) {
 	h := &harness{cfg: cfg}
-	for _, f := range []string{"web/core.wasm", "web/mqtt.wasm", "web/wasm_exec.js", "node_modules/mqtt/dist/mqtt.esm.js"} {
-		if _, err := os.Stat(cfg.path(f)); err != nil {
+	need := []string{cfg.path("node_modules/mqtt/dist/mqtt.esm.js")}
+	for _, f := range []string{"core.wasm", "mqtt.wasm", "wasm_exec.js"} {
+		need = append(need, filepath.Join(cfg.webDir(), f))
+	}
+	for _, f := range need {
+		if _, err := os.Stat(f); err != nil {
 			return nil, fmt.Errorf("%s is missing: run `make build` and `npm ci` first (make bench does)", f)
 		}
 	}
@@ -73,7 +78,7 @@ func startHarness(cfg config) (*harness, error) {
 			ID: productID, Key: productKey,
 			Devices: []broker.Device{{Name: deviceName, Key: deviceKey}},
 		}}},
-		Files:         os.DirFS(cfg.path("web")),
+		Files:         os.DirFS(cfg.webDir()),
 		Limits:        broker.RateLimits{Disabled: true},
 		BridgeTargets: bridgeTargets(h.relayTo),
 	})

@@ -63,6 +63,8 @@ func run() error {
 	only := flag.String("only", "", "comma-separated sections to run: "+strings.Join(sections, ","))
 	flag.BoolVar(&cfg.quick, "quick", os.Getenv("BENCH_QUICK") == "1", "a quick run (also BENCH_QUICK=1)")
 	flag.BoolVar(&cfg.verbose, "v", false, "log progress in detail")
+	flag.StringVar(&cfg.web, "web", "", "serve the page from this folder instead of web/ (e.g. wasm built with names, for -profile)")
+	flag.StringVar(&cfg.profile, "profile", "", "write Chromium CPU profiles of one throughput run per client into this folder")
 	flag.Parse()
 	if *only != "" {
 		cfg.only = strings.Split(*only, ",")

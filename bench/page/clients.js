@@ -6,6 +6,39 @@
 import { onenet } from "/onenet.js";
 import mqtt from "./vendor/mqtt.esm.js";
 
+// Counts WebSocket messages sent and received, for both clients: a call
+// into the browser's WebSocket is much of a message's cost.
+const ws = { sent: 0, sentBytes: 0, received: 0 };
+{
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    ws.sent++;
+    ws.sentBytes += data.byteLength !== undefined ? data.byteLength : data.length || 0;
+    return send.call(this, data);
+  };
+  const add = WebSocket.prototype.addEventListener;
+  WebSocket.prototype.addEventListener = function (type, fn, opts) {
+    if (type !== "message") return add.call(this, type, fn, opts);
+    return add.call(this, type, (e) => {
+      ws.received++;
+      return fn.call(this, e);
+    }, opts);
+  };
+  const desc = Object.getOwnPropertyDescriptor(WebSocket.prototype, "onmessage");
+  Object.defineProperty(WebSocket.prototype, "onmessage", {
+    configurable: true,
+    get() {
+      return desc.get.call(this);
+    },
+    set(fn) {
+      desc.set.call(this, fn && ((e) => {
+        ws.received++;
+        return fn.call(this, e);
+      }));
+    },
+  });
+}
+
 let seq = 0;
 const uniq = () => `${Date.now().toString(36)}-${++seq}`;
 
@@ -129,6 +162,7 @@ async function throughput(kind, { url, qos = 0, n = 10000, size = 100, window = 
     else pump();
   });
   await c.subscribe(topic, qos);
+  const ws0 = { ...ws };
   const t0 = performance.now();
   pump();
   try {
@@ -139,7 +173,7 @@ async function throughput(kind, { url, qos = 0, n = 10000, size = 100, window = 
   const ms = performance.now() - t0;
   await c.close().catch(() => {});
   if (failed) throw new Error(`${failed.message || failed} (sent ${sent}, received ${recv}, acknowledged ${acked} of ${n})`);
-  return { n, ms, perSec: (n * 1000) / ms };
+  return { n, ms, perSec: (n * 1000) / ms, wsSent: ws.sent - ws0.sent, wsReceived: ws.received - ws0.received };
 }
 
 /** Tokens per second through onenet.token for about `ms` milliseconds. */
