@@ -806,7 +806,7 @@ func (s *session) open(actx context.Context, u string, d *dialer) (net.Conn, err
 		return nil, &DialError{URL: u, Kind: KindTimeout, Err: actx.Err()}
 	}
 	s.ws = ws
-	return &conn{Conn: websocket.NetConn(s.connCtx, ws, websocket.MessageBinary)}, nil
+	return &conn{Conn: newBatchConn(websocket.NetConn(s.connCtx, ws, websocket.MessageBinary))}, nil
 }
 
 // conn is the net.Conn paho uses. paho ignores read and write errors whose
