@@ -162,6 +162,88 @@ function loadMQTT() {
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+// Publishes are queued and handed to Go in one call per microtask
+// (publishMany): a call into Go costs far more than packing a message, and
+// a page that publishes in a loop then pays it once, and the client sends
+// the batch as one WebSocket message. The batch is packed little-endian,
+// per message: id u32, handle u32, qos u8 (255: not 0, 1 or 2), flags u8
+// (retain 1, topic not a string 2, payload neither a string nor a
+// Uint8Array 4), topic length u32, payload length u32, topic, payload.
+let pubBuf = new Uint8Array(64 << 10);
+let pubLen = 0;
+let pubCount = 0;
+let pubScheduled = false;
+
+function pubReserve(n) {
+  if (pubLen + n <= pubBuf.length) return;
+  let size = pubBuf.length * 2;
+  while (size < pubLen + n) size *= 2;
+  const b = new Uint8Array(size);
+  b.set(pubBuf.subarray(0, pubLen));
+  pubBuf = b;
+}
+
+function queuePublish(id, handle, topic, payload, qos, retain) {
+  let flags = retain ? 1 : 0;
+  if (typeof topic !== "string") {
+    flags |= 2;
+    topic = "";
+  }
+  const isText = typeof payload === "string";
+  if (!isText && !(payload instanceof Uint8Array) && payload !== undefined && payload !== null) flags |= 4;
+  const plen = isText ? payload.length * 3 : payload instanceof Uint8Array ? payload.length : 0;
+  pubReserve(18 + topic.length * 3 + plen);
+  const b = pubBuf;
+  const v = new DataView(b.buffer);
+  const at = pubLen;
+  v.setUint32(at, id, true);
+  v.setUint32(at + 4, handle, true);
+  b[at + 8] = Number.isInteger(qos) && qos >= 0 && qos <= 2 ? qos : 255;
+  b[at + 9] = flags;
+  let off = at + 18;
+  const tlen = topic.length === 0 ? 0 : encoder.encodeInto(topic, b.subarray(off)).written;
+  off += tlen;
+  let n = 0;
+  if (isText) n = encoder.encodeInto(payload, b.subarray(off)).written;
+  else if (payload instanceof Uint8Array) {
+    b.set(payload, off);
+    n = payload.length;
+  }
+  v.setUint32(at + 10, tlen, true);
+  v.setUint32(at + 14, n, true);
+  pubLen = off + n;
+  pubCount++;
+  if (!pubScheduled) {
+    pubScheduled = true;
+    queueMicrotask(flushPublishes);
+  }
+}
+
+function flushPublishes() {
+  pubScheduled = false;
+  if (pubCount === 0) return;
+  const bytes = pubBuf.subarray(0, pubLen);
+  const count = pubCount;
+  pubLen = 0;
+  pubCount = 0;
+  let r;
+  try {
+    r = mqtt.publishMany(bytes, count);
+  } catch (e) {
+    r = { error: { message: String(e && e.message ? e.message : e) } };
+  }
+  if (r && r.error) {
+    // The whole batch failed (Go could not read it): reject every call.
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let off = 0, i = 0; i < count; i++) {
+      hooks.settle(v.getUint32(off, true), r.error, undefined);
+      off += 18 + v.getUint32(off + 10, true) + v.getUint32(off + 14, true);
+    }
+  }
+  if (pubBuf.length > 1 << 20) pubBuf = new Uint8Array(64 << 10); // don't keep a burst's buffer
+}
 
 /** A message received by a client. `text` is decoded on first use. */
 class Message {
@@ -245,7 +327,11 @@ class Client {
   }
   /** Publishes; resolves once the broker acknowledged (QoS 1, 2) or once written (QoS 0). */
   publish(topic, payload, opts = {}) {
-    return call(mqtt.publish, this.handle, topic, payload, opts.qos || 0, !!opts.retain);
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      queuePublish(id, this.handle, topic, payload, opts.qos || 0, !!opts.retain);
+    });
   }
   /** Messages dropped because the page did not keep up. */
   get dropped() {

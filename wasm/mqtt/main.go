@@ -46,9 +46,10 @@ func main() {
 	jsbridge.Export(exports, "unsubscribe", unsubscribe)
 	jsbridge.Export(exports, "disconnect", disconnect)
 	jsbridge.Export(exports, "dropped", dropped)
-	// publish is the hot path: it skips the {value}/{error} wrapper object
-	// and returns undefined on success, an error object otherwise.
-	exports.Set("publish", js.FuncOf(publish))
+	// publishMany is the hot path: it skips the {value}/{error} wrapper
+	// object and returns undefined, or an error object for a batch it
+	// cannot read.
+	exports.Set("publishMany", js.FuncOf(publishMany))
 	js.Global().Set("__onenetMQTT", exports)
 	if ready := js.Global().Get("__onenetMQTTReady"); ready.Type() == js.TypeFunction {
 		ready.Invoke()
@@ -155,8 +156,12 @@ func lookup(args []js.Value) (*client, error) {
 	if len(args) < 1 || args[0].Type() != js.TypeNumber {
 		return nil, &jsbridge.FieldError{Field: "client", Code: "mqtt.client", Msg: "not a client handle"}
 	}
+	return lookupHandle(args[0].Int())
+}
+
+func lookupHandle(handle int) (*client, error) {
 	clients.Lock()
-	cl := clients.m[args[0].Int()]
+	cl := clients.m[handle]
 	clients.Unlock()
 	if cl == nil {
 		return nil, &jsbridge.FieldError{Field: "client", Code: "mqtt.closed", Msg: "the client is closed: connect again"}
@@ -205,7 +210,10 @@ func connect(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := &mqttws.Options{AutoReconnect: jsbridge.Bool(o, "autoReconnect", true), QueueSize: 16384}
+	// MaxInflight 1024: a page that publishes in a loop keeps the connection
+	// busy, as mqtt.js (which has no limit) does; mochi, like MQTT 5, takes
+	// 1024 QoS 1 and 2 publishes in flight per client by default.
+	opts := &mqttws.Options{AutoReconnect: jsbridge.Bool(o, "autoReconnect", true), QueueSize: 16384, MaxInflight: 1024}
 	if opts.ClientID, err = jsbridge.String(o, "clientId"); err != nil {
 		return nil, err
 	}
@@ -351,49 +359,72 @@ func (cl *client) deliverer() {
 	}
 }
 
-// publish(id, handle, topic, payload, qos, retain) → undefined, or an error
-// object for bad arguments. The Promise is settled when the broker
-// acknowledged (QoS 1, 2) or the message was written (QoS 0).
-func publish(this js.Value, args []js.Value) (ret any) {
+// publishMany(bytes, count) publishes a batch that web/onenet.js packed,
+// little-endian, per message: id u32, handle u32, qos u8 (255: invalid),
+// flags u8 (retain 1, topic not a string 2, bad payload type 4), topic
+// length u32, payload length u32, topic, payload. Each message's Promise is
+// settled by its id: when the broker acknowledged it (QoS 1, 2) or it was
+// written (QoS 0), or with the error. It returns undefined, or an error
+// object when the batch cannot be read.
+func publishMany(this js.Value, args []js.Value) (ret any) {
 	defer func() {
 		if r := recover(); r != nil {
 			ret = map[string]any{"error": jsbridge.ErrorValue(jsbridge.Panic(r))}
 		}
 	}()
-	if len(args) < 6 {
-		return map[string]any{"error": jsbridge.ErrorValue(errors.New("publish(topic, payload, options)"))}
+	if len(args) < 2 || !args[0].InstanceOf(hooks.uint8Array) {
+		return map[string]any{"error": jsbridge.ErrorValue(errors.New("internal: bad call from onenet.js"))}
 	}
-	id := args[0].Int()
-	cl, err := lookup(args[1:])
-	if err == nil && cl.c == nil {
-		err = &jsbridge.FieldError{Field: "client", Code: "mqtt.notConnected", Msg: "not connected yet"}
+	buf := make([]byte, args[0].Length())
+	js.CopyBytesToGo(buf, args[0])
+	count := args[1].Int()
+	var (
+		cl   *client
+		last = -1
+		lerr error
+	)
+	for i := 0; i < count; i++ {
+		if len(buf) < 18 {
+			return map[string]any{"error": jsbridge.ErrorValue(errors.New("internal: short publish batch from onenet.js"))}
+		}
+		id := int(binary.LittleEndian.Uint32(buf))
+		handle := int(binary.LittleEndian.Uint32(buf[4:]))
+		qos, flags := buf[8], buf[9]
+		tlen := int(binary.LittleEndian.Uint32(buf[10:]))
+		plen := int(binary.LittleEndian.Uint32(buf[14:]))
+		if len(buf) < 18+tlen+plen {
+			return map[string]any{"error": jsbridge.ErrorValue(errors.New("internal: short publish batch from onenet.js"))}
+		}
+		topic := string(buf[18 : 18+tlen])
+		payload := buf[18+tlen : 18+tlen+plen : 18+tlen+plen]
+		buf = buf[18+tlen+plen:]
+		if handle != last {
+			last = handle
+			cl, lerr = lookupHandle(handle)
+			if lerr == nil && cl.c == nil {
+				lerr = &jsbridge.FieldError{Field: "client", Code: "mqtt.notConnected", Msg: "not connected yet"}
+			}
+		}
+		var err error
+		switch {
+		case lerr != nil:
+			err = lerr
+		case flags&2 != 0:
+			err = &jsbridge.FieldError{Field: "topic", Code: "arg.type", Msg: "must be a string"}
+		case flags&4 != 0:
+			err = &jsbridge.FieldError{Field: "payload", Code: "arg.type", Msg: "must be a string or a Uint8Array"}
+		case qos > 2:
+			err = &jsbridge.FieldError{Field: "qos", Code: "mqtt.qos", Msg: "must be 0, 1 or 2"}
+		}
+		if err != nil {
+			complete(id, nil, err)
+			continue
+		}
+		c, ctx, retain := cl.c, cl.ctx, flags&1 != 0
+		go func() {
+			complete(id, nil, c.Publish(ctx, topic, payload, qos, retain))
+		}()
 	}
-	if err != nil {
-		return map[string]any{"error": jsbridge.ErrorValue(err)}
-	}
-	if args[2].Type() != js.TypeString {
-		return map[string]any{"error": jsbridge.ErrorValue(&jsbridge.FieldError{Field: "topic", Code: "arg.type", Msg: "must be a string"})}
-	}
-	topic := args[2].String()
-	var payload []byte
-	switch p := args[3]; {
-	case p.Type() == js.TypeString:
-		payload = []byte(p.String())
-	case p.InstanceOf(hooks.uint8Array):
-		payload = make([]byte, p.Length())
-		js.CopyBytesToGo(payload, p)
-	case p.IsUndefined() || p.IsNull():
-	default:
-		return map[string]any{"error": jsbridge.ErrorValue(&jsbridge.FieldError{Field: "payload", Code: "arg.type", Msg: "must be a string or a Uint8Array"})}
-	}
-	qos := args[4].Int()
-	if qos < 0 || qos > 2 {
-		return map[string]any{"error": jsbridge.ErrorValue(&jsbridge.FieldError{Field: "qos", Code: "mqtt.qos", Msg: "must be 0, 1 or 2"})}
-	}
-	retain := args[5].Truthy()
-	go func() {
-		complete(id, nil, cl.c.Publish(cl.ctx, topic, payload, byte(qos), retain))
-	}()
 	return nil
 }
 
