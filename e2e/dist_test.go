@@ -205,8 +205,9 @@ func (h *staticHost) stop() {
 	})
 }
 
-// requests are the paths of the requests nginx has logged.
-func (h *staticHost) requests() []string {
+// requests are the paths of the requests nginx has logged, and the bytes
+// it sent for them.
+func (h *staticHost) requests() ([]string, int64) {
 	h.t.Helper()
 	f, err := os.Open(filepath.Join(h.dir, "access.log"))
 	if err != nil {
@@ -214,19 +215,24 @@ func (h *staticHost) requests() []string {
 	}
 	defer f.Close()
 	var paths []string
+	var sent int64
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		// combined format: ... "GET /path HTTP/1.1" status ...
+		// combined format: ... "GET /path HTTP/1.1" status bytes "referer" ...
 		_, req, ok := strings.Cut(sc.Text(), `"`)
 		if !ok {
 			continue
 		}
-		req, _, _ = strings.Cut(req, `"`)
+		req, rest, _ := strings.Cut(req, `"`)
 		if f := strings.Fields(req); len(f) >= 2 {
 			paths = append(paths, f[1])
 		}
+		var status int
+		var n int64
+		fmt.Sscan(rest, &status, &n)
+		sent += n
 	}
-	return paths
+	return paths, sent
 }
 
 // newBrowserEnv is a browser without the local server.
@@ -402,8 +408,10 @@ func TestDistStaticHost(t *testing.T) {
 
 	// Relative paths only: nothing outside the sub-path was asked for
 	// (but the favicon, which browsers ask the host's root for).
+	paths, sent := h.requests()
+	t.Logf("nginx: %d requests, %.2f MB sent (the .gz wasm, and the service worker's copy of the page)", len(paths), float64(sent)/1e6)
 	var outside []string
-	for _, p := range h.requests() {
+	for _, p := range paths {
 		if !strings.HasPrefix(p, subPath) && p != "/favicon.ico" {
 			outside = append(outside, p)
 		}
