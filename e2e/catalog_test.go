@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -341,18 +340,4 @@ func looksLikeKey(s string, cat map[string]string) bool {
 		}
 	}
 	return false
-}
-
-func TestCatalogDebugCodes(t *testing.T) {
-	if os.Getenv("PRINT_CODES") == "" {
-		t.Skip()
-	}
-	for prefix, names := range generated(t) {
-		var l []string
-		for n := range names {
-			l = append(l, n)
-		}
-		slices.Sort(l)
-		fmt.Println(prefix, strings.Join(l, " "))
-	}
 }
