@@ -227,12 +227,13 @@ function updateCredentials() {
   }
 }
 
-/** Builds a fresh password at every (re)connect, so an expiring token is renewed. */
+/**
+ * Builds the password at every (re)connect. With an expiry given as a
+ * duration the token is new each time, so a session outlives its tokens.
+ */
 function passwordFn() {
   if (!$("cred-auto").checked) return $("password").value;
-  const o = tokenOptions();
-  if (etMode() !== "ttl") return onenet.token(o);
-  return onenet.token(o);
+  return onenet.token(tokenOptions());
 }
 
 function pageURL(path) {
