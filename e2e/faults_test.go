@@ -138,8 +138,8 @@ func TestBrokerRestart(t *testing.T) {
 	e, r := newRestartableEnv(t, server.Config{})
 	e.open("/")
 	e.recordTokens()
-	e.set("ttl", "0.002") // hours: a token valid for 7 s
-	e.set("ttlUnit", "3600")
+	e.set("ttlUnit", "3600") // hours, first: every token the page computes is short-lived
+	e.set("ttl", "0.002")    // a token valid for 7 s
 	e.connectLocal(deviceKey)
 	e.waitJS(fmt.Sprintf(stateIs, "connected"), "connected")
 	first := maxET(t, e.tokens())
