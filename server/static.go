@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
@@ -8,6 +10,9 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/andybalholm/brotli"
 
 	"github.com/onenet-wasm/onenet-wasm/internal/pagefiles"
 )
@@ -31,6 +36,33 @@ type file struct {
 	ctype string
 	br    []byte // precompressed siblings, when present
 	gz    []byte
+	// Text files without siblings are compressed on first request: the
+	// page's JavaScript and CSS are a quarter of a megabyte raw, a sixth
+	// of that compressed, and every byte delays the token generator on a
+	// slow network (docs/BENCHMARKS.md).
+	compress sync.Once
+}
+
+// compressible are the types compressed on the fly, when larger than
+// minCompress bytes and without precompressed siblings.
+var compressible = map[string]bool{".html": true, ".js": true, ".css": true, ".json": true, ".svg": true, ".webmanifest": true}
+
+const minCompress = 1024
+
+func (f *file) compressed(ext string) {
+	f.compress.Do(func() {
+		if f.br != nil || f.gz != nil || !compressible[ext] || len(f.data) < minCompress {
+			return
+		}
+		var br, gz bytes.Buffer
+		bw := brotli.NewWriterLevel(&br, 9)
+		bw.Write(f.data)
+		gw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		gw.Write(f.data)
+		if bw.Close() == nil && gw.Close() == nil {
+			f.br, f.gz = br.Bytes(), gz.Bytes()
+		}
+	})
 }
 
 // staticHandler serves the page's files from memory, with an ETag for
@@ -108,6 +140,7 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	f.compressed(path.Ext(name))
 	body := f.data
 	switch accept := r.Header.Get("Accept-Encoding"); {
 	case f.br != nil && acceptsEncoding(accept, "br"):
