@@ -32,8 +32,45 @@ function unwrap(r) {
   return r.value;
 }
 
-/** Loads one Go wasm module; resolves with the exports it registers. */
-function loadModule(file, name) {
+/** Starts downloading a module's wasm; resolves with the Response. */
+function fetchWasm(file) {
+  const url = new URL(file, base);
+  return fetch(url).then((resp) => {
+    if (!resp.ok) throw new Error(`HTTP ${resp.status} for ${url.pathname}`);
+    return resp;
+  });
+}
+
+/**
+ * Returns a Response with resp's body that calls done() once the body has
+ * been read to the end, still streamed to the compiler.
+ */
+function onBodyRead(resp, done) {
+  if (!resp.body || typeof ReadableStream === "undefined") {
+    done();
+    return resp;
+  }
+  const reader = resp.body.getReader();
+  const body = new ReadableStream({
+    async pull(ctrl) {
+      const { done: end, value } = await reader.read();
+      if (end) {
+        ctrl.close();
+        done();
+      } else ctrl.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: resp.status, statusText: resp.statusText, headers: resp.headers });
+}
+
+/**
+ * Loads one Go wasm module from the Response `fetched` resolves with;
+ * resolves with the exports it registers.
+ */
+function loadModule(file, name, fetched) {
   return new Promise((resolve, reject) => {
     const go = new Go();
     globalThis[name + "Ready"] = () => {
@@ -48,10 +85,6 @@ function loadModule(file, name) {
         fail,
       );
     };
-    const fetched = fetch(url).then((resp) => {
-      if (!resp.ok) throw new Error(`HTTP ${resp.status} for ${url.pathname}`);
-      return resp;
-    });
     if (WebAssembly.instantiateStreaming) {
       WebAssembly.instantiateStreaming(fetched, go.importObject)
         .catch(async (e) => {
@@ -74,7 +107,24 @@ let core = null;
 let mqtt = null;
 let mqttPromise = null;
 
-const ready = loadModule("core.wasm", "__onenetCore").then((exports) => {
+// mqtt.wasm starts downloading as soon as core.wasm has been received, not
+// when core has compiled and started: on a slow network the two downloads
+// then neither share the bandwidth nor leave it idle (docs/BENCHMARKS.md).
+// index.html preloads core.wasm.
+let mqttFetch = null;
+function fetchMQTT() {
+  if (!mqttFetch) {
+    mqttFetch = fetchWasm("mqtt.wasm");
+    mqttFetch.catch(() => {}); // reported by loadMQTT
+  }
+  return mqttFetch;
+}
+
+const ready = loadModule(
+  "core.wasm",
+  "__onenetCore",
+  fetchWasm("core.wasm").then((resp) => onBodyRead(resp, fetchMQTT)),
+).then((exports) => {
   core = exports;
 });
 
@@ -152,7 +202,7 @@ const hooks = {
 function loadMQTT() {
   if (!mqttPromise) {
     mqttPromise = ready
-      .then(() => loadModule("mqtt.wasm", "__onenetMQTT"))
+      .then(() => loadModule("mqtt.wasm", "__onenetMQTT", fetchMQTT()))
       .then((exports) => {
         unwrap(exports.init(hooks));
         mqtt = exports;

@@ -1,7 +1,12 @@
 // The platform panel: acts as OneNET towards the device through the local
 // server's API (/api/), authenticated like OneNET's HTTP API with a
 // product-level token computed here from the product key.
-import uPlot from "./vendor/uPlot.esm.js";
+
+// The chart library is loaded when the first chart is drawn: it is more
+// than half of the page's JavaScript, and the token generator should not
+// wait for it on a slow network (docs/BENCHMARKS.md).
+let uPlot = null;
+const loadChart = () => (uPlot ? Promise.resolve() : import("./vendor/uPlot.esm.js").then((m) => (uPlot = m.default)));
 
 export class Platform {
   constructor(deps) {
@@ -94,7 +99,7 @@ export class Platform {
   }
 
   async refresh() {
-    const data = await this.api("GET", "datapoint/history-datapoints?" + this.query({ limit: "500" }));
+    const [data] = await Promise.all([this.api("GET", "datapoint/history-datapoints?" + this.query({ limit: "500" })), loadChart()]);
     this.draw(data.datastreams || []);
   }
 
