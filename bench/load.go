@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -55,6 +56,14 @@ type LoadTimes struct {
 	// Transferred is what Chromium fetched in the first load (resource
 	// timing transferSize, headers included), in bytes.
 	Transferred float64 `json:"transferredBytes"`
+	// When the last byte of core.wasm and of mqtt.wasm arrived (medians):
+	// the rest of the time to ready is compiling, starting Go and the
+	// page's own start-up, which a loaded machine slows down.
+	CoreBytes float64 `json:"coreBytesMedianMs"`
+	MQTTBytes float64 `json:"mqttBytesMedianMs"`
+	// Mbps is the bandwidth achieved: bytes transferred over the time from
+	// the first request to mqtt.wasm's last byte (median).
+	Mbps float64 `json:"achievedMbps"`
 }
 
 // pageLoad is what the page reports after one load.
@@ -96,6 +105,7 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 		{fmt.Sprintf("%g Mbit/s, %d ms", h.cfg.throttleBits/1e6, h.cfg.throttleRTT.Milliseconds()), h.cfg.throttleBits, h.cfg.throttleRTT, &lr.Throttled},
 	} {
 		cond.out.Condition = cond.name
+		var coreBytes, mqttBytes, mbps []float64
 		for i := range h.cfg.loadSamples {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -107,6 +117,22 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 			h.cfg.debugf("load %s #%d: core %.0f ms, all %.0f ms", cond.name, i+1, pl.Ready.Core, pl.Ready.All)
 			for _, r := range pl.Resources {
 				h.cfg.debugf("    %-40s %6.0f → %6.0f ms, %8.0f bytes", strings.TrimPrefix(r.Name, h.base), r.Start, r.End, r.Transfer)
+			}
+			var total, ce, me float64
+			start := math.Inf(1)
+			for _, r := range pl.Resources {
+				start = min(start, r.Start)
+				total += r.Transfer
+				switch {
+				case strings.HasSuffix(r.Name, "/core.wasm"):
+					ce = r.End
+				case strings.HasSuffix(r.Name, "/mqtt.wasm"):
+					me = r.End
+				}
+			}
+			coreBytes, mqttBytes = append(coreBytes, ce), append(mqttBytes, me)
+			if me > start {
+				mbps = append(mbps, (total+pl.Nav)*8/1e6/((me-start)/1000))
 			}
 			cond.out.CoreMs = append(cond.out.CoreMs, pl.Ready.Core)
 			cond.out.AllMs = append(cond.out.AllMs, pl.Ready.All)
@@ -121,6 +147,7 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 				}
 			}
 		}
+		cond.out.CoreBytes, cond.out.MQTTBytes, cond.out.Mbps = median(coreBytes), median(mqttBytes), median(mbps)
 		cond.out.Core = median(cond.out.CoreMs)
 		cond.out.All = median(cond.out.AllMs)
 	}
