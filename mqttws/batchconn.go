@@ -41,7 +41,7 @@ type batchConn struct {
 }
 
 // closeFlush bounds how long Close waits for the last batch to be written.
-const closeFlush = 500 * time.Millisecond
+const closeFlush = disconnectQuiesce
 
 func newBatchConn(c net.Conn) *batchConn {
 	b := &batchConn{Conn: c, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
@@ -80,8 +80,8 @@ func (b *batchConn) flusher() {
 		case <-b.wake:
 		case <-b.quit:
 		}
-		// Let the goroutines that are ready to write (paho's writer with
-		// the next packet, other publishers) run first.
+		// Let the goroutines that are ready to write (other publishers,
+		// the reader's acknowledgements) run first.
 		runtime.Gosched()
 		b.mu.Lock()
 		batch, closed := b.buf, b.closed

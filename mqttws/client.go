@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,8 +12,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	paho "github.com/eclipse/paho.mqtt.golang"
-	"github.com/eclipse/paho.mqtt.golang/packets"
+
+	"github.com/onenet-wasm/onenet-wasm/mqttws/internal/mqtt3"
 )
 
 // A State is where a Client is in its life.
@@ -196,8 +195,9 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos 
 		if err != nil {
 			return c.waitErr("publish to "+strconv.Quote(topic), ctx, err)
 		}
-		// Publish hands the packet to paho's writer; that can wait for other
-		// packets being written, but not for the broker.
+		// Publish writes the packet (into the batch the connection sends
+		// next); that can wait for other packets being written, but not for
+		// the broker.
 		t := s.pc.Publish(topic, qos, retain, payload)
 		if ok, err := c.await(ctx, s, t); ok {
 			return nil
@@ -241,10 +241,10 @@ func (c *Client) Subscribe(ctx context.Context, filter string, qos byte) (grante
 			return c.subResult(filter, qos, g)
 		}
 		c.subs[filter] = qos
-		t := s.pc.Subscribe(filter, qos, nil)
+		t := s.pc.Subscribe(filter, qos)
 		c.subMu.Unlock()
 		if ok, err := c.await(ctx, s, t); ok {
-			for _, g := range t.(*paho.SubscribeToken).Result() { // one filter, keyed as paho saw it
+			for _, g := range t.Result() { // one filter
 				return c.subResult(filter, qos, g)
 			}
 			return 0, fmt.Errorf("mqttws: %s: no SUBACK return code", op)
@@ -361,7 +361,7 @@ func (c *Client) session(ctx context.Context) (*session, error) {
 // await waits for t to complete or its connection to be lost, and reports
 // whether t completed without error. err is set only when ctx ended or the
 // client closed first.
-func (c *Client) await(ctx context.Context, s *session, t paho.Token) (ok bool, err error) {
+func (c *Client) await(ctx context.Context, s *session, t *mqtt3.Token) (ok bool, err error) {
 	select {
 	case <-t.Done():
 	case <-s.lost:
@@ -385,8 +385,8 @@ type loss struct {
 	err     error // ctx ended or the client closed while waiting to know
 }
 
-// lossOf waits for s to be lost, after a token failed (paho fails tokens
-// when their connection goes down) or its connection was lost.
+// lossOf waits for s to be lost, after a token failed (tokens fail when
+// their connection goes down) or its connection was lost.
 func (c *Client) lossOf(ctx context.Context, s *session) loss {
 	select {
 	case <-s.lost:
@@ -494,7 +494,7 @@ func (c *Client) run(s *session) {
 		case <-s.lost:
 		case <-c.ctx.Done():
 			c.clearCurrent(s)
-			s.shutdown(disconnectQuiesce)
+			s.shutdown()
 			c.finish(nil, "closed")
 			return
 		}
@@ -560,7 +560,7 @@ func (c *Client) reconnect() (*session, []string, error) {
 	defer cancel()
 	refused, err := c.resubscribe(ctx, s)
 	if err != nil {
-		s.shutdown(0)
+		s.shutdown()
 		return nil, nil, err
 	}
 	return s, refused, nil
@@ -575,10 +575,10 @@ func (c *Client) resubscribe(ctx context.Context, s *session) (refused []string,
 	if len(c.subs) == 0 {
 		return nil, nil
 	}
-	var tokens []paho.Token
+	var tokens []*mqtt3.Token
 	batch := make(map[string]byte)
 	flush := func() {
-		tokens = append(tokens, s.pc.SubscribeMultiple(batch, nil))
+		tokens = append(tokens, s.pc.SubscribeMultiple(batch))
 		batch = make(map[string]byte)
 	}
 	for f, q := range c.subs {
@@ -601,7 +601,7 @@ func (c *Client) resubscribe(ctx context.Context, s *session) (refused []string,
 		if err := t.Error(); err != nil {
 			return nil, &DialError{URL: c.cfg.url, Kind: KindNetwork, Err: fmt.Errorf("subscribing again: %w", err)}
 		}
-		for f, code := range t.(*paho.SubscribeToken).Result() {
+		for f, code := range t.Result() {
 			s.granted[f] = code
 			if code >= 0x80 {
 				delete(c.subs, f)
@@ -634,39 +634,30 @@ func (c *Client) connect(ctx context.Context) (*session, error) {
 	s.connCtx, s.connCancel = context.WithCancel(context.Background())
 	s.onLost = func() { c.clearCurrent(s) }
 
-	po := paho.NewClientOptions()
-	po.AddBroker(c.cfg.url)
-	po.SetClientID(c.cfg.ClientID)
-	po.SetUsername(c.cfg.Username)
-	po.SetPassword(password)
-	po.SetCleanSession(!c.cfg.PersistentSession)
-	po.SetProtocolVersion(4) // never fall back to 3.1 on a refused login
-	// Messages are handed to OnMessage in order, by paho's router calling
-	// enqueue, which never blocks; OrderMatters(false) would start a
-	// goroutine per message and reorder them.
-	po.SetOrderMatters(true)
-	po.SetAutoReconnect(false) // reconnection is run's job: backoff, fresh password, resubscription
-	po.SetConnectRetry(false)
-	po.SetKeepAlive(time.Duration(c.cfg.keepSecs) * time.Second)
-	po.SetPingTimeout(max(10*time.Second, time.Duration(c.cfg.keepSecs)*time.Second/2))
-	// Deadlines on a websocket.NetConn close the socket when they fire.
-	// actx bounds the attempt; paho's deadline on the CONNECT handshake is
-	// only a backstop, and writes get none.
-	po.SetConnectTimeout(2 * c.cfg.ConnectTimeout)
-	po.SetWriteTimeout(0)
-	po.SetDefaultPublishHandler(c.enqueue)
-	po.SetConnectionLostHandler(func(_ paho.Client, err error) { s.markLost(err) })
-	po.SetCustomOpenConnectionFn(func(*url.URL, paho.ClientOptions) (net.Conn, error) {
-		return s.open(actx, c.cfg.url, c.dialer)
+	s.pc = mqtt3.NewClient(mqtt3.Options{
+		ClientID:     c.cfg.ClientID,
+		Username:     c.cfg.Username,
+		Password:     password,
+		CleanSession: !c.cfg.PersistentSession,
+		KeepAlive:    time.Duration(c.cfg.keepSecs) * time.Second,
+		PingTimeout:  max(10*time.Second, time.Duration(c.cfg.keepSecs)*time.Second/2),
+		// Deadlines on a websocket.NetConn close the socket when they fire.
+		// actx bounds the attempt; this deadline on the CONNECT handshake is
+		// only a backstop, and writes get none.
+		ConnectTimeout: 2 * c.cfg.ConnectTimeout,
+		// Messages are handed to OnMessage in order by enqueue, which never
+		// blocks.
+		OnMessage:        c.enqueue,
+		OnConnectionLost: s.markLost,
+		Open:             func() (net.Conn, error) { return s.open(actx, c.cfg.url, c.dialer) },
 	})
-	s.pc = paho.NewClient(po)
 
 	t := s.pc.Connect()
 	stop := context.AfterFunc(actx, s.kill)
 	<-t.Done() // killing the connection ends the wait
 	if !stop() || actx.Err() != nil {
 		if t.Error() == nil {
-			s.shutdown(0)
+			s.shutdown()
 		} else {
 			s.kill()
 		}
@@ -674,7 +665,7 @@ func (c *Client) connect(ctx context.Context) (*session, error) {
 	}
 	if err := t.Error(); err != nil {
 		s.kill()
-		return nil, c.connectErr(t.(*paho.ConnectToken).ReturnCode(), err)
+		return nil, c.connectErr(t.ReturnCode(), err)
 	}
 	s.up = time.Now()
 	return s, nil
@@ -689,9 +680,9 @@ func (c *Client) attemptCtxErr(ctx context.Context) error {
 	return &DialError{URL: c.cfg.url, Kind: KindTimeout, Err: context.DeadlineExceeded}
 }
 
-// connectErr explains a failed paho Connect.
+// connectErr explains a failed login.
 func (c *Client) connectErr(rc byte, err error) error {
-	if rc != packets.Accepted && rc < 0x80 {
+	if rc != 0 && rc < 0x80 {
 		return &ConnectError{Code: rc}
 	}
 	var de *DialError
@@ -703,24 +694,25 @@ func (c *Client) connectErr(rc byte, err error) error {
 	if code := websocket.CloseStatus(err); code > 0 {
 		e.CloseCode = int(code)
 	}
-	if strings.Contains(err.Error(), "non-CONNACK") || strings.Contains(err.Error(), "unknown packet type") {
+	var pe *mqtt3.ProtocolError
+	if errors.As(err, &pe) {
 		e.Kind = KindProtocol
 	}
 	return e
 }
 
 // enqueue hands a received message to the delivery goroutine, or drops it
-// when the queue is full. It never blocks: paho's router calls it.
-func (c *Client) enqueue(_ paho.Client, m paho.Message) {
+// when the queue is full. It never blocks: the connection's reader calls it.
+func (c *Client) enqueue(m mqtt3.Message) {
 	if c.queue == nil {
 		return
 	}
 	msg := Message{
-		Topic:      m.Topic(),
-		Payload:    m.Payload(),
-		QoS:        m.Qos(),
-		Retained:   m.Retained(),
-		Duplicate:  m.Duplicate(),
+		Topic:      m.Topic,
+		Payload:    m.Payload,
+		QoS:        m.QoS,
+		Retained:   m.Retained,
+		Duplicate:  m.Duplicate,
 		ReceivedAt: time.Now(),
 	}
 	c.qmu.RLock()
@@ -766,9 +758,9 @@ func quoteAll(ss []string) []string {
 	return q
 }
 
-// A session is one connection: a paho client over one WebSocket.
+// A session is one connection: an mqtt3 client over one WebSocket.
 type session struct {
-	pc         paho.Client
+	pc         *mqtt3.Client
 	connCtx    context.Context // bounds the NetConn: the connection's whole life
 	connCancel context.CancelFunc
 	up         time.Time       // when CONNACK arrived
@@ -784,7 +776,7 @@ type session struct {
 	onLost   func() // called before lost is closed: stops the Client using the session
 }
 
-// open is paho's CustomOpenConnectionFn: it dials the WebSocket with the
+// open is mqtt3's Open: it dials the WebSocket with the
 // attempt's timeout and wraps it in a net.Conn that lives as long as the
 // session.
 func (s *session) open(actx context.Context, u string, d *dialer) (net.Conn, error) {
@@ -809,13 +801,13 @@ func (s *session) open(actx context.Context, u string, d *dialer) (net.Conn, err
 	return &conn{Conn: newBatchConn(websocket.NetConn(s.connCtx, ws, websocket.MessageBinary))}, nil
 }
 
-// conn is the net.Conn paho uses. paho ignores read and write errors whose
-// text contains "use of closed network connection", taking them for its own
-// closing of the connection; but coder/websocket in a browser reports every
-// closed WebSocket that way, whoever closed it, so paho would not notice a
-// connection the broker or the network dropped until a keepalive ping went
-// unanswered. conn reports those errors as errWebSocketClosed unless it was
-// closed itself. It must be the outermost net.Conn, the one paho closes.
+// conn is the net.Conn mqtt3 uses. coder/websocket in a browser reports
+// every closed WebSocket as "use of closed network connection", whoever
+// closed it (paho, used before mqtt3, took that for its own closing and
+// did not notice the loss until a keepalive ping went unanswered). conn
+// reports those errors as errWebSocketClosed unless it was closed itself,
+// so that the loss is explained. It must be the outermost net.Conn, the
+// one mqtt3 closes.
 type conn struct {
 	net.Conn
 	closed atomic.Bool
@@ -885,11 +877,11 @@ func (s *session) kill() {
 	})
 }
 
-// shutdown ends the connection gracefully: DISCONNECT, waiting at most
-// quiesce for it to be written, then kill.
-func (s *session) shutdown(quiesce time.Duration) {
+// shutdown ends the connection gracefully: DISCONNECT, written with what is
+// waiting (batchConn gives that at most disconnectQuiesce), then kill.
+func (s *session) shutdown() {
 	if s.pc.IsConnectionOpen() {
-		s.pc.Disconnect(uint(quiesce / time.Millisecond))
+		s.pc.Disconnect()
 	}
 	s.kill()
 }

@@ -1,7 +1,7 @@
 // Package mqttws is an MQTT 3.1.1 client over WebSocket (subprotocol
 // "mqtt", binary frames) with the same API natively and in a browser
-// (GOOS=js GOARCH=wasm). It is built on github.com/eclipse/paho.mqtt.golang,
-// with github.com/coder/websocket carrying the connection.
+// (GOOS=js GOARCH=wasm). It speaks MQTT itself (internal/mqtt3), with
+// github.com/coder/websocket carrying the connection.
 //
 //	c, err := mqttws.Dial(ctx, "ws://127.0.0.1:8080/mqtt", &mqttws.Options{
 //		ClientID: device, Username: product,
