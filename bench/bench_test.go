@@ -32,7 +32,7 @@ func TestSmoke(t *testing.T) {
 	cfg.tokenMillis = 100
 	cfg.floodRates, cfg.floodStep = []int{2000}, 500*time.Millisecond
 	cfg.floodRate, cfg.floodSeconds = 2000, 1
-	cfg.brokerDevices, cfg.brokerSeconds, cfg.wsDevices = []int{10}, 500*time.Millisecond, 20
+	cfg.brokerDevices, cfg.brokerTime, cfg.wsDevices = []int{10}, 500*time.Millisecond, 20
 	cfg.relayLatencyN, cfg.relayN = 20, 500
 	if testing.Verbose() {
 		cfg.verbose = true

@@ -199,11 +199,11 @@ func brokerRun(ctx context.Context, cfg config, kind string, n int) (BrokerRun, 
 			}
 		}()
 	}
-	warm := min(time.Second, cfg.brokerSeconds/4)
+	warm := min(time.Second, cfg.brokerTime/4)
 	time.Sleep(warm)
 	c0, t0 := count.Load(), time.Now()
 	select {
-	case <-time.After(cfg.brokerSeconds):
+	case <-time.After(cfg.brokerTime):
 	case <-ctx.Done():
 	}
 	c1, t1 := count.Load(), time.Now()

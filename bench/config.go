@@ -44,7 +44,7 @@ type config struct {
 
 	// broker
 	brokerDevices []int         // concurrent publishing devices, a run each
-	brokerSeconds time.Duration // publishing time per run
+	brokerTime    time.Duration // publishing time per run
 	wsDevices     int           // WebSocket devices held at once
 
 	// relay
@@ -69,7 +69,7 @@ func defaultConfig() config {
 		floodRate:     10000,
 		floodSeconds:  10,
 		brokerDevices: []int{1000, 5000},
-		brokerSeconds: 5 * time.Second,
+		brokerTime:    5 * time.Second,
 		wsDevices:     5000,
 		relayLatencyN: 2000,
 		relayN:        50000,
@@ -91,7 +91,7 @@ func (c *config) scale() {
 	c.floodStep = time.Second
 	c.floodSeconds = 2
 	c.brokerDevices = []int{200}
-	c.brokerSeconds = 2 * time.Second
+	c.brokerTime = 2 * time.Second
 	c.wsDevices = 500
 	c.relayLatencyN = 300
 	c.relayN = 5000

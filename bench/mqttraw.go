@@ -129,30 +129,6 @@ func (c *rawClient) publishWait(topic string, payload []byte) error {
 	}
 }
 
-// subscribe sends SUBSCRIBE and waits for SUBACK; it returns the granted QoS.
-func (c *rawClient) subscribe(filter string, qos byte) (byte, error) {
-	c.pid++
-	body := binary.BigEndian.AppendUint16(nil, c.pid)
-	body = appendString(body, filter)
-	body = append(body, qos)
-	c.writePacket(0x82, body)
-	if err := c.w.Flush(); err != nil {
-		return 0, err
-	}
-	for {
-		typ, b, err := c.readPacket()
-		if err != nil {
-			return 0, err
-		}
-		if typ == 0x90 && len(b) == 3 {
-			if b[2] >= 0x80 {
-				return 0, fmt.Errorf("SUBACK %#x for %q", b[2], filter)
-			}
-			return b[2], nil
-		}
-	}
-}
-
 // ping sends PINGREQ and waits for PINGRESP.
 func (c *rawClient) ping() error {
 	c.writePacket(0xc0, nil)
