@@ -7,9 +7,6 @@ import (
 	"time"
 )
 
-// maxBatch bounds the bytes a batchConn holds before Write waits for the
-// connection.
-const maxBatch = 1 << 20
 
 // batchConn coalesces writes: the MQTT packets written while the previous
 // batch is being sent, or by goroutines that run before the flusher does,
@@ -42,6 +39,11 @@ type batchConn struct {
 
 // closeFlush bounds how long Close waits for the last batch to be written.
 const closeFlush = disconnectQuiesce
+
+// maxSpare is the largest batch buffer kept for the next batch: a burst of
+// large messages would otherwise grow a new one (copying it as it grows)
+// every time.
+const maxSpare = 1 << 20
 
 func newBatchConn(c net.Conn) *batchConn {
 	b := &batchConn{Conn: c, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
@@ -100,7 +102,7 @@ func (b *batchConn) flusher() {
 				b.Conn.Close()
 				return
 			}
-			if cap(batch) <= 64<<10 {
+			if cap(batch) <= maxSpare {
 				b.mu.Lock()
 				b.spare = batch[:0]
 				b.mu.Unlock()

@@ -649,7 +649,7 @@ func (c *Client) connect(ctx context.Context) (*session, error) {
 		// blocks.
 		OnMessage:        c.enqueue,
 		OnConnectionLost: s.markLost,
-		Open:             func() (net.Conn, error) { return s.open(actx, c.cfg.url, c.dialer) },
+		Open:             func() (net.Conn, error) { return s.open(actx, c.cfg.url, c.dialer, c.cfg.Dial) },
 	})
 
 	t := s.pc.Connect()
@@ -768,6 +768,7 @@ type session struct {
 
 	mu     sync.Mutex
 	ws     *websocket.Conn
+	nc     net.Conn // instead of ws, from Options.Dial
 	killed bool
 
 	lost     chan struct{} // closed when the connection is lost or killed
@@ -779,7 +780,10 @@ type session struct {
 // open is mqtt3's Open: it dials the WebSocket with the
 // attempt's timeout and wraps it in a net.Conn that lives as long as the
 // session.
-func (s *session) open(actx context.Context, u string, d *dialer) (net.Conn, error) {
+func (s *session) open(actx context.Context, u string, d *dialer, dial func(context.Context, string) (net.Conn, error)) (net.Conn, error) {
+	if dial != nil {
+		return s.openWith(actx, u, dial)
+	}
 	ws, resp, err := websocket.Dial(actx, u, d.opts)
 	if err != nil {
 		if actx.Err() != nil {
@@ -799,6 +803,29 @@ func (s *session) open(actx context.Context, u string, d *dialer) (net.Conn, err
 	}
 	s.ws = ws
 	return &conn{Conn: newBatchConn(websocket.NetConn(s.connCtx, ws, websocket.MessageBinary))}, nil
+}
+
+// openWith opens the connection with Options.Dial.
+func (s *session) openWith(actx context.Context, u string, dial func(context.Context, string) (net.Conn, error)) (net.Conn, error) {
+	nc, err := dial(actx, u)
+	if err != nil {
+		var de *DialError
+		switch {
+		case errors.As(err, &de):
+			return nil, de
+		case actx.Err() != nil:
+			return nil, &DialError{URL: u, Kind: KindTimeout, Err: err}
+		}
+		return nil, &DialError{URL: u, Kind: KindNetwork, Err: err}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.killed {
+		nc.Close()
+		return nil, &DialError{URL: u, Kind: KindTimeout, Err: actx.Err()}
+	}
+	s.nc = nc
+	return &conn{Conn: newBatchConn(nc)}, nil
 }
 
 // conn is the net.Conn mqtt3 uses. coder/websocket in a browser reports
@@ -865,8 +892,11 @@ func (s *session) lossErr() error {
 func (s *session) kill() {
 	s.mu.Lock()
 	s.killed = true
-	ws := s.ws
+	ws, nc := s.ws, s.nc
 	s.mu.Unlock()
+	if nc != nil {
+		nc.Close()
+	}
 	if ws != nil {
 		ws.CloseNow()
 	}

@@ -24,6 +24,12 @@ func newDialer(*config) *dialer {
 
 func (d *dialer) close() {}
 
+// maxBatch bounds the bytes a batchConn holds before Write waits for the
+// connection to take them. A browser's WebSocket takes everything at once
+// (it buffers what the network has not taken yet), so waiting would only
+// cost goroutine switches.
+const maxBatch = 1 << 30
+
 // checkPlatformOptions refuses the options a browser cannot honour rather
 // than ignoring them silently.
 func checkPlatformOptions(o *Options) error {

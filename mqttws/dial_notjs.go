@@ -45,6 +45,10 @@ func (d *dialer) close() { d.tr.CloseIdleConnections() }
 
 func checkPlatformOptions(*Options) error { return nil }
 
+// maxBatch bounds the bytes a batchConn holds before Write waits for the
+// connection to take them.
+const maxBatch = 1 << 20
+
 // classifyDialError turns a failed websocket.Dial into a *DialError.
 func classifyDialError(url string, resp *http.Response, err error) *DialError {
 	e := &DialError{URL: url, Kind: KindNetwork, Err: err}

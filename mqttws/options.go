@@ -3,6 +3,7 @@ package mqttws
 import (
 	"context"
 	"crypto/tls"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -92,6 +93,15 @@ type Options struct {
 	// OnState, if set, is told of every change of state, in order, from one
 	// goroutine (not the one calling OnMessage). It must not call Close.
 	OnState func(StateEvent)
+
+	// Dial, if set, opens the connection instead of the WebSocket the
+	// client would open itself: it is given the URL and returns a
+	// connection that carries MQTT (a WebSocket with subprotocol "mqtt",
+	// opened), or an error — a *DialError when it knows why. ctx bounds
+	// opening only. HTTPHeader and TLSConfig are then Dial's business. The
+	// page uses it to hand the client a WebSocket that its JavaScript
+	// drives (wasm/mqtt).
+	Dial func(ctx context.Context, url string) (net.Conn, error)
 
 	// HTTPHeader is sent with the WebSocket handshake. Not in browsers:
 	// browsers set Origin, cookies and the other headers themselves and let
