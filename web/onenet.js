@@ -80,6 +80,7 @@ function loadModule(file, name, fetched) {
     const url = new URL(file, base);
     const fail = (e) => reject(new Error(`cannot load ${file}: ${e && e.message ? e.message : e}`));
     const start = (result) => {
+      memories[name] = result.instance.exports.mem;
       go.run(result.instance).then(
         () => fail(new Error("the Go program exited")),
         fail,
@@ -102,6 +103,12 @@ function loadModule(file, name, fetched) {
     }
   });
 }
+
+// The Go instances' memories, by module: the MQTT module passes the
+// addresses of what it hands over (ids, received messages) instead of
+// JavaScript objects, and they are read here (see wasm/mqtt).
+const memories = {};
+const mqttBytes = (address, length) => new Uint8Array(memories.__onenetMQTT.buffer, address, length);
 
 let core = null;
 let mqtt = null;
@@ -157,7 +164,121 @@ function call(fn, ...args) {
   });
 }
 
+// The MQTT client's WebSockets (wasm/mqtt/jsws.go): opened here, read and
+// written by Go through its memory, so that no object crosses for a
+// message. Messages that arrive while Go is busy wait in the inbox and are
+// read together.
+const sockets = new Map();
+
+// Waking Go for data is a call into Go, which costs more than the data:
+// when data keeps coming (the last wakeStreak messages each came less than
+// wakeGap ms after Go had run out), the wake is put off by one task, so
+// that the messages already queued in the browser arrive first and Go
+// reads them together. A message after a pause (a request and its answer,
+// even a PUBACK and a PUBLISH together) wakes Go at once.
+const wakeGap = 0.3;
+const wakeStreak = 2;
+const wakeChannel = new MessageChannel();
+wakeChannel.port1.onmessage = (e) => wake(e.data);
+function wake(id) {
+  const s = sockets.get(id);
+  if (!s || !s.waiting) return;
+  s.waiting = false;
+  s.wakeScheduled = false;
+  mqtt.wsEvent(id, 2);
+}
+
+function wsOpen(id, url) {
+  let ws;
+  try {
+    ws = new WebSocket(url, ["mqtt"]);
+  } catch (e) {
+    return `${e && e.name ? e.name + ": " : ""}${e && e.message ? e.message : e}`;
+  }
+  ws.binaryType = "arraybuffer";
+  const s = { ws, inbox: [], head: 0, off: 0, waiting: false, closed: false, wakeScheduled: false, waitSince: 0, streak: 0 };
+  sockets.set(id, s);
+  ws.onopen = () => mqtt.wsEvent(id, 1, ws.protocol === "mqtt");
+  ws.onmessage = (e) => {
+    s.inbox.push(new Uint8Array(e.data));
+    if (!s.waiting || s.wakeScheduled) return;
+    s.streak = performance.now() - s.waitSince < wakeGap ? s.streak + 1 : 0;
+    if (s.streak >= wakeStreak) {
+      s.wakeScheduled = true;
+      wakeChannel.port2.postMessage(id);
+    } else wake(id);
+  };
+  ws.onclose = (e) => {
+    s.closed = true;
+    mqtt.wsEvent(id, 3, e.code, e.reason || "");
+  };
+  return 0;
+}
+
+// wsRead copies what arrived into Go's memory; it returns the bytes copied;
+// -2 - n when it copied n and nothing more is waiting (Go then waits for
+// wake, without asking again); 0 when nothing is waiting; -1 when closed.
+function wsRead(id, address, length) {
+  const s = sockets.get(id);
+  if (!s) return -1;
+  const dst = mqttBytes(address, length);
+  let n = 0;
+  while (n < length && s.head < s.inbox.length) {
+    const chunk = s.inbox[s.head];
+    const take = Math.min(chunk.length - s.off, length - n);
+    dst.set(take === chunk.length ? chunk : chunk.subarray(s.off, s.off + take), n);
+    n += take;
+    s.off += take;
+    if (s.off === chunk.length) {
+      s.inbox[s.head++] = undefined;
+      s.off = 0;
+    }
+  }
+  if (s.head === s.inbox.length) {
+    s.inbox.length = 0;
+    s.head = 0;
+    if (n > 0 && !s.closed) {
+      // Drained: Go waits for the next data without asking again (the
+      // returned value is negative: -2 - n).
+      s.waiting = true;
+      s.waitSince = performance.now();
+      return -2 - n;
+    }
+  }
+  if (n > 0) return n;
+  if (s.closed) {
+    sockets.delete(id);
+    return -1;
+  }
+  s.waiting = true;
+  s.waitSince = performance.now();
+  return 0;
+}
+
+function wsSend(id, address, length) {
+  const s = sockets.get(id);
+  if (!s || s.closed || s.ws.readyState !== WebSocket.OPEN) return -1;
+  s.ws.send(mqttBytes(address, length));
+  return 0;
+}
+
+function wsClose(id) {
+  const s = sockets.get(id);
+  if (!s) return;
+  sockets.delete(id);
+  s.closed = true;
+  try {
+    s.ws.close(1000);
+  } catch {
+    // Already closing.
+  }
+}
+
 const hooks = {
+  wsOpen,
+  wsRead,
+  wsSend,
+  wsClose,
   // settle(id, error|null, value) completes one call.
   settle(id, err, value) {
     const p = pending.get(id);
@@ -166,9 +287,11 @@ const hooks = {
     if (err) p.reject(toError(err));
     else p.resolve(value);
   },
-  // settleMany(ids) completes a batch of calls that succeeded without a value
-  // (acknowledged publishes): one crossing from Go for many Promises.
-  settleMany(ids) {
+  // settleMany(address, count) completes a batch of calls that succeeded
+  // without a value (acknowledged publishes): one crossing from Go for many
+  // Promises. The ids are count int32s at address in Go's memory.
+  settleMany(address, count) {
+    const ids = new Int32Array(memories.__onenetMQTT.buffer, address, count).slice();
     for (let i = 0; i < ids.length; i++) {
       const p = pending.get(ids[i]);
       if (p) {
@@ -177,13 +300,17 @@ const hooks = {
       }
     }
   },
-  // deliver(handle, bytes, count) hands over a batch of received messages,
+  // deliver(handle, address, length, count) hands over a batch of received
+  // messages: length bytes at address in Go's memory, copied out at once,
   // packed by Go as: flags u8 (qos | retained<<2 | dup<<3), topic length
   // u32, payload length u32, receivedAt f64 (ms), topic, payload.
-  deliver(handle, bytes, count) {
+  deliver(handle, address, length, count) {
     const c = clients.get(handle);
     if (!c) return;
-    c._deliver(bytes, count);
+    c._deliver(mqttBytes(address, length).slice(), count);
+    // What the page published in answer goes to Go now, still inside this
+    // call from Go, rather than in a call of its own after it.
+    if (pubCount > 0) flushPublishes();
   },
   state(handle, state, reason, err) {
     const c = clients.get(handle);

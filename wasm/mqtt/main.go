@@ -9,9 +9,12 @@
 //   - asynchronous calls carry an id chosen by JavaScript, which keeps the
 //     Promise; Go creates no js.Func and no Promise per call;
 //   - acknowledged publishes are settled in batches, one call into
-//     JavaScript per batch (settleMany with an Int32Array of ids);
+//     JavaScript per batch (settleMany);
 //   - received messages are delivered in batches, packed into one byte
-//     buffer copied across once (deliver), which JavaScript unpacks.
+//     buffer (deliver), which JavaScript copies out and unpacks;
+//   - both pass only numbers: where the ids or bytes are in this
+//     instance's memory. JavaScript reads them there, so Go creates no
+//     JavaScript object (each costs a finalizer) for them.
 package main
 
 import (
@@ -20,11 +23,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	neturl "net/url"
 	"strings"
 	"sync"
 	"syscall/js"
 	"time"
+	"unsafe"
 
 	"github.com/onenet-wasm/onenet-wasm/mqttws"
 	"github.com/onenet-wasm/onenet-wasm/wasm/jsbridge"
@@ -34,10 +39,15 @@ import (
 // state, password (see web/onenet.js).
 var hooks struct {
 	settle, settleMany, deliver, state, password js.Value
-	uint8Array, int32Array                       js.Value
+	wsOpen, wsRead, wsSend, wsClose              js.Value // see jsws.go
+	uint8Array                                   js.Value
 }
 
 func main() {
+	// The heap is small (a few MB) and the collector runs on the page's one
+	// thread: let it grow to five times what is live before collecting
+	// (default two), so that floods of messages are collected less often.
+	debug.SetGCPercent(400)
 	exports := js.Global().Get("Object").New()
 	jsbridge.Export(exports, "init", initHooks)
 	jsbridge.Export(exports, "newClient", newClient)
@@ -50,6 +60,7 @@ func main() {
 	// object and returns undefined, or an error object for a batch it
 	// cannot read.
 	exports.Set("publishMany", js.FuncOf(publishMany))
+	exports.Set("wsEvent", js.FuncOf(wsEvent))
 	js.Global().Set("__onenetMQTT", exports)
 	if ready := js.Global().Get("__onenetMQTTReady"); ready.Type() == js.TypeFunction {
 		ready.Invoke()
@@ -67,8 +78,11 @@ func initHooks(args []js.Value) (any, error) {
 	hooks.deliver = h.Get("deliver")
 	hooks.state = h.Get("state")
 	hooks.password = h.Get("password")
+	hooks.wsOpen = h.Get("wsOpen")
+	hooks.wsRead = h.Get("wsRead")
+	hooks.wsSend = h.Get("wsSend")
+	hooks.wsClose = h.Get("wsClose")
 	hooks.uint8Array = js.Global().Get("Uint8Array")
-	hooks.int32Array = js.Global().Get("Int32Array")
 	go settler()
 	return nil, nil
 }
@@ -108,21 +122,18 @@ func complete(id int, val any, err error) {
 // goroutines that complete calls have yielded, so a burst of acknowledgements
 // becomes one call.
 func settler() {
-	var buf []byte
+	var spare []int32
 	for range done.signal {
 		done.Lock()
 		ok, other := done.ok, done.other
-		done.ok, done.other = nil, nil
+		done.ok, done.other = spare[:0], nil
 		done.Unlock()
 		if len(ok) > 0 {
-			buf = buf[:0]
-			for _, id := range ok {
-				buf = binary.LittleEndian.AppendUint32(buf, uint32(id))
-			}
-			u8 := hooks.uint8Array.New(len(buf))
-			js.CopyBytesToJS(u8, buf)
-			hooks.settleMany.Invoke(hooks.int32Array.New(u8.Get("buffer")))
+			// settleMany(address, count): count int32 ids at address in
+			// this instance's memory, read before it returns.
+			hooks.settleMany.Invoke(address(unsafe.Pointer(&ok[0])), len(ok))
 		}
+		spare = ok
 		for _, c := range other {
 			if c.err != nil {
 				hooks.settle.Invoke(c.id, errorValue(c.err), nil)
@@ -237,6 +248,9 @@ func connect(args []js.Value) (any, error) {
 	if jsbridge.Bool(o, "passwordFunc", false) {
 		opts.PasswordFunc = cl.password
 	}
+	if hooks.wsOpen.Type() == js.TypeFunction {
+		opts.Dial = dialJS
+	}
 	opts.OnMessage = cl.onMessage
 	opts.OnState = cl.onState
 	go cl.deliverer()
@@ -350,9 +364,9 @@ func (cl *client) deliverer() {
 			buf = append(buf, m.Topic...)
 			buf = append(buf, m.Payload...)
 		}
-		u8 := hooks.uint8Array.New(len(buf))
-		js.CopyBytesToJS(u8, buf)
-		hooks.deliver.Invoke(cl.handle, u8, len(batch))
+		// deliver(handle, address, length, count): JavaScript copies the
+		// bytes out of this instance's memory before it returns.
+		hooks.deliver.Invoke(cl.handle, address(unsafe.Pointer(&buf[0])), len(buf), len(batch))
 		if cap(buf) > 4<<20 {
 			buf = nil // don't keep a flood's buffer
 		}
@@ -421,9 +435,7 @@ func publishMany(this js.Value, args []js.Value) (ret any) {
 			continue
 		}
 		c, ctx, retain := cl.c, cl.ctx, flags&1 != 0
-		go func() {
-			complete(id, nil, c.Publish(ctx, topic, payload, qos, retain))
-		}()
+		work(func() { complete(id, nil, c.Publish(ctx, topic, payload, qos, retain)) })
 	}
 	return nil
 }
@@ -574,4 +586,48 @@ func errorValue(err error) map[string]any {
 		v["code"] = "mqtt.canceled"
 	}
 	return v
+}
+
+// address is where p is in this instance's memory, for JavaScript to read
+// through a view of it (WebAssembly.Memory.buffer). The memory must not be
+// read after the call it is passed to returns: Go may reuse it, and a
+// growing memory detaches old views.
+func address(p unsafe.Pointer) int { return int(uintptr(p)) }
+
+// work runs job on a goroutine, reusing one that finished its last job
+// when there is one: a new goroutine starts with a small stack that the
+// publish path grows (copying it) every time.
+func work(job func()) {
+	workers.Lock()
+	if workers.idle > 0 {
+		workers.idle--
+		workers.Unlock()
+		workers.jobs <- job
+		return
+	}
+	workers.Unlock()
+	go worker(job)
+}
+
+// workers are the goroutines waiting for a job, at most maxIdleWorkers.
+var workers = struct {
+	sync.Mutex
+	idle int
+	jobs chan func()
+}{jobs: make(chan func())}
+
+const maxIdleWorkers = 256
+
+func worker(job func()) {
+	for {
+		job()
+		workers.Lock()
+		if workers.idle >= maxIdleWorkers {
+			workers.Unlock()
+			return
+		}
+		workers.idle++
+		workers.Unlock()
+		job = <-workers.jobs
+	}
 }

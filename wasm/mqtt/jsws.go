@@ -1,0 +1,259 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"syscall/js"
+	"time"
+	"unsafe"
+
+	"github.com/coder/websocket"
+
+	"github.com/onenet-wasm/onenet-wasm/mqttws"
+)
+
+// The client's WebSocket, opened and driven by web/onenet.js
+// (mqttws.Options.Dial). github.com/coder/websocket, which mqttws uses on
+// its own, makes JavaScript objects for every message in both directions
+// (the event, its data, a Uint8Array each way), each with a finalizer;
+// here only numbers cross:
+//
+//   - wsOpen(id, url) opens; wsEvent(id, kind, …) tells Go it opened
+//     (kind 1, with whether the server chose "mqtt"), that data arrived
+//     while Go was waiting for it (2), or that it closed (3, code, reason);
+//   - wsRead(id, address, length) copies what arrived into Go's memory at
+//     address, as much as fits, and returns how much (0: nothing yet, and
+//     JavaScript will send event 2; -1: closed; -2-n: n, and that was all,
+//     so event 2 will come for more);
+//   - wsSend(id, address, length) sends length bytes at address;
+//   - wsClose(id) closes.
+//
+// Reading pulls several messages at once when they are waiting, so a burst
+// costs one call into Go per pull, not one per message.
+
+// sockets are the open jsConns by id.
+var sockets = struct {
+	sync.Mutex
+	m    map[int]*jsConn
+	next int
+}{m: map[int]*jsConn{}}
+
+type jsConn struct {
+	id  int
+	url string
+
+	mu       sync.Mutex
+	opened   chan struct{} // closed when open (or closed before)
+	readable chan struct{} // data arrived while Read waited
+	closed   chan struct{}
+	isClosed bool
+	mqttOK   bool  // the server chose subprotocol "mqtt"
+	err      error // why it closed
+	ours     bool  // Close was called
+	drained  bool  // the last wsRead took all there was (Read's goroutine only)
+	deadline *time.Timer
+}
+
+// dialJS opens a WebSocket to url from JavaScript.
+func dialJS(ctx context.Context, url string) (net.Conn, error) {
+	sockets.Lock()
+	sockets.next++
+	c := &jsConn{id: sockets.next, url: url, opened: make(chan struct{}), readable: make(chan struct{}, 1), closed: make(chan struct{})}
+	sockets.m[c.id] = c
+	sockets.Unlock()
+	if r := hooks.wsOpen.Invoke(c.id, url); r.Type() == js.TypeString {
+		// new WebSocket threw: a SyntaxError for a bad URL, a
+		// SecurityError for ws:// from an https:// page.
+		c.forget()
+		msg := r.String()
+		e := &mqttws.DialError{URL: url, Kind: mqttws.KindNetwork, Err: errors.New(msg)}
+		if strings.Contains(msg, "SecurityError") || strings.Contains(msg, "insecure") {
+			e.Kind = mqttws.KindBlocked
+		}
+		return nil, e
+	}
+	select {
+	case <-c.opened:
+	case <-ctx.Done():
+		c.Close()
+		return nil, &mqttws.DialError{URL: url, Kind: mqttws.KindTimeout, Err: ctx.Err()}
+	}
+	c.mu.Lock()
+	isClosed, mqttOK := c.isClosed, c.mqttOK
+	c.mu.Unlock()
+	if isClosed {
+		// The browser tells a page nothing about why: unreachable, refused,
+		// wrong path, subprotocol not chosen, untrusted certificate.
+		return nil, &mqttws.DialError{URL: url, Kind: mqttws.KindClosed, CloseCode: int(websocket.StatusAbnormalClosure), Err: net.ErrClosed}
+	}
+	if !mqttOK {
+		c.Close()
+		return nil, &mqttws.DialError{URL: url, Kind: mqttws.KindSubprotocol, Err: errors.New(`the server did not choose subprotocol "mqtt"`)}
+	}
+	return c, nil
+}
+
+// wsEvent(id, kind, a, b) is how JavaScript tells Go what happened.
+func wsEvent(this js.Value, args []js.Value) any {
+	if len(args) < 2 {
+		return nil
+	}
+	sockets.Lock()
+	c := sockets.m[args[0].Int()]
+	sockets.Unlock()
+	if c == nil {
+		return nil
+	}
+	switch args[1].Int() {
+	case 1: // open
+		c.mu.Lock()
+		c.mqttOK = len(args) > 2 && args[2].Truthy()
+		c.mu.Unlock()
+		close(c.opened)
+	case 2: // data
+		select {
+		case c.readable <- struct{}{}:
+		default:
+		}
+	case 3: // closed
+		code, reason := 1006, ""
+		if len(args) > 3 {
+			code, reason = args[2].Int(), args[3].String()
+		}
+		var err error
+		switch code {
+		case 1005, 1006:
+			err = fmt.Errorf("the WebSocket closed (%d): %w", code, net.ErrClosed)
+		default:
+			err = websocket.CloseError{Code: websocket.StatusCode(code), Reason: reason}
+		}
+		c.closedWith(err)
+	}
+	return nil
+}
+
+func (c *jsConn) closedWith(err error) {
+	c.mu.Lock()
+	if c.isClosed {
+		c.mu.Unlock()
+		return
+	}
+	c.isClosed = true
+	if c.err == nil {
+		c.err = err
+	}
+	select {
+	case <-c.opened:
+	default:
+		close(c.opened)
+	}
+	close(c.closed)
+	c.mu.Unlock()
+	c.forget()
+}
+
+func (c *jsConn) forget() {
+	sockets.Lock()
+	delete(sockets.m, c.id)
+	sockets.Unlock()
+}
+
+func (c *jsConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if c.drained {
+		// The last read took everything: wait for more without asking.
+		c.drained = false
+		c.wait()
+	}
+	for {
+		n := hooks.wsRead.Invoke(c.id, address(unsafe.Pointer(&p[0])), len(p)).Int()
+		switch {
+		case n > 0:
+			return n, nil
+		case n < -1:
+			c.drained = true
+			return -2 - n, nil
+		case n == -1:
+			return 0, c.readErr()
+		}
+		c.wait()
+	}
+}
+
+// wait waits until JavaScript says that data arrived, or the WebSocket
+// closed (what arrived before the close is still read first).
+func (c *jsConn) wait() {
+	select {
+	case <-c.readable:
+	case <-c.closed:
+	}
+}
+
+func (c *jsConn) readErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ours || c.err == nil {
+		return net.ErrClosed
+	}
+	return c.err
+}
+
+func (c *jsConn) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if hooks.wsSend.Invoke(c.id, address(unsafe.Pointer(&p[0])), len(p)).Int() < 0 {
+		return 0, c.readErr()
+	}
+	return len(p), nil
+}
+
+func (c *jsConn) Close() error {
+	c.mu.Lock()
+	c.ours = true
+	c.mu.Unlock()
+	hooks.wsClose.Invoke(c.id)
+	c.closedWith(net.ErrClosed)
+	return nil
+}
+
+type jsAddr string
+
+func (a jsAddr) Network() string { return "websocket" }
+func (a jsAddr) String() string  { return string(a) }
+
+func (c *jsConn) LocalAddr() net.Addr  { return jsAddr("page") }
+func (c *jsConn) RemoteAddr() net.Addr { return jsAddr(c.url) }
+
+// SetDeadline closes the connection when t passes, as
+// github.com/coder/websocket's net.Conn does (mqttws uses deadlines only
+// as a backstop on logging in).
+func (c *jsConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.deadline != nil {
+		c.deadline.Stop()
+		c.deadline = nil
+	}
+	if !t.IsZero() {
+		c.deadline = time.AfterFunc(time.Until(t), func() {
+			c.mu.Lock()
+			c.err = errors.New("the WebSocket timed out")
+			c.mu.Unlock()
+			hooks.wsClose.Invoke(c.id)
+			c.closedWith(nil)
+		})
+	}
+	return nil
+}
+
+func (c *jsConn) SetReadDeadline(t time.Time) error  { return c.SetDeadline(t) }
+func (c *jsConn) SetWriteDeadline(t time.Time) error { return c.SetDeadline(t) }
