@@ -122,13 +122,29 @@ func measureClients(ctx context.Context, h *harness, res *Results) error {
 
 	if cfg.profile != "" {
 		for _, qos := range []int{0, 1} {
+			for _, size := range []int{100, 4096} {
+				for _, k := range kinds {
+					n := cfg.smallN
+					if size > 100 {
+						n = cfg.largeN
+					}
+					a, _ := json.Marshal(map[string]any{"url": url, "qos": qos, "n": n, "size": size, "window": cfg.tputWindow})
+					p, err := b.profileRun(fmt.Sprintf(`bench.throughput(%q, %s)`, k, a))
+					if err != nil {
+						return fmt.Errorf("profiling %s: %w", k, err)
+					}
+					if err := writeProfile(os.Stdout, cfg.profile, fmt.Sprintf("%s-qos%d-%d", k, qos, size), p); err != nil {
+						return err
+					}
+				}
+			}
 			for _, k := range kinds {
-				a, _ := json.Marshal(map[string]any{"url": url, "qos": qos, "n": cfg.smallN, "size": 100, "window": cfg.tputWindow})
-				p, err := b.profileRun(fmt.Sprintf(`bench.throughput(%q, %s)`, k, a))
+				a, _ := json.Marshal(map[string]any{"url": url, "qos": qos, "n": cfg.latencyN, "size": 100})
+				p, err := b.profileRun(fmt.Sprintf(`bench.latency(%q, %s)`, k, a))
 				if err != nil {
 					return fmt.Errorf("profiling %s: %w", k, err)
 				}
-				if err := writeProfile(os.Stdout, cfg.profile, fmt.Sprintf("%s-qos%d", k, qos), p); err != nil {
+				if err := writeProfile(os.Stdout, cfg.profile, fmt.Sprintf("%s-qos%d-latency", k, qos), p); err != nil {
 					return err
 				}
 			}

@@ -65,6 +65,7 @@ func run() error {
 	flag.BoolVar(&cfg.verbose, "v", false, "log progress in detail")
 	flag.StringVar(&cfg.web, "web", "", "serve the page from this folder instead of web/ (e.g. wasm built with names, for -profile)")
 	flag.StringVar(&cfg.profile, "profile", "", "write Chromium CPU profiles of one throughput run per client into this folder")
+	rounds := flag.Int("rounds", 0, "rounds of the client comparison (default 3, quick 1)")
 	flag.Parse()
 	if *only != "" {
 		cfg.only = strings.Split(*only, ",")
@@ -75,6 +76,9 @@ func run() error {
 		}
 	}
 	cfg.scale()
+	if *rounds > 0 {
+		cfg.rounds = *rounds
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
