@@ -74,7 +74,9 @@
 //
 // The page's WebSocket messages may be up to ReadLimit bytes each;
 // NetConn-style streaming means an MQTT packet may span messages and a
-// message may hold several packets. Each read from the target is sent as
-// one binary message of at most 32 KiB. Connections with no traffic
+// message may hold several packets. What the target sends is passed on in
+// binary messages of at most 32 KiB; what arrives while the last message is
+// being written goes out together (both ways), so that a burst of small
+// packets costs one system call, not one each. Connections with no traffic
 // either way for Options.IdleTimeout are closed.
 package bridge
