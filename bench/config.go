@@ -72,7 +72,7 @@ func defaultConfig() config {
 		brokerTime:    5 * time.Second,
 		wsDevices:     5000,
 		relayLatencyN: 2000,
-		relayN:        50000,
+		relayN:        200000,
 	}
 }
 
@@ -94,7 +94,7 @@ func (c *config) scale() {
 	c.brokerTime = 2 * time.Second
 	c.wsDevices = 500
 	c.relayLatencyN = 300
-	c.relayN = 5000
+	c.relayN = 20000
 }
 
 func (c *config) runs(section string) bool {

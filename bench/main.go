@@ -37,6 +37,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -66,6 +67,7 @@ func run() error {
 	flag.StringVar(&cfg.web, "web", "", "serve the page from this folder instead of web/ (e.g. wasm built with names, for -profile)")
 	flag.StringVar(&cfg.profile, "profile", "", "write Chromium CPU profiles of one throughput run per client into this folder")
 	rounds := flag.Int("rounds", 0, "rounds of the client comparison (default 3, quick 1)")
+	cpuprofile := flag.String("cpuprofile", "", "write a Go CPU profile of the harness (and the in-process server, bridge, bare broker) to this file")
 	flag.Parse()
 	if *only != "" {
 		cfg.only = strings.Split(*only, ",")
@@ -78,6 +80,17 @@ func run() error {
 	cfg.scale()
 	if *rounds > 0 {
 		cfg.rounds = *rounds
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -12,11 +13,13 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/onenet-wasm/onenet-wasm/bridge"
+	"github.com/onenet-wasm/onenet-wasm/mqttws"
 )
 
 // RelayResults compare MQTT through the server's /bridge (WebSocket to the
 // relay, TCP on to the broker) with a direct TCP connection to the same
-// broker, with the same client (paho) on both.
+// broker, with the same client on both: mqttws, the page's client (natively;
+// directly over TCP through Options.Dial), and paho for reference.
 type RelayResults struct {
 	Broker  string       `json:"broker"`
 	Direct  RelayPath    `json:"direct"`
@@ -24,6 +27,10 @@ type RelayResults struct {
 	Latency float64      `json:"latencyRatio"`    // bridge / direct, medians
 	Ratio   float64      `json:"throughputRatio"` // bridge / direct
 	Rounds  []RelayRound `json:"rounds"`
+	// Paho is the same with paho on both paths (bridge/BenchmarkRelay's client).
+	Paho *RelayResults `json:"paho,omitempty"`
+	// Client names the client.
+	Client string `json:"client"`
 }
 
 // RelayPath is one way to the broker.
@@ -42,9 +49,27 @@ type RelayRound struct {
 func bridgeTargets(addr string) []bridge.Target { return []bridge.Target{{Addr: addr}} }
 
 func measureRelay(ctx context.Context, h *harness, res *Results) error {
-	cfg := h.cfg
-	rr := &RelayResults{Broker: "bare mochi over TCP at " + h.relayTo}
+	rr, err := h.relay(ctx, "mqttws", mqttwsClient)
+	if err != nil {
+		return err
+	}
 	res.Relay = rr
+	rr.Paho, err = h.relay(ctx, "paho", pahoClient)
+	return err
+}
+
+// relayClient opens a client; onMsg, if set, gets every message.
+type relayClient func(broker, id string, onMsg func()) (relayConn, error)
+
+type relayConn interface {
+	subscribe(topic string) error
+	publish(topic string, payload []byte) error // QoS 0
+	close()
+}
+
+func (h *harness) relay(ctx context.Context, client string, open relayClient) (*RelayResults, error) {
+	cfg := h.cfg
+	rr := &RelayResults{Broker: "bare mochi over TCP at " + h.relayTo, Client: client}
 	rr.Direct.URL = "tcp://" + h.relayTo
 	rr.Bridge.URL = h.wsURL("/bridge?target=" + url.QueryEscape(h.relayTo))
 	paths := []*RelayPath{&rr.Direct, &rr.Bridge}
@@ -57,16 +82,16 @@ func measureRelay(ctx context.Context, h *harness, res *Results) error {
 			order = []*RelayPath{paths[1], paths[0]}
 		}
 		for _, p := range order {
-			s, err := relayLatency(p.URL, cfg.relayLatencyN)
+			s, err := relayLatency(open, p.URL, cfg.relayLatencyN)
 			if err != nil {
-				return fmt.Errorf("latency via %s: %w", p.URL, err)
+				return nil, fmt.Errorf("%s latency via %s: %w", rr.Client, p.URL, err)
 			}
 			lat[p] = append(lat[p], s...)
-			r, err := relayThroughput(ctx, p.URL, cfg.relayN)
+			r, err := relayThroughput(ctx, open, p.URL, cfg.relayN)
 			if err != nil {
-				return fmt.Errorf("throughput via %s: %w", p.URL, err)
+				return nil, fmt.Errorf("%s throughput via %s: %w", rr.Client, p.URL, err)
 			}
-			cfg.debugf("relay round %d %s: median %.3f ms, %.0f msg/s", round+1, p.URL, median(s), r)
+			cfg.debugf("relay %s round %d %s: median %.3f ms, %.0f msg/s", rr.Client, round+1, p.URL, median(s), r)
 			tput[p] = append(tput[p], r)
 		}
 		rr.Rounds = append(rr.Rounds, RelayRound{Direct: tput[&rr.Direct][round], Bridge: tput[&rr.Bridge][round]})
@@ -77,17 +102,20 @@ func measureRelay(ctx context.Context, h *harness, res *Results) error {
 	}
 	rr.Latency = rr.Bridge.Latency.Median / rr.Direct.Latency.Median
 	rr.Ratio = rr.Bridge.PerSec / rr.Direct.PerSec
-	return nil
+	return rr, nil
 }
 
 var relayRun atomic.Int64
 
-// relayClient connects paho to a tcp:// URL, or to a ws:// URL over
-// github.com/coder/websocket (as the page does).
-func relayClient(broker, id string, onMsg paho.MessageHandler) (paho.Client, error) {
+// pahoClient connects paho to a tcp:// URL, or to a ws:// URL over
+// github.com/coder/websocket.
+func pahoClient(broker, id string, onMsg func()) (relayConn, error) {
 	o := paho.NewClientOptions().AddBroker(broker).SetClientID(id).SetProtocolVersion(4).
 		SetAutoReconnect(false).SetConnectRetry(false).SetKeepAlive(60 * time.Second).
-		SetOrderMatters(false).SetWriteTimeout(0).SetDefaultPublishHandler(onMsg)
+		SetOrderMatters(false).SetWriteTimeout(0)
+	if onMsg != nil {
+		o.SetDefaultPublishHandler(func(paho.Client, paho.Message) { onMsg() })
+	}
 	if u, err := url.Parse(broker); err == nil && u.Scheme == "ws" {
 		o.SetCustomOpenConnectionFn(func(*url.URL, paho.ClientOptions) (net.Conn, error) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -104,28 +132,86 @@ func relayClient(broker, id string, onMsg paho.MessageHandler) (paho.Client, err
 	if !t.WaitTimeout(15*time.Second) || t.Error() != nil {
 		return nil, fmt.Errorf("connect %s: %v", broker, t.Error())
 	}
-	return c, nil
+	return pahoConn{c}, nil
 }
 
-// relayLatency: one client publishes 100 bytes at QoS 0 to a topic it
-// subscribes to, the next once the last arrived.
-func relayLatency(broker string, n int) ([]float64, error) {
-	topic := fmt.Sprintf("bench/relay/lat/%d", relayRun.Add(1))
-	got := make(chan struct{}, 1)
-	c, err := relayClient(broker, topic, func(paho.Client, paho.Message) { got <- struct{}{} })
+type pahoConn struct{ c paho.Client }
+
+func (p pahoConn) subscribe(topic string) error {
+	if t := p.c.Subscribe(topic, 0, nil); !t.WaitTimeout(10*time.Second) || t.Error() != nil {
+		return fmt.Errorf("subscribe: %v", t.Error())
+	}
+	return nil
+}
+
+func (p pahoConn) publish(topic string, payload []byte) error {
+	p.c.Publish(topic, 0, false, payload)
+	return nil
+}
+
+func (p pahoConn) close() { p.c.Disconnect(0) }
+
+// mqttwsClient connects the page's client (natively): to a ws:// URL as
+// it does in the page, or straight over TCP to a tcp:// one (Options.Dial).
+func mqttwsClient(broker, id string, onMsg func()) (relayConn, error) {
+	o := &mqttws.Options{ClientID: id, MaxInflight: 1024}
+	if onMsg != nil {
+		o.OnMessage = func(mqttws.Message) { onMsg() }
+		o.QueueSize = 4096
+	}
+	u := broker
+	if addr, ok := strings.CutPrefix(broker, "tcp://"); ok {
+		u = "ws://" + addr + "/" // not dialled: Dial opens TCP instead
+		o.Dial = func(ctx context.Context, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp", addr)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	c, err := mqttws.Dial(ctx, u, o)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Disconnect(0)
-	if t := c.Subscribe(topic, 0, nil); !t.WaitTimeout(10*time.Second) || t.Error() != nil {
-		return nil, fmt.Errorf("subscribe: %v", t.Error())
+	return mqttwsConn{c}, nil
+}
+
+type mqttwsConn struct{ c *mqttws.Client }
+
+func (m mqttwsConn) subscribe(topic string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := m.c.Subscribe(ctx, topic, 0)
+	return err
+}
+
+func (m mqttwsConn) publish(topic string, payload []byte) error {
+	return m.c.Publish(context.Background(), topic, payload, 0, false)
+}
+
+func (m mqttwsConn) close() { m.c.Close() }
+
+// relayLatency: one client publishes 100 bytes at QoS 0 to a topic it
+// subscribes to, the next once the last arrived.
+func relayLatency(open relayClient, broker string, n int) ([]float64, error) {
+	topic := fmt.Sprintf("bench/relay/lat/%d", relayRun.Add(1))
+	got := make(chan struct{}, 1)
+	c, err := open(broker, strings.ReplaceAll(topic, "/", "-"), func() { got <- struct{}{} })
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	if err := c.subscribe(topic); err != nil {
+		return nil, err
 	}
 	payload := make([]byte, 100)
 	warm := 50
 	out := make([]float64, 0, n)
 	for i := range warm + n {
 		t0 := time.Now()
-		c.Publish(topic, 0, false, payload)
+		if err := c.publish(topic, payload); err != nil {
+			return nil, err
+		}
 		select {
 		case <-got:
 		case <-time.After(10 * time.Second):
@@ -140,14 +226,14 @@ func relayLatency(broker string, n int) ([]float64, error) {
 
 // relayThroughput: as BenchmarkRelay (bridge/bench_test.go), QoS 0,
 // 100 bytes, a publisher and a subscriber, at most 256 messages in flight.
-func relayThroughput(ctx context.Context, broker string, n int) (float64, error) {
+func relayThroughput(ctx context.Context, open relayClient, broker string, n int) (float64, error) {
 	const window = 256
 	id := relayRun.Add(1)
 	topic := fmt.Sprintf("bench/relay/tput/%d", id)
 	inflight := make(chan struct{}, window)
 	var got atomic.Int64
 	all := make(chan struct{})
-	sub, err := relayClient(broker, fmt.Sprintf("sub-%d", id), func(paho.Client, paho.Message) {
+	sub, err := open(broker, fmt.Sprintf("sub-%d", id), func() {
 		<-inflight
 		if got.Add(1) == int64(n) {
 			close(all)
@@ -156,15 +242,15 @@ func relayThroughput(ctx context.Context, broker string, n int) (float64, error)
 	if err != nil {
 		return 0, err
 	}
-	defer sub.Disconnect(0)
-	if t := sub.Subscribe(topic, 0, nil); !t.WaitTimeout(10*time.Second) || t.Error() != nil {
-		return 0, fmt.Errorf("subscribe: %v", t.Error())
+	defer sub.close()
+	if err := sub.subscribe(topic); err != nil {
+		return 0, err
 	}
-	pub, err := relayClient(broker, fmt.Sprintf("pub-%d", id), nil)
+	pub, err := open(broker, fmt.Sprintf("pub-%d", id), nil)
 	if err != nil {
 		return 0, err
 	}
-	defer pub.Disconnect(0)
+	defer pub.close()
 	payload := make([]byte, 100)
 	t0 := time.Now()
 	for range n {
@@ -173,7 +259,9 @@ func relayThroughput(ctx context.Context, broker string, n int) (float64, error)
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		}
-		pub.Publish(topic, 0, false, payload)
+		if err := pub.publish(topic, payload); err != nil {
+			return 0, err
+		}
 	}
 	select {
 	case <-all:
