@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -24,6 +25,9 @@ const (
 	childEnv        = "ONENET_BENCH_CHILD"
 	childKindEnv    = "ONENET_BENCH_KIND"
 	childDevicesEnv = "ONENET_BENCH_DEVICES"
+	// childProfileEnv, if set, is where a child writes its CPU profile
+	// (PATH.KIND.DEVICES), e.g. ONENET_BENCH_CHILD_PROFILE=/tmp/broker.prof.
+	childProfileEnv = "ONENET_BENCH_CHILD_PROFILE"
 	benchProduct    = "bench"
 )
 
@@ -101,6 +105,17 @@ func childMain() int {
 		return fail(fmt.Errorf("%s=%q: want onenet or bare", childKindEnv, kind))
 	}
 	defer closeFn()
+	if path := os.Getenv(childProfileEnv); path != "" {
+		f, err := os.Create(path + "." + kind + "." + strconv.Itoa(n))
+		if err != nil {
+			return fail(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fail(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fail(err)

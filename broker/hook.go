@@ -441,6 +441,13 @@ func (h *hook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
 	}
 	out := s.out
 	s.out = nil
+	if cl.State.Subscriptions.Len() == 0 {
+		// The replies go to the device's own topics, which only the device
+		// may subscribe to: with no subscription, nobody would get them.
+		// Publishing them anyway cost a twelfth of the broker's time under
+		// a datapoint flood (docs/BENCHMARKS.md).
+		return
+	}
 	for _, r := range out {
 		_ = h.b.publish(s.dev, r.suffix, r.payload)
 	}

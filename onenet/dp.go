@@ -116,24 +116,26 @@ func ParseDPPost(b []byte) (*DPPost, error) {
 		}
 		points := make([]DataPoint, 0, len(s.elems))
 		for i, e := range s.elems {
-			ppath := fmt.Sprintf("%s[%d]", path, i)
+			// The datapoint's path, for error messages only: a broker
+			// parses every upload, and most are fine.
+			ppath := func() string { return path + "[" + itoa(i) + "]" }
 			if e.kind != jObject {
-				return nil, (&problem{"dp.point.type", fmt.Sprintf(`is %s; a datapoint is an object such as {"v":30}`, e.kind), []string{"stream", m.name, "index", itoa(i)}}).at(b, e.start, ppath)
+				return nil, (&problem{"dp.point.type", fmt.Sprintf(`is %s; a datapoint is an object such as {"v":30}`, e.kind), []string{"stream", m.name, "index", itoa(i)}}).at(b, e.start, ppath())
 			}
 			v := e.get("v")
 			if v == nil {
-				return nil, (&problem{"dp.v.missing", `"v" is missing: a datapoint is {"v":<value>} with an optional "t"`, []string{"stream", m.name, "index", itoa(i)}}).at(b, e.start, ppath)
+				return nil, (&problem{"dp.v.missing", `"v" is missing: a datapoint is {"v":<value>} with an optional "t"`, []string{"stream", m.name, "index", itoa(i)}}).at(b, e.start, ppath())
 			}
 			if pb := checkDPValue(v); pb != nil {
 				pb.params = append(pb.params, "stream", m.name, "index", itoa(i))
-				return nil, pb.at(b, v.start, ppath+".v")
+				return nil, pb.at(b, v.start, ppath()+".v")
 			}
 			var t int64
 			if tv := e.get("t"); tv != nil {
 				var pb *problem
 				if t, pb = dpTime(tv); pb != nil {
 					pb.params = append(pb.params, "stream", m.name, "index", itoa(i))
-					return nil, pb.at(b, tv.start, ppath+".t")
+					return nil, pb.at(b, tv.start, ppath()+".t")
 				}
 			}
 			points = append(points, DataPoint{V: json.RawMessage(clone(b[v.start:v.end])), T: t})
