@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -58,7 +59,24 @@ func (h *harness) newBrowser(ctx context.Context) (*browser, error) {
 		chromedp.WindowSize(1280, 1800),
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.WithoutCancel(ctx), opts...)
-	bctx, bcancel := chromedp.NewContext(actx)
+	var copts []chromedp.ContextOption
+	if h.cfg.verbose {
+		// The page's console, in the log.
+		copts = append(copts, chromedp.WithListener(func(ev any) {
+			if e, ok := ev.(*runtime.EventConsoleAPICalled); ok {
+				var parts []string
+				for _, a := range e.Args {
+					if a.Value != nil {
+						parts = append(parts, strings.Trim(string(a.Value), `"`))
+					} else {
+						parts = append(parts, a.Description)
+					}
+				}
+				h.cfg.logf("console.%s: %s", e.Type, strings.Join(parts, " "))
+			}
+		}))
+	}
+	bctx, bcancel := chromedp.NewContext(actx, copts...)
 	b := &browser{ctx: bctx, dir: dir, cancel: func() {
 		bcancel()
 		acancel()

@@ -39,6 +39,19 @@ type LatencyStats struct {
 	Median float64 `json:"medianMs"`
 	P99    float64 `json:"p99Ms"`
 	Mean   float64 `json:"meanMs"`
+	// Outbound is the median time from publish() to WebSocket.send,
+	// Inbound from the message event to the page's callback (the rest is
+	// the network and the broker). Browser clients only.
+	Outbound float64 `json:"outboundMedianMs,omitempty"`
+	Inbound  float64 `json:"inboundMedianMs,omitempty"`
+}
+
+func splitMedians(rounds [][2][]float64) (out, in float64) {
+	var o, i []float64
+	for _, r := range rounds {
+		o, i = append(o, r[0]...), append(i, r[1]...)
+	}
+	return median(o), median(i)
 }
 
 func latencyStats(xs []float64) LatencyStats {
@@ -152,6 +165,7 @@ func measureClients(ctx context.Context, h *harness, res *Results) error {
 	}
 
 	lat := map[string][]float64{}
+	split := map[string][][2][]float64{}
 	type tkey struct{ qos, size int }
 	tput := map[tkey]*ThroughputPair{}
 	var tkeys []tkey
@@ -173,12 +187,18 @@ func measureClients(ctx context.Context, h *harness, res *Results) error {
 		}
 		for _, qos := range []int{0, 1} {
 			for _, k := range order {
-				var samples []float64
-				if err := call("latency", k, map[string]any{"url": url, "qos": qos, "n": cfg.latencyN, "size": 100}, &samples); err != nil {
+				var r struct {
+					Samples  []float64 `json:"samples"`
+					Outbound []float64 `json:"outbound"`
+					Inbound  []float64 `json:"inbound"`
+				}
+				if err := call("latency", k, map[string]any{"url": url, "qos": qos, "n": cfg.latencyN, "size": 100}, &r); err != nil {
 					return fmt.Errorf("latency %s QoS %d: %w", k, qos, err)
 				}
+				samples := r.Samples
 				key := fmt.Sprintf("%s/%d", k, qos)
 				lat[key] = append(lat[key], samples...)
+				split[key] = append(split[key], [2][]float64{r.Outbound, r.Inbound})
 				cfg.debugf("round %d latency %s: median %.3f ms", round+1, key, median(samples))
 			}
 		}
@@ -203,6 +223,8 @@ func measureClients(ctx context.Context, h *harness, res *Results) error {
 	}
 	for _, qos := range []int{0, 1} {
 		o, m := latencyStats(lat[fmt.Sprintf("onenet/%d", qos)]), latencyStats(lat[fmt.Sprintf("mqttjs/%d", qos)])
+		o.Outbound, o.Inbound = splitMedians(split[fmt.Sprintf("onenet/%d", qos)])
+		m.Outbound, m.Inbound = splitMedians(split[fmt.Sprintf("mqttjs/%d", qos)])
 		cr.Latency = append(cr.Latency, LatencyPair{QoS: qos, Size: 100, Onenet: o, MQTTjs: m,
 			RatioMedian: o.Median / m.Median, RatioP99: o.P99 / m.P99})
 	}

@@ -8,11 +8,16 @@ import mqtt from "./vendor/mqtt.esm.js";
 
 // Counts WebSocket messages sent and received, for both clients: a call
 // into the browser's WebSocket is much of a message's cost.
-const ws = { sent: 0, sentBytes: 0, received: 0 };
+// firstSend is when the page first called WebSocket.send after it was
+// reset, lastReceive when it last got a message event: the latency test
+// splits each round trip into the client's outbound work, the network and
+// broker, and the client's inbound work.
+const ws = { sent: 0, sentBytes: 0, received: 0, firstSend: 0, lastReceive: 0 };
 {
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
     ws.sent++;
+    if (ws.firstSend === 0) ws.firstSend = performance.now();
     ws.sentBytes += data.byteLength !== undefined ? data.byteLength : data.length || 0;
     return send.call(this, data);
   };
@@ -21,6 +26,7 @@ const ws = { sent: 0, sentBytes: 0, received: 0 };
     if (type !== "message") return add.call(this, type, fn, opts);
     return add.call(this, type, (e) => {
       ws.received++;
+      ws.lastReceive = performance.now();
       return fn.call(this, e);
     }, opts);
   };
@@ -33,6 +39,7 @@ const ws = { sent: 0, sentBytes: 0, received: 0 };
     set(fn) {
       desc.set.call(this, fn && ((e) => {
         ws.received++;
+        ws.lastReceive = performance.now();
         return fn.call(this, e);
       }));
     },
@@ -108,20 +115,33 @@ async function latency(kind, { url, qos = 0, n = 1000, size = 100, warm = 50 }) 
   await c.subscribe(topic, qos);
   const payload = new Uint8Array(size).fill(97);
   const samples = [];
+  const out = [];
+  const inb = [];
   try {
     for (let i = 0; i < warm + n; i++) {
       const got = new Promise((resolve) => (waiter = resolve));
+      ws.firstSend = 0;
       const t0 = performance.now();
       const acked = c.publish(topic, payload, qos);
       await withTimeout(got, 10000, `latency ${kind} message ${i}`);
       const t1 = performance.now();
+      const sent = ws.firstSend;
+      const received = ws.lastReceive;
       await acked;
-      if (i >= warm) samples.push(t1 - t0);
+      if (i >= warm) {
+        samples.push(t1 - t0);
+        // The first send after t0 carried the PUBLISH; the last message
+        // event before t1 carried the message back (after a PUBACK, QoS 1).
+        if (sent >= t0 && received <= t1) {
+          out.push(sent - t0);
+          inb.push(t1 - received);
+        }
+      }
     }
   } finally {
     await c.close();
   }
-  return samples;
+  return { samples, outbound: out, inbound: inb };
 }
 
 /**
