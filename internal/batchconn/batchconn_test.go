@@ -11,8 +11,8 @@ import (
 
 // recorder records each write it gets.
 type recorder struct {
-	mu     sync.Mutex
-	writes [][]byte
+	mu      sync.Mutex
+	writes  [][]byte
 	fail    error
 	block   chan struct{} // if set, each write waits for it…
 	entered chan struct{} // …after saying so here
