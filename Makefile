@@ -29,7 +29,7 @@ dist: wasm vendor
 ## wasm: web/core.wasm and web/mqtt.wasm (+ .br, .gz), web/wasm_exec.js from this toolchain.
 wasm:
 	$(GO) run ./scripts/buildwasm -goroot $(GOROOT) -out web -pkg ./wasm/core -name core.wasm
-	$(GO) run ./scripts/buildwasm -goroot $(GOROOT) -out web -pkg ./wasm/mqtt -name mqtt.wasm
+	$(GO) run ./scripts/buildwasm -goroot $(GOROOT) -out web -pkg ./wasm/mqtt -name mqtt.wasm -tags mqttws_dialonly
 
 ## vendor: the page's front-end packages, pinned in package-lock.json, into web/vendor.
 vendor: node_modules/.package-lock.json
@@ -65,6 +65,7 @@ lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./token/... ./onenet/... ./mqttws/... ./wasm/...
+	GOOS=js GOARCH=wasm $(GO) vet -tags mqttws_dialonly ./mqttws/... ./wasm/...
 	GOBIN=$(CURDIR)/bin $(GO) install $(STATICCHECK)
 	./bin/staticcheck ./...
 	GOOS=js GOARCH=wasm ./bin/staticcheck ./token/... ./onenet/... ./mqttws/... ./wasm/...

@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/onenet-wasm/onenet-wasm/mqttws/internal/mqtt3"
 )
 
@@ -691,7 +689,7 @@ func (c *Client) connectErr(rc byte, err error) error {
 	}
 	// The WebSocket opened but the MQTT handshake failed.
 	e := &DialError{URL: c.cfg.url, Kind: KindClosed, Err: err}
-	if code := websocket.CloseStatus(err); code > 0 {
+	if code := closeStatus(err); code > 0 {
 		e.CloseCode = int(code)
 	}
 	var pe *mqtt3.ProtocolError
@@ -766,10 +764,9 @@ type session struct {
 	up         time.Time       // when CONNACK arrived
 	granted    map[string]byte // the resubscription that opened it; guarded by Client.subMu
 
-	mu     sync.Mutex
-	ws     *websocket.Conn
-	nc     net.Conn // instead of ws, from Options.Dial
-	killed bool
+	mu       sync.Mutex
+	closeNow func() // closes the connection at once
+	killed   bool
 
 	lost     chan struct{} // closed when the connection is lost or killed
 	lostOnce sync.Once
@@ -777,37 +774,21 @@ type session struct {
 	onLost   func() // called before lost is closed: stops the Client using the session
 }
 
-// open is mqtt3's Open: it dials the WebSocket with the
-// attempt's timeout and wraps it in a net.Conn that lives as long as the
-// session.
+// open is mqtt3's Open: it opens the WebSocket (dialer.open, see ws.go)
+// or calls Options.Dial, within the attempt's timeout, and wraps the
+// connection, which lives as long as the session.
 func (s *session) open(actx context.Context, u string, d *dialer, dial func(context.Context, string) (net.Conn, error)) (net.Conn, error) {
+	var (
+		nc       net.Conn
+		closeNow func()
+		err      error
+	)
 	if dial != nil {
-		return s.openWith(actx, u, dial)
+		nc, err = dial(actx, u)
+		closeNow = func() { nc.Close() }
+	} else {
+		nc, closeNow, err = d.open(actx, s.connCtx, u)
 	}
-	ws, resp, err := websocket.Dial(actx, u, d.opts)
-	if err != nil {
-		if actx.Err() != nil {
-			return nil, &DialError{URL: u, Kind: KindTimeout, Err: err}
-		}
-		return nil, classifyDialError(u, resp, err)
-	}
-	if ws.Subprotocol() != "mqtt" {
-		ws.CloseNow()
-		return nil, &DialError{URL: u, Kind: KindSubprotocol, Err: errors.New("the server selected subprotocol " + strconv.Quote(ws.Subprotocol()))}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.killed {
-		ws.CloseNow()
-		return nil, &DialError{URL: u, Kind: KindTimeout, Err: actx.Err()}
-	}
-	s.ws = ws
-	return &conn{Conn: newBatchConn(websocket.NetConn(s.connCtx, ws, websocket.MessageBinary))}, nil
-}
-
-// openWith opens the connection with Options.Dial.
-func (s *session) openWith(actx context.Context, u string, dial func(context.Context, string) (net.Conn, error)) (net.Conn, error) {
-	nc, err := dial(actx, u)
 	if err != nil {
 		var de *DialError
 		switch {
@@ -821,10 +802,10 @@ func (s *session) openWith(actx context.Context, u string, dial func(context.Con
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.killed {
-		nc.Close()
+		closeNow()
 		return nil, &DialError{URL: u, Kind: KindTimeout, Err: actx.Err()}
 	}
-	s.nc = nc
+	s.closeNow = closeNow
 	return &conn{Conn: newBatchConn(nc)}, nil
 }
 
@@ -869,7 +850,7 @@ func (c *conn) mapErr(err error) error {
 
 func (s *session) markLost(err error) {
 	lerr := &ConnectionLostError{Err: err}
-	if code := websocket.CloseStatus(err); code > 0 {
+	if code := closeStatus(err); code > 0 {
 		lerr.CloseCode = int(code)
 	}
 	s.lostOnce.Do(func() {
@@ -892,13 +873,10 @@ func (s *session) lossErr() error {
 func (s *session) kill() {
 	s.mu.Lock()
 	s.killed = true
-	ws, nc := s.ws, s.nc
+	closeNow := s.closeNow
 	s.mu.Unlock()
-	if nc != nil {
-		nc.Close()
-	}
-	if ws != nil {
-		ws.CloseNow()
+	if closeNow != nil {
+		closeNow()
 	}
 	s.connCancel()
 	s.lostOnce.Do(func() {

@@ -2,9 +2,7 @@ package mqttws
 
 import (
 	"context"
-	"crypto/tls"
 	"net"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -98,20 +96,23 @@ type Options struct {
 	// client would open itself: it is given the URL and returns a
 	// connection that carries MQTT (a WebSocket with subprotocol "mqtt",
 	// opened), or an error — a *DialError when it knows why. ctx bounds
-	// opening only. HTTPHeader and TLSConfig are then Dial's business. The
-	// page uses it to hand the client a WebSocket that its JavaScript
-	// drives (wasm/mqtt).
+	// opening only. HTTPHeader and TLSConfig are then Dial's business. An
+	// error of the connection that has a method CloseCode() int gives the
+	// WebSocket close code (ConnectionLostError.CloseCode). The page uses
+	// it to hand the client a WebSocket that its JavaScript drives
+	// (wasm/mqtt), and builds mqttws with the tag mqttws_dialonly, which
+	// leaves out the client's own WebSocket (ws.go): Dial is then required.
 	Dial func(ctx context.Context, url string) (net.Conn, error)
 
 	// HTTPHeader is sent with the WebSocket handshake. Not in browsers:
 	// browsers set Origin, cookies and the other headers themselves and let
 	// pages set none; there, a non-empty HTTPHeader is a *FieldError.
-	HTTPHeader http.Header
+	HTTPHeader httpHeader // http.Header
 
 	// TLSConfig configures wss:// connections. Not in browsers, which trust
 	// the certificates the browser trusts; there, a non-nil TLSConfig is a
 	// *FieldError.
-	TLSConfig *tls.Config
+	TLSConfig *tlsConfig // *tls.Config
 }
 
 // config is Options with the defaults applied and the URL checked.

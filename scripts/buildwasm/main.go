@@ -31,6 +31,7 @@ func run() error {
 	goroot := flag.String("goroot", "", "GOROOT of the go command that builds the wasm (default: go env GOROOT)")
 	pkg := flag.String("pkg", "./wasm", "the js/wasm main package")
 	name := flag.String("name", "onenet.wasm", "output file name")
+	tags := flag.String("tags", "", "build tags (e.g. mqttws_dialonly for the MQTT module)")
 	flag.Parse()
 	if *goroot == "" {
 		out, err := exec.Command("go", "env", "GOROOT").Output()
@@ -41,7 +42,11 @@ func run() error {
 	}
 
 	wasm := filepath.Join(*out, *name)
-	cmd := exec.Command(filepath.Join(*goroot, "bin", "go"), "build", "-trimpath", "-ldflags=-s -w", "-o", wasm, *pkg)
+	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", wasm}
+	if *tags != "" {
+		args = append(args, "-tags", *tags)
+	}
+	cmd := exec.Command(filepath.Join(*goroot, "bin", "go"), append(args, *pkg)...)
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {

@@ -13,8 +13,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/coder/websocket"
-
 	"github.com/onenet-wasm/onenet-wasm/mqttws"
 )
 
@@ -36,6 +34,22 @@ import (
 //
 // Reading pulls several messages at once when they are waiting, so a burst
 // costs one call into Go per pull, not one per message.
+
+// closeError is a WebSocket closed with a code (mqttws reads it through
+// CloseCode).
+type closeError struct {
+	code   int
+	reason string
+}
+
+func (e *closeError) Error() string {
+	if e.reason == "" {
+		return fmt.Sprintf("the WebSocket closed with code %d", e.code)
+	}
+	return fmt.Sprintf("the WebSocket closed with code %d: %s", e.code, e.reason)
+}
+
+func (e *closeError) CloseCode() int { return e.code }
 
 // sockets are the open jsConns by id.
 var sockets = struct {
@@ -90,7 +104,7 @@ func dialJS(ctx context.Context, url string) (net.Conn, error) {
 	if isClosed {
 		// The browser tells a page nothing about why: unreachable, refused,
 		// wrong path, subprotocol not chosen, untrusted certificate.
-		return nil, &mqttws.DialError{URL: url, Kind: mqttws.KindClosed, CloseCode: int(websocket.StatusAbnormalClosure), Err: net.ErrClosed}
+		return nil, &mqttws.DialError{URL: url, Kind: mqttws.KindClosed, CloseCode: 1006, Err: net.ErrClosed}
 	}
 	if !mqttOK {
 		c.Close()
@@ -131,7 +145,7 @@ func wsEvent(this js.Value, args []js.Value) any {
 		case 1005, 1006:
 			err = fmt.Errorf("the WebSocket closed (%d): %w", code, net.ErrClosed)
 		default:
-			err = websocket.CloseError{Code: websocket.StatusCode(code), Reason: reason}
+			err = &closeError{code: code, reason: reason}
 		}
 		c.closedWith(err)
 	}
