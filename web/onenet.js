@@ -185,8 +185,15 @@ function wake(id) {
   if (!s || !s.waiting) return;
   s.waiting = false;
   s.wakeScheduled = false;
+  s.budget = readBudget;
   mqtt.wsEvent(id, 2);
 }
+
+// readBudget bounds what Go reads in one task: after a stall (a long
+// frame, a collection) thousands of messages may be waiting, and handing
+// them all over in one go would make one long task of the page. The rest
+// is read in the next task.
+const readBudget = 64 << 10;
 
 function wsOpen(id, url) {
   let ws;
@@ -196,7 +203,7 @@ function wsOpen(id, url) {
     return `${e && e.name ? e.name + ": " : ""}${e && e.message ? e.message : e}`;
   }
   ws.binaryType = "arraybuffer";
-  const s = { ws, inbox: [], head: 0, off: 0, waiting: false, closed: false, wakeScheduled: false, waitSince: 0, streak: 0 };
+  const s = { ws, inbox: [], head: 0, off: 0, waiting: false, closed: false, wakeScheduled: false, waitSince: 0, streak: 0, budget: readBudget };
   sockets.set(id, s);
   ws.onopen = () => mqtt.wsEvent(id, 1, ws.protocol === "mqtt");
   ws.onmessage = (e) => {
@@ -221,7 +228,18 @@ function wsOpen(id, url) {
 function wsRead(id, address, length) {
   const s = sockets.get(id);
   if (!s) return -1;
-  const dst = mqttBytes(address, length);
+  if (s.budget <= 0 && s.head < s.inbox.length) {
+    // This task has read its share: Go waits, and is woken in the next.
+    s.waiting = true;
+    s.waitSince = performance.now();
+    if (!s.wakeScheduled) {
+      s.wakeScheduled = true;
+      wakeChannel.port2.postMessage(id);
+    }
+    return 0;
+  }
+  const dst = mqttBytes(address, Math.min(length, Math.max(s.budget, 4096)));
+  length = dst.length;
   let n = 0;
   while (n < length && s.head < s.inbox.length) {
     const chunk = s.inbox[s.head];
@@ -234,6 +252,7 @@ function wsRead(id, address, length) {
       s.off = 0;
     }
   }
+  s.budget -= n;
   if (s.head === s.inbox.length) {
     s.inbox.length = 0;
     s.head = 0;
