@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"time"
 )
@@ -60,6 +61,9 @@ func measureFlood(ctx context.Context, h *harness, res *Results) error {
 	if fr.HeapBefore, err = b.heap(); err != nil {
 		return err
 	}
+	// Let the page settle (the forced collection above, its own start-up)
+	// before the flood, so that the long tasks counted are the flood's.
+	time.Sleep(2 * time.Second)
 	pub, err := h.floodPublisher()
 	if err != nil {
 		return err
@@ -104,8 +108,26 @@ func measureFlood(ctx context.Context, h *harness, res *Results) error {
 	}
 
 	// The target first, on a fresh page: rate × seconds messages, then memory.
+	if cfg.profile != "" {
+		if err := b.startProfile(); err != nil {
+			return err
+		}
+	}
 	if fr.Target, err = step(cfg.floodRate, time.Duration(cfg.floodSeconds)*time.Second); err != nil {
 		return err
+	}
+	if cfg.profile != "" {
+		p, err := b.stopProfile()
+		if err != nil {
+			return err
+		}
+		if err := writeProfile(os.Stdout, cfg.profile, "flood", p); err != nil {
+			return err
+		}
+	}
+	if cfg.verbose {
+		lt, _ := eval[[][2]float64](b, 10*time.Second, `__bench.longtasks`)
+		cfg.logf("long tasks of the page so far (start, duration ms): %v", lt)
 	}
 	if fr.Heap, err = b.heap(); err != nil {
 		return err

@@ -24,6 +24,17 @@ import (
 
 // profileRun runs expr under the profiler and returns the profile.
 func (b *browser) profileRun(expr string) (*profiler.Profile, error) {
+	if err := b.startProfile(); err != nil {
+		return nil, err
+	}
+	if _, err := eval[json.RawMessage](b, 3*time.Minute, expr); err != nil {
+		return nil, err
+	}
+	return b.stopProfile()
+}
+
+// startProfile starts Chromium's sampling profiler (100 µs).
+func (b *browser) startProfile() error {
 	start := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, t, profiler.Enable, cdp.Empty{}); err != nil {
 			return err
@@ -34,12 +45,11 @@ func (b *browser) profileRun(expr string) (*profiler.Profile, error) {
 		_, err := cdp.Call(ctx, t, profiler.Start, cdp.Empty{})
 		return err
 	})
-	if err := b.do(30*time.Second, start); err != nil {
-		return nil, err
-	}
-	if _, err := eval[json.RawMessage](b, 3*time.Minute, expr); err != nil {
-		return nil, err
-	}
+	return b.do(30*time.Second, start)
+}
+
+// stopProfile stops the profiler and returns the profile.
+func (b *browser) stopProfile() (*profiler.Profile, error) {
 	var prof *profiler.Profile
 	err := b.do(time.Minute, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		r, err := cdp.Call(ctx, t, profiler.Stop, cdp.Empty{})
