@@ -125,7 +125,7 @@ func Dial(ctx context.Context, url string, opts *Options) (*Client, error) {
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.events = newNotifier(cfg.OnState, &c.wg)
-	if cfg.OnMessage != nil {
+	if cfg.OnMessage != nil || cfg.OnMessages != nil {
 		c.queue = make(chan Message, cfg.QueueSize)
 		c.wg.Add(1)
 		go c.deliver()
@@ -725,14 +725,38 @@ func (c *Client) enqueue(m mqtt3.Message) {
 	}
 }
 
-// deliver calls OnMessage for each queued message.
+// maxDeliverBatch bounds the messages of one OnMessages call.
+const maxDeliverBatch = 4096
+
+// deliver calls OnMessage for each queued message, or OnMessages for the
+// messages queued at each moment.
 func (c *Client) deliver() {
 	defer c.wg.Done()
+	var batch []Message
 	for m := range c.queue {
-		if c.discard.Load() {
+		if c.cfg.OnMessages == nil {
+			if !c.discard.Load() {
+				c.cfg.OnMessage(m)
+			}
 			continue
 		}
-		c.cfg.OnMessage(m)
+		batch = append(batch[:0], m)
+	more:
+		for len(batch) < maxDeliverBatch {
+			select {
+			case m, ok := <-c.queue:
+				if !ok {
+					break more
+				}
+				batch = append(batch, m)
+			default:
+				break more
+			}
+		}
+		if !c.discard.Load() {
+			c.cfg.OnMessages(batch)
+		}
+		clear(batch) // don't keep the payloads
 	}
 }
 

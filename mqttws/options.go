@@ -88,6 +88,13 @@ type Options struct {
 	OnMessage func(Message)
 	QueueSize int
 
+	// OnMessages, if set instead of OnMessage, receives the messages in
+	// batches: each call gets those queued at that moment (at least one),
+	// in order. The slice is the client's again once OnMessages returns.
+	// Everything said of OnMessage holds. It saves a call per message
+	// where calls cost (a browser page: one call into JavaScript per batch).
+	OnMessages func([]Message)
+
 	// OnState, if set, is told of every change of state, in order, from one
 	// goroutine (not the one calling OnMessage). It must not call Close.
 	OnState func(StateEvent)

@@ -152,9 +152,7 @@ type client struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu      sync.Mutex
-	pending []mqttws.Message
-	signal  chan struct{}
+	buf []byte // onMessages's, reused
 }
 
 var clients = struct {
@@ -185,7 +183,7 @@ func newClient(args []js.Value) (any, error) {
 	defer clients.Unlock()
 	clients.next++
 	ctx, cancel := context.WithCancel(context.Background())
-	cl := &client{handle: clients.next, ctx: ctx, cancel: cancel, signal: make(chan struct{}, 1)}
+	cl := &client{handle: clients.next, ctx: ctx, cancel: cancel}
 	clients.m[cl.handle] = cl
 	return cl.handle, nil
 }
@@ -251,9 +249,8 @@ func connect(args []js.Value) (any, error) {
 	if hooks.wsOpen.Type() == js.TypeFunction {
 		opts.Dial = dialJS
 	}
-	opts.OnMessage = cl.onMessage
+	opts.OnMessages = cl.onMessages
 	opts.OnState = cl.onState
-	go cl.deliverer()
 	go func() {
 		c, err := mqttws.Dial(cl.ctx, url, opts)
 		if err != nil {
@@ -318,59 +315,35 @@ func (cl *client) onState(ev mqttws.StateEvent) {
 	}
 }
 
-// onMessage queues a message for the next batch; deliverer sends batches.
-func (cl *client) onMessage(m mqttws.Message) {
-	cl.mu.Lock()
-	cl.pending = append(cl.pending, m)
-	cl.mu.Unlock()
-	select {
-	case cl.signal <- struct{}{}:
-	default:
+// onMessages hands a batch of received messages (those mqttws had queued)
+// to the page, packed into one buffer: flags u8, topic length u32,
+// payload length u32, receivedAt f64 ms, topic, payload (little-endian).
+// It runs on mqttws's delivering goroutine.
+func (cl *client) onMessages(batch []mqttws.Message) {
+	buf := cl.buf[:0]
+	for i := range batch {
+		m := &batch[i]
+		flags := m.QoS & 3
+		if m.Retained {
+			flags |= 4
+		}
+		if m.Duplicate {
+			flags |= 8
+		}
+		buf = append(buf, flags)
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(m.Topic)))
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(m.Payload)))
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(float64(m.ReceivedAt.UnixNano())/1e6))
+		buf = append(buf, m.Topic...)
+		buf = append(buf, m.Payload...)
 	}
-}
-
-// deliverer packs the queued messages into one buffer and hands it to the
-// page: flags u8, topic length u32, payload length u32, receivedAt f64 ms,
-// topic, payload (little-endian).
-func (cl *client) deliverer() {
-	var buf []byte
-	for {
-		select {
-		case <-cl.ctx.Done():
-			return
-		case <-cl.signal:
-		}
-		cl.mu.Lock()
-		batch := cl.pending
-		cl.pending = nil
-		cl.mu.Unlock()
-		if len(batch) == 0 {
-			continue
-		}
-		buf = buf[:0]
-		for i := range batch {
-			m := &batch[i]
-			flags := m.QoS & 3
-			if m.Retained {
-				flags |= 4
-			}
-			if m.Duplicate {
-				flags |= 8
-			}
-			buf = append(buf, flags)
-			buf = binary.LittleEndian.AppendUint32(buf, uint32(len(m.Topic)))
-			buf = binary.LittleEndian.AppendUint32(buf, uint32(len(m.Payload)))
-			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(float64(m.ReceivedAt.UnixNano())/1e6))
-			buf = append(buf, m.Topic...)
-			buf = append(buf, m.Payload...)
-		}
-		// deliver(handle, address, length, count): JavaScript copies the
-		// bytes out of this instance's memory before it returns.
-		hooks.deliver.Invoke(cl.handle, address(unsafe.Pointer(&buf[0])), len(buf), len(batch))
-		if cap(buf) > 4<<20 {
-			buf = nil // don't keep a flood's buffer
-		}
+	// deliver(handle, address, length, count): JavaScript copies the bytes
+	// out of this instance's memory before it returns.
+	hooks.deliver.Invoke(cl.handle, address(unsafe.Pointer(&buf[0])), len(buf), len(batch))
+	if cap(buf) > 4<<20 {
+		buf = nil // don't keep a flood's buffer
 	}
+	cl.buf = buf
 }
 
 // publishMany(bytes, count) publishes a batch that web/onenet.js packed,
