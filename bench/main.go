@@ -156,6 +156,10 @@ func runAll(ctx context.Context, cfg config) (*Results, error) {
 			cfg.logf("%s failed: %v", s.name, err)
 		}
 		cfg.logf("== %s took %.1f s", s.name, time.Since(t0).Seconds())
+		if res.Machine.SectionLoad == nil {
+			res.Machine.SectionLoad = map[string]string{}
+		}
+		res.Machine.SectionLoad[s.name] = readTrim("/proc/loadavg")
 	}
 	res.evaluate()
 	return res, nil

@@ -39,8 +39,10 @@ type Machine struct {
 	CPU      string `json:"cpu"`
 	MemoryMB int64  `json:"memoryMB"`
 	Kernel   string `json:"kernel"`
-	// LoadAvg is /proc/loadavg at the start: other work on the machine.
-	LoadAvg string `json:"loadAvg"`
+	// LoadAvg is /proc/loadavg at the start, and SectionLoad after each
+	// section: other work on the machine (2 means both cores busy).
+	LoadAvg     string            `json:"loadAvg"`
+	SectionLoad map[string]string `json:"sectionLoadAvg"`
 }
 
 // Target is one of the issue's targets and whether this run met it.
@@ -151,11 +153,7 @@ func (r *Results) evaluate() {
 		}
 	}
 	if rl := r.Relay; rl != nil && rl.Direct.PerSec > 0 {
-		for _, x := range []*RelayResults{rl, rl.Paho} {
-			if x != nil {
-				add("relay throughput: /bridge / direct, "+x.Client, "≥ 0.80", x.Ratio, "×", x.Ratio >= 0.8)
-			}
-		}
+		add("relay throughput: /bridge / direct (mqttws, the page's client)", "≥ 0.80", rl.Ratio, "×", rl.Ratio >= 0.8)
 	}
 }
 
@@ -222,6 +220,18 @@ func kb(n int64) string { return fmtNum(float64(n)/1000, 0) + " kB" }
 func printTable(w io.Writer, r *Results) {
 	fmt.Fprintf(w, "\n## onenet-wasm benchmarks, %s\n\n", r.Date)
 	fmt.Fprintf(w, "Machine: %s/%s, %d CPUs (%s), %d MB; load average at start %s.  \n", r.Machine.OS, r.Machine.Arch, r.Machine.CPUs, r.Machine.CPU, r.Machine.MemoryMB, r.Machine.LoadAvg)
+	if len(r.Machine.SectionLoad) > 0 {
+		var ls []string
+		for _, s := range sections {
+			if l, ok := r.Machine.SectionLoad[s]; ok {
+				f := strings.Fields(l)
+				if len(f) > 0 {
+					ls = append(ls, s+" "+f[0])
+				}
+			}
+		}
+		fmt.Fprintf(w, "Load average (1 min) after each section: %s.  \n", strings.Join(ls, ", "))
+	}
 	var vs []string
 	for _, k := range []string{"onenet-wasm", "go", "chromium", "mqtt.js", "github.com/eclipse/paho.mqtt.golang", "github.com/coder/websocket", "github.com/mochi-mqtt/server/v2", "github.com/chromedp/chromedp"} {
 		if v, ok := r.Versions[k]; ok {
@@ -311,7 +321,7 @@ func printTable(w io.Writer, r *Results) {
 			t.add(x.Client, "throughput", f0(x.Direct.PerSec)+" msg/s", f0(x.Bridge.PerSec)+" msg/s", f2(x.Ratio)+"×", "≥ 0.80×")
 		}
 		t.write(w)
-		fmt.Fprintf(w, "\nBroker: %s. mqttws is the page's client (run natively; over TCP directly through Options.Dial); paho is bridge/BenchmarkRelay's client. Throughput: a publisher and a subscriber, at most 256 messages in flight.\n", rl.Broker)
+		fmt.Fprintf(w, "\nBroker: %s. mqttws is the page's client (run natively; over TCP directly through Options.Dial), the one the target is about; paho, bridge/BenchmarkRelay's client, is for reference: through the relay it speaks WebSocket through websocket.NetConn, whose own per-call cost (a context.AfterFunc per read and write) is the client's, not the relay's. Throughput: a publisher and a subscriber, at most 256 messages in flight.\n", rl.Broker)
 	}
 	if len(r.Targets) > 0 {
 		t := &table{title: "Targets", head: []string{"target", "want", "got", "met"}}
