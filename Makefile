@@ -61,7 +61,9 @@ fuzz:
 deps:
 	./scripts/deps.sh
 
+## lint: formatting, go.mod tidy, vet (native and js/wasm), staticcheck.
 lint:
+	$(GO) mod tidy -diff
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./token/... ./onenet/... ./mqttws/... ./wasm/...
