@@ -177,7 +177,7 @@ func TestDefaultLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	want := RateLimits{Window: 5 * time.Second, Connects: 10, QoS0: 300, QoS1: 100, Ban: 5 * time.Minute}
+	want := RateLimits{Window: 5 * time.Second, Connects: 10, QoS0: 300, QoS1: 100, Ban: 5 * time.Minute, FailedLogins: 10, AddressBlock: time.Minute}
 	if b.opts.Limits != want {
 		t.Errorf("limits %+v, want %+v", b.opts.Limits, want)
 	}

@@ -22,7 +22,7 @@ import (
 )
 
 // RateLimits are the per-device limits of notes §5: within each Window a
-// device may log in Connects times and publish QoS0 messages at QoS 0 and
+// device may log in (with valid credentials) Connects times and publish QoS0 messages at QoS 0 and
 // QoS1 at QoS 1; one more and it is disconnected (or its login refused) and
 // banned for Ban. A zero field takes the documented default; Disabled turns
 // the limits off.
@@ -32,7 +32,11 @@ type RateLimits struct {
 	QoS0     int           // default 300
 	QoS1     int           // default 100
 	Ban      time.Duration // default 5 minutes
-	Disabled bool
+	// FailedLogins is how many refused logins one source address may have
+	// within a Window before it is blocked for AddressBlock (limits.go).
+	FailedLogins int           // default 10
+	AddressBlock time.Duration // default 1 minute
+	Disabled     bool
 }
 
 // Options configure a Broker. Only Registry is required.
@@ -94,6 +98,8 @@ type Broker struct {
 
 	pend pendingTable
 
+	logins loginThrottle
+
 	thingID atomic.Uint64
 
 	mu        sync.Mutex // guards nListeners and closed
@@ -146,6 +152,12 @@ func New(opts Options) (*Broker, error) {
 	}
 	if l.Ban <= 0 {
 		l.Ban = 5 * time.Minute
+	}
+	if l.FailedLogins <= 0 {
+		l.FailedLogins = 10
+	}
+	if l.AddressBlock <= 0 {
+		l.AddressBlock = time.Minute
 	}
 	if opts.MaxStoredPoints <= 0 {
 		opts.MaxStoredPoints = 1000

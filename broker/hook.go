@@ -10,6 +10,7 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/onenet-wasm/onenet-wasm/internal/logsafe"
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 	"github.com/onenet-wasm/onenet-wasm/token"
 )
@@ -75,9 +76,14 @@ var errRefused = errors.New("login refused")
 func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	b := h.b
 	c := &pk.Connect
-	who := fmt.Sprintf("client id %q, username %q, from %s via %s", c.ClientIdentifier, c.Username, cl.Net.Remote, cl.Net.Listener)
+	now := b.now()
+	who := fmt.Sprintf("client id %s, username %s, from %s via %s", logsafe.Q(c.ClientIdentifier), logsafe.B(c.Username), cl.Net.Remote, cl.Net.Listener)
 	refuse := func(code byte, format string, args ...any) error {
-		b.logf("login refused: %s: %s (CONNACK %d)", who, fmt.Sprintf(format, args...), code)
+		if b.throttleFailure(cl.Net.Remote, now, code) {
+			code = connackUnavailable // blocked: said once, when the block began
+		} else {
+			b.logf("login refused: %s: %s (CONNACK %d)", who, fmt.Sprintf(format, args...), code)
+		}
 		if pk.ProtocolVersion == 5 {
 			code = map[byte]byte{connackBadProtocol: 0x84, connackUnavailable: 0x88, connackBadLogin: 0x86, connackNotAllowed: 0x87}[code]
 		}
@@ -112,20 +118,21 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	d := b.devices[pid+"/"+name]
 	if d == nil {
 		if b.products[pid] == nil {
-			return refuse(connackBadLogin, "1107 device not found: no product %q", pid)
+			return refuse(connackBadLogin, "1107 device not found: no product %s", logsafe.Q(pid))
 		}
-		return refuse(connackBadLogin, "1107 device not found: product %q has no device %q", pid, name)
+		return refuse(connackBadLogin, "1107 device not found: product %s has no device %s", logsafe.Q(pid), logsafe.Q(name))
 	}
-	now := b.now()
-	d.mu.Lock()
-	why := d.count(now, &b.opts.Limits, countConnect)
-	d.mu.Unlock()
-	if why != "" {
-		return refuse(connackUnavailable, "%s", why)
-	}
+	// Only a login with valid credentials counts toward the device's rate
+	// limit: see limits.go.
 	how, code, why := b.verifyLogin(d, string(c.Password), now)
 	if code != 0 {
 		return refuse(connackBadLogin, "%d %s", code, why)
+	}
+	d.mu.Lock()
+	why = d.count(now, &b.opts.Limits, countConnect)
+	d.mu.Unlock()
+	if why != "" {
+		return refuse(connackUnavailable, "%s", why)
 	}
 	cl.ID = d.key // unique across products, so take-over is per device
 	h.sessions.Store(cl, &session{dev: d, how: how})

@@ -1,0 +1,125 @@
+package broker
+
+import (
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// Failed logins are throttled per source address, not per device: a device
+// is banned only for what it does with valid credentials (notes §5), so that
+// nobody without its key can have it banned (docs/RELIABILITY.md, "Logins").
+//
+// An address that fails more than RateLimits.FailedLogins logins within a
+// Window is blocked for AddressBlock: its failed logins are then answered
+// with CONNACK 3 without saying why and without a log line each (one line
+// when the block starts). A valid login from a blocked address is still
+// accepted, so that devices behind the same address (a NAT, a reverse proxy)
+// are never locked out by someone else's failures.
+
+// maxTrackedAddrs bounds the addresses the throttle remembers; beyond it,
+// the entries whose window and block are over are forgotten first, then
+// arbitrary ones.
+const maxTrackedAddrs = 4096
+
+type addrState struct {
+	winStart     time.Time
+	fails        int
+	blockedUntil time.Time
+}
+
+type loginThrottle struct {
+	mu    sync.Mutex
+	addrs map[string]*addrState
+}
+
+// addrKey is the host part of a remote address ("127.0.0.1:5000" →
+// "127.0.0.1").
+func addrKey(remote string) string {
+	if h, _, err := net.SplitHostPort(remote); err == nil {
+		return h
+	}
+	return remote
+}
+
+// blocked reports whether remote is blocked at now.
+func (t *loginThrottle) blocked(remote string, now time.Time, lim *RateLimits) bool {
+	if lim.Disabled {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.addrs[addrKey(remote)]
+	return s != nil && now.Before(s.blockedUntil)
+}
+
+// fail counts a failed login from remote at now. It returns a log line's
+// text when this failure starts a block, else "".
+func (t *loginThrottle) fail(remote string, now time.Time, lim *RateLimits) string {
+	if lim.Disabled {
+		return ""
+	}
+	key := addrKey(remote)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.addrs == nil {
+		t.addrs = map[string]*addrState{}
+	}
+	s := t.addrs[key]
+	if s == nil {
+		t.prune(now, lim)
+		s = &addrState{}
+		t.addrs[key] = s
+	}
+	if now.Before(s.blockedUntil) {
+		return ""
+	}
+	if now.Sub(s.winStart) >= lim.Window || now.Before(s.winStart) {
+		s.winStart, s.fails = now, 0
+	}
+	s.fails++
+	if s.fails > lim.FailedLogins {
+		s.blockedUntil = now.Add(lim.AddressBlock)
+		s.winStart, s.fails = time.Time{}, 0
+		return fmt.Sprintf("more than %d failed logins from %s in %s: its failed logins get CONNACK 3, unlogged, for %s (valid logins still pass)",
+			lim.FailedLogins, key, lim.Window, lim.AddressBlock)
+	}
+	return ""
+}
+
+// prune makes room for one more address. The caller holds t.mu.
+func (t *loginThrottle) prune(now time.Time, lim *RateLimits) {
+	if len(t.addrs) < maxTrackedAddrs {
+		return
+	}
+	for k, s := range t.addrs {
+		if !now.Before(s.blockedUntil) && now.Sub(s.winStart) >= lim.Window {
+			delete(t.addrs, k)
+		}
+	}
+	for k := range t.addrs {
+		if len(t.addrs) < maxTrackedAddrs {
+			break
+		}
+		delete(t.addrs, k)
+	}
+}
+
+// throttleFailure counts a refused login from remote, unless code is 3
+// (the device's own ban, or its rate limit with valid credentials). It
+// reports whether remote is blocked, in which case the refusal is not
+// logged.
+func (b *Broker) throttleFailure(remote string, now time.Time, code byte) bool {
+	if code == connackUnavailable {
+		return false
+	}
+	lim := &b.opts.Limits
+	if b.logins.blocked(remote, now, lim) {
+		return true
+	}
+	if msg := b.logins.fail(remote, now, lim); msg != "" {
+		b.logf("login throttled: %s", msg)
+	}
+	return false
+}

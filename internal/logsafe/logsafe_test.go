@@ -1,0 +1,26 @@
+package logsafe
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestQ(t *testing.T) {
+	long := strings.Repeat("a", 900_000)
+	for _, tc := range []struct{ in, want string }{
+		{"dev1", `"dev1"`},
+		{"a\nb\x00", `"a\nb\x00"`},
+		{long, `"` + strings.Repeat("a", Max) + `…"(+899936 bytes)`},
+		{strings.Repeat("温", 30), `"` + strings.Repeat("温", 21) + `…"(+27 bytes)`},
+	} {
+		if got := Q(tc.in); got != tc.want {
+			t.Errorf("Q(%.20q…) = %s, want %s", tc.in, got, tc.want)
+		}
+		if got := B([]byte(tc.in)); got != tc.want {
+			t.Errorf("B(%.20q…) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+	if n := len(Q(strings.Repeat("\x01", 10_000))); n > 4*Max+32 {
+		t.Errorf("Q of 10,000 control bytes is %d bytes long", n)
+	}
+}
