@@ -397,6 +397,11 @@ func (h *hook) mapFilters(s *session, pk *packets.Packet) {
 			f.Filter = invalidFilter
 			continue
 		}
+		if strings.HasPrefix(f.Filter, onenet.SubdevPrefix) {
+			h.b.logf("subscribe refused: device %s: %q: sub-device topics are not served yet (SUBACK 0x80)", d.key, f.Filter)
+			f.Filter = invalidFilter
+			continue
+		}
 		if err := onenet.CheckFilter(f.Filter, d.pid, d.name); err != nil {
 			h.b.logf("subscribe refused: device %s: %s (SUBACK 0x80, notes §5)", d.key, errText(err))
 			f.Filter = invalidFilter

@@ -109,6 +109,12 @@
 //	thing.code.missing    reply: no "code"
 //	thing.code.type       "code" is not an integer
 //	thing.msg.type        "msg" is not a string
+//	thing.sub.identity    a sub-device's "productID" or "deviceName" is missing or unusable
+//	thing.sub.token       topo/add or topo/delete: no "sasToken"
+//	thing.sub.list        topo/change: "subList" is not an array
+//	thing.sub.count       sub/property/get or set: more than MaxSubProperties properties
+//	thing.sub.identifier  sub/service/invoke: no "identifier"
+//	subdev.payload        $subdev login or logout: a payload where none is allowed
 //	image.state.missing   image/update: no "state"
 //	image.state.type      "state", "desired" or "reported" is not an object
 //

@@ -22,6 +22,9 @@ func CheckPayload(kind Kind, b []byte) error {
 	if len(b) > MaxPayload {
 		return sizeErr(len(b), MaxPayload, "OneNET disconnects a device that publishes more than 256 KB")
 	}
+	if kind.IsSubdev() {
+		return checkSubdevPayload(kind, b) // subdev.go
+	}
 	switch kind {
 	case KindDPPost:
 		_, err := ParseDPPost(b)

@@ -105,6 +105,9 @@ func CheckPublishTopic(topic, productID, deviceName string) error {
 	if err != nil {
 		return err
 	}
+	if strings.HasPrefix(topic, SubdevPrefix) {
+		return subdevTopic("topic", topic) // a gateway's sub-device (subdev.go)
+	}
 	if !strings.HasPrefix(topic, prefix) {
 		return newErr("topic", "topic.foreign", fmt.Sprintf("%q is outside the device's own tree %s…: a device may publish only there", topic, prefix),
 			kv("topic", topic, "prefix", prefix))
@@ -164,6 +167,9 @@ func CheckFilter(filter, productID, deviceName string) error {
 	prefix, err := ownPrefix(productID, deviceName)
 	if err != nil {
 		return err
+	}
+	if strings.HasPrefix(filter, SubdevPrefix) {
+		return subdevTopic("filter", filter) // a gateway's sub-device (subdev.go)
 	}
 	if !strings.HasPrefix(filter, prefix) {
 		return newErr("filter", "filter.foreign", fmt.Sprintf("%q is outside the device's own tree %s…: a device may subscribe only there", filter, prefix),
@@ -291,7 +297,7 @@ func CheckPublish(p PublishPlan) []Warning {
 			w = append(w, Warning{"topic", "publish.downlink",
 				fmt.Sprintf("%s is a topic OneNET publishes to the device (%s), not one a device publishes to", info.Kind, info.Kind.Label()),
 				kv("kind", string(info.Kind))})
-		case info.Kind == KindCmdResponse && p.PayloadLen > MaxCmdResponse:
+		case (info.Kind == KindCmdResponse || info.Kind == KindSubdevCmdResponse) && p.PayloadLen > MaxCmdResponse:
 			w = append(w, Warning{"payload", "publish.size",
 				fmt.Sprintf("OneNET takes a command response under 1 KB; this one is %d bytes", p.PayloadLen),
 				kv("size", itoa(p.PayloadLen), "limit", itoa(MaxCmdResponse))})

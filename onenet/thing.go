@@ -99,6 +99,9 @@ func ParseThingRequest(kind Kind, b []byte) (*ThingRequest, error) {
 		req.Version = v.str
 	}
 	params := root.get("params")
+	if params == nil && shape == shapeNone {
+		return req, nil
+	}
 	if params == nil {
 		return nil, (&problem{"thing.params.missing", `"params" is missing`, nil}).at(b, root.start, "")
 	}
@@ -139,6 +142,9 @@ func isDigits(s string) bool {
 }
 
 func checkParams(b []byte, kind Kind, shape paramsShape, params *jvalue) error {
+	if shape >= shapeSubIdentity {
+		return checkSubParams(b, kind, shape, params) // subdev.go
+	}
 	switch shape {
 	case shapeNames:
 		if params.kind != jArray {

@@ -70,9 +70,20 @@ type kindInfo struct {
 	example string // a payload from the notes, "" for an empty or opaque one
 }
 
-// kinds is the table behind Kinds, Direction, ReplyTo, Label and Example, in
-// the order of notes/onenet-protocol.md §4.
-var kinds = [...]kindInfo{
+// kinds is the table behind Kinds, Direction, ReplyTo, Label and Example:
+// coreKinds in the order of notes/onenet-protocol.md §4, then OTA, then
+// gateways and sub-devices (ota.go, subdev.go).
+var kinds = concatKinds(coreKinds[:], otaKinds, subKinds)
+
+func concatKinds(parts ...[]kindInfo) []kindInfo {
+	var out []kindInfo
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+var coreKinds = [...]kindInfo{
 	{KindDPPost, true, "", "upload datapoints", `{"id":123,"dp":{"temp":[{"v":30,"t":1552289676}]}}`},
 	{KindDPAccepted, false, KindDPPost, "datapoints accepted", `{"id":123}`},
 	{KindDPRejected, false, KindDPPost, "datapoints rejected", `{"id":123,"err_code":98,"err_msg":"Illegal Data"}`},
@@ -132,7 +143,10 @@ func Kinds() []Kind {
 func (k Kind) Valid() bool { return lookup(k) != nil }
 
 // Studio reports whether k is a OneNET Studio (thing model) topic.
-func (k Kind) Studio() bool { return k.Valid() && strings.HasPrefix(string(k), "thing/") }
+// OTA's topics are Studio's too: OneNET's thing-model SDK defines them.
+func (k Kind) Studio() bool {
+	return k.Valid() && (strings.HasPrefix(string(k), "thing/") || strings.HasPrefix(string(k), "ota/"))
+}
 
 // Direction returns "up" for a topic the device publishes and "down" for one
 // the device subscribes to and receives; "" for an unknown kind.
@@ -234,6 +248,10 @@ func Topic(kind Kind, a TopicArgs) (string, error) {
 		}
 		suffix = strings.Replace(suffix, phIdentifier, a.Identifier, 1)
 	}
+	if kind.IsSubdev() {
+		// "$subdev/login" is "$subdev/{pid}/{device}/login".
+		return SubdevPrefix + a.ProductID + "/" + a.DeviceName + "/" + suffix[len(SubdevPrefix):], nil
+	}
 	return SysPrefix + a.ProductID + "/" + a.DeviceName + "/" + suffix, nil
 }
 
@@ -291,14 +309,18 @@ func ParseTopic(topic string) (TopicInfo, error) {
 		return info, err
 	}
 	levels := strings.Split(topic, "/")
-	if levels[0] != "$sys" || len(levels) < 3 || levels[1] == "" || levels[2] == "" {
+	sub := levels[0] == "$subdev"
+	if !sub && levels[0] != "$sys" || len(levels) < 3 || levels[1] == "" || levels[2] == "" {
 		return info, newErr("topic", "topic.prefix", fmt.Sprintf("%q is not a OneNET device topic: it must start with $sys/{pid}/{device}/", topic), kv("topic", topic))
 	}
 	info.ProductID, info.DeviceName = levels[1], levels[2]
 	rest := levels[3:]
 	for i := range kinds {
 		k := kinds[i].kind
-		pattern := strings.Split(string(k), "/")
+		if strings.HasPrefix(string(k), SubdevPrefix) != sub {
+			continue
+		}
+		pattern := strings.Split(strings.TrimPrefix(string(k), SubdevPrefix), "/")
 		if len(pattern) != len(rest) {
 			continue
 		}
@@ -323,6 +345,6 @@ func ParseTopic(topic string) (TopicInfo, error) {
 		}
 	}
 	suffix := strings.Join(rest, "/")
-	return info, newErr("topic", "topic.unknown", fmt.Sprintf("%q is not a documented OneNET topic (the part after $sys/%s/%s/ is %q)", topic, info.ProductID, info.DeviceName, suffix),
+	return info, newErr("topic", "topic.unknown", fmt.Sprintf("%q is not a documented OneNET topic (the part after %s/%s/%s/ is %q)", topic, levels[0], info.ProductID, info.DeviceName, suffix),
 		kv("topic", topic, "suffix", suffix))
 }

@@ -7,14 +7,16 @@ import (
 	"testing"
 )
 
-// kindTable is notes/onenet-protocol.md §4, row by row: the topic, who
-// publishes it and what it answers.
-var kindTable = []struct {
+type kindRow struct {
 	kind      Kind
 	topic     string // for pid 469948, device Chic_D, cmdid 8b3c, identifier reboot
 	direction string
 	replyTo   Kind
-}{
+}
+
+// kindTable is notes/onenet-protocol.md §4, row by row: the topic, who
+// publishes it and what it answers.
+var kindTable = []kindRow{
 	// MQTT IoT kit.
 	{KindDPPost, "$sys/469948/Chic_D/dp/post/json", "up", ""},
 	{KindDPAccepted, "$sys/469948/Chic_D/dp/post/json/accepted", "down", KindDPPost},
@@ -56,14 +58,16 @@ var kindTable = []struct {
 var args = TopicArgs{ProductID: pid, DeviceName: dev, CmdID: "8b3c", Identifier: "reboot"}
 
 func TestKinds(t *testing.T) {
+	rows := append(append([]kindRow(nil), kindTable...), otaKindTable...)
+	rows = append(rows, subKindTable...)
 	var want []Kind
-	for _, row := range kindTable {
+	for _, row := range rows {
 		want = append(want, row.kind)
 	}
 	if got := Kinds(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Kinds() = %q\nwant %q", got, want)
 	}
-	for _, row := range kindTable {
+	for _, row := range rows {
 		k := row.kind
 		got, err := Topic(k, args)
 		if err != nil || got != row.topic {
@@ -89,7 +93,8 @@ func TestKinds(t *testing.T) {
 		if row.replyTo != "" && !contains(row.replyTo.Replies(), k) {
 			t.Errorf("%s.Replies() = %q, missing %s", row.replyTo, row.replyTo.Replies(), k)
 		}
-		if k.Label() == "" || !k.Valid() || k.Studio() != strings.HasPrefix(string(k), "thing/") {
+		studio := strings.HasPrefix(string(k), "thing/") || strings.HasPrefix(string(k), "ota/")
+		if k.Label() == "" || !k.Valid() || k.Studio() != studio {
 			t.Errorf("%s: Label %q, Valid %v, Studio %v", k, k.Label(), k.Valid(), k.Studio())
 		}
 		if err := CheckPublishTopic(row.topic, pid, dev); err != nil {

@@ -238,6 +238,17 @@ func topic(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if k.IsSubdev() {
+		// A gateway's $subdev topic holds its sub-device's ids, given as
+		// subProductId and subDeviceName (docs/PROTOCOL.md, "Gateways and
+		// sub-devices").
+		if a.ProductID, err = jsbridge.String(o, "subProductId"); err != nil {
+			return nil, err
+		}
+		if a.DeviceName, err = jsbridge.String(o, "subDeviceName"); err != nil {
+			return nil, err
+		}
+	}
 	return onenet.Topic(k, a)
 }
 
