@@ -221,3 +221,16 @@ func TestOTAInform(t *testing.T) {
 		t.Errorf("CheckPublish(ota/inform) = %v, want publish.downlink", w)
 	}
 }
+
+// The codes of sub-device payloads, in TestDocListsCodes's table.
+func init() {
+	const id = `"id":"7","version":"1.0"`
+	codeCases = append(codeCases,
+		codeCase{"thing.sub.identity", "payload", `"deviceName" must be`, thingErr(KindSubLogin, `{`+id+`,"params":{"productID":"p1"}}`)},
+		codeCase{"thing.sub.token", "payload", `"sasToken" must be`, thingErr(KindSubTopoAdd, `{`+id+`,"params":{"productID":"p1","deviceName":"s1"}}`)},
+		codeCase{"thing.sub.list", "payload", `"subList" must be`, thingErr(KindSubTopoChange, `{`+id+`,"params":{"subList":{}}}`)},
+		codeCase{"thing.sub.count", "payload", "at most 50", thingErr(KindSubPropertySet, `{`+id+`,"params":{"productID":"p1","deviceName":"s1","params":{`+strings.Repeat(`"a":1,`, 50)+`"b":2}}}`)},
+		codeCase{"thing.sub.identifier", "payload", `"identifier" must`, thingErr(KindSubServiceInvoke, `{`+id+`,"params":{"productID":"p1","deviceName":"s1"}}`)},
+		codeCase{"subdev.payload", "payload", "must have an empty payload", func() error { return CheckPayload(KindSubdevLogin, []byte("{}")) }},
+	)
+}
