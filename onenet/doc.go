@@ -12,6 +12,9 @@
 //   - §4 topics and payloads: Kind, Kinds, Topic, ParseTopic, CheckPayload,
 //     CheckJSON, ParseDPPost, BuildDPPost, DPReply, ParseThingRequest,
 //     ParseThingReply.
+//   - the thing model (docs/PROTOCOL.md, "Thing model"): ParseThingModel,
+//     DataType.CheckValue, ThingModel.CheckRequest, CheckReply,
+//     ExampleRequest.
 //   - §5 rules: CheckPublishTopic, CheckFilter, CheckPublish and the limits
 //     MaxPayload, MaxFilterLen, MaxTopicLevels, MaxFiltersPerSubscribe,
 //     MinKeepAlive, MaxKeepAlive.
@@ -117,6 +120,43 @@
 //	subdev.payload        $subdev login or logout: a payload where none is allowed
 //	image.state.missing   image/update: no "state"
 //	image.state.type      "state", "desired" or "reported" is not an object
+//	thing.pack.devices    pack/post, history/post: more than MaxPackDevices entries
+//	thing.pack.points     more than MaxPackPoints points in an entry or a history feature
+//
+// ThingModel.CheckRequest and CheckReply add, with Params "identifier":
+//
+//	tm.identifier.unknown a property, event or service the model does not have
+//	tm.access.readonly    property/set of a read-only property
+//	tm.param.unknown      a parameter the event or service does not have
+//
+// and the value codes below. "value" (DataType.CheckValue; Params
+// "identifier" and "path", e.g. location.lng or readings[2]):
+//
+//	tm.value.type         the wrong JSON type for the data type
+//	tm.value.range        outside min…max or the data type's own range
+//	tm.value.step         not min plus a multiple of the step
+//	tm.value.enum         not one of the enum's values
+//	tm.value.bitmap       a bit beyond the bitMap's length, or a bit it does not name
+//	tm.value.seconds      a date that looks like seconds (it is milliseconds)
+//	tm.value.length       a string longer than its length
+//	tm.value.size         an array with more elements than its length
+//	tm.value.member       a struct member the struct does not have
+//
+// "model" (ParseThingModel; Params "path", e.g. properties[3].dataType.specs.max):
+//
+//	model.size            the file is larger than MaxModelSize
+//	model.type            a member has the wrong JSON type
+//	model.missing         a required member is missing
+//	model.identifier      an identifier is empty, too long or holds a character outside [A-Za-z0-9_]
+//	model.duplicate       an identifier, enum value or bit appears twice
+//	model.features        more than MaxFeatures properties, events and services
+//	model.params          more than MaxModelParams parameters or members
+//	model.access          accessMode is neither r nor rw
+//	model.eventType       eventType is not info, alert or error
+//	model.callType        callType is neither sync nor async
+//	model.datatype        not a data type of the thing model
+//	model.specs           a spec that is not a number, a length, a key, or min above max
+//	model.nesting         an array or struct where the thing model allows neither
 //
 // BuildDPPost: "id" (dp.id.range), "stream" (dp.empty, dp.stream.name,
 // dp.stream.length), "t" (dp.t.ms, dp.t.range) and "value", with Params

@@ -160,7 +160,7 @@ func checkParams(b []byte, kind Kind, shape paramsShape, params *jvalue) error {
 		if params.kind != jObject && params.kind != jArray {
 			return (&problem{"thing.params.type", fmt.Sprintf("is %s; for %s it is an object or an array", params.kind, kind), nil}).at(b, params.start, "params")
 		}
-		return nil
+		return checkPack(b, kind, params)
 	}
 	if params.kind != jObject {
 		return (&problem{"thing.params.type", fmt.Sprintf(`is %s; for %s it is an object such as {"Power":…}`, params.kind, kind), nil}).at(b, params.start, "params")
@@ -248,4 +248,56 @@ func ThingReplyJSON(id string, code int, msg string) []byte {
 	b = append(b, `,"msg":`...)
 	b = appendJSONString(b, msg)
 	return append(b, '}')
+}
+
+// Limits of pack/post and history/post (docs/PROTOCOL.md, "Thing model":
+// OneNET's property&event.md, 批量数据上报 and 历史数据上报).
+const (
+	MaxPackDevices = 10  // entries of params
+	MaxPackPoints  = 100 // properties and events of one entry; history points of one feature
+)
+
+// checkPack checks the documented array form of pack/post and history/post:
+// at most MaxPackDevices entries {"identity"?,"properties"?,"events"?} of
+// at most MaxPackPoints points each. The object form (one entry) is checked
+// as one entry.
+func checkPack(b []byte, kind Kind, params *jvalue) error {
+	entries := params.elems
+	if params.kind == jObject {
+		entries = []*jvalue{params}
+	}
+	if len(entries) > MaxPackDevices {
+		return (&problem{"thing.pack.devices", fmt.Sprintf("%d entries; %s takes at most %d devices", len(entries), kind, MaxPackDevices), []string{"limit", itoa(MaxPackDevices)}}).at(b, params.start, "params")
+	}
+	for i, e := range entries {
+		path := fmt.Sprintf("params[%d]", i)
+		if params.kind == jObject {
+			path = "params"
+		}
+		if e.kind != jObject {
+			return (&problem{"thing.params.type", fmt.Sprintf(`is %s; an entry is an object such as {"properties":{…},"events":{…}}`, describeValue(e)), nil}).at(b, e.start, path)
+		}
+		points := 0
+		for _, name := range []string{"properties", "events"} {
+			v := e.get(name)
+			if v == nil || v.kind == jNull {
+				continue
+			}
+			if v.kind != jObject {
+				return (&problem{"thing.params.type", fmt.Sprintf("is %s; it must be an object", v.kind), nil}).at(b, v.start, path+"."+name)
+			}
+			points += len(v.members)
+			if kind == KindHistoryPost {
+				for _, m := range v.members {
+					if m.val.kind == jArray && len(m.val.elems) > MaxPackPoints {
+						return (&problem{"thing.pack.points", fmt.Sprintf("%d points; history takes at most %d per feature", len(m.val.elems), MaxPackPoints), []string{"limit", itoa(MaxPackPoints)}}).at(b, m.val.start, path+"."+name+"."+m.name)
+					}
+				}
+			}
+		}
+		if points > MaxPackPoints {
+			return (&problem{"thing.pack.points", fmt.Sprintf("%d points; an entry takes at most %d", points, MaxPackPoints), []string{"limit", itoa(MaxPackPoints)}}).at(b, e.start, path)
+		}
+	}
+	return nil
 }
