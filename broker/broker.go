@@ -89,7 +89,7 @@ var (
 type Broker struct {
 	opts     Options
 	srv      *mqtt.Server
-	hook     *hook
+	sessions sync.Map           // *mqtt.Client -> *session, for logged-in clients
 	devices  map[string]*device // by "pid/name"; fixed after New
 	products map[string]*Product
 	ws       *wsListener
@@ -196,9 +196,10 @@ func New(opts Options) (*Broker, error) {
 		// ReadMemStats per tick.
 		SysTopicResendInterval: 24 * 3600,
 	})
-	b.hook = &hook{b: b}
-	if err := b.srv.AddHook(b.hook, nil); err != nil {
-		return nil, fmt.Errorf("broker: %w", err)
+	for _, h := range b.hooks() {
+		if err := b.srv.AddHook(h, nil); err != nil {
+			return nil, fmt.Errorf("broker: %w", err)
+		}
 	}
 	b.ws = newWSListener("ws", opts.WebSocketOrigins, opts.ConnectTimeout, b.logf)
 	b.ws.establish = b.srv.EstablishConnection

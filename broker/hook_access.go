@@ -1,0 +1,155 @@
+package broker
+
+import (
+	"strings"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/onenet-wasm/onenet-wasm/onenet"
+)
+
+// accessHook enforces OneNET's rules on the packets a client sends (notes
+// §3, §5): the CONNECT's protocol and flags, where and how a device may
+// publish and subscribe, and the acknowledgements it may send. It sees
+// topics and filters as the device wrote them ("$sys/…"), before sysHook
+// maps them. Its OnACLCheck lets a device receive only its own topics.
+type accessHook struct {
+	mqtt.HookBase
+	b *Broker
+}
+
+func (h *accessHook) ID() string { return "onenet-access" }
+
+func (h *accessHook) Provides(b byte) bool {
+	return b == mqtt.OnConnect || b == mqtt.OnPacketRead || b == mqtt.OnACLCheck
+}
+
+// OnConnect refuses a CONNECT OneNET does not allow, whoever sends it:
+//
+//   - CONNACK 1 (unacceptable protocol version): not MQTT 3.1.1;
+//   - CONNACK 5 (not authorized): keepalive outside [10, 1800] s, a will,
+//     or clean session 0;
+//   - CONNACK 4 (bad user name or password), logged with OneNET's reason
+//     1101: an empty client id, username or password.
+func (h *accessHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
+	b := h.b
+	c := &pk.Connect
+	if pk.ProtocolVersion != onenet.ProtocolLevel {
+		return b.refuseConnect(cl, pk, connackBadProtocol, "MQTT protocol level %d: OneNET speaks only MQTT 3.1.1, level 4 (notes §3)", pk.ProtocolVersion)
+	}
+	if ka := c.Keepalive; ka < onenet.MinKeepAlive || ka > onenet.MaxKeepAlive {
+		return b.refuseConnect(cl, pk, connackNotAllowed, "keepalive %d s is outside [%d, %d] (notes §3)", ka, onenet.MinKeepAlive, onenet.MaxKeepAlive)
+	}
+	if c.WillFlag {
+		return b.refuseConnect(cl, pk, connackNotAllowed, "a will message: OneNET allows none (notes §3)")
+	}
+	if !c.Clean {
+		return b.refuseConnect(cl, pk, connackNotAllowed, "clean session 0: OneNET requires clean session 1 (notes §3)")
+	}
+	if c.ClientIdentifier == "" || len(c.Username) == 0 || len(c.Password) == 0 {
+		var empty []string
+		for _, f := range []struct {
+			name string
+			n    int
+		}{{"client id", len(c.ClientIdentifier)}, {"username", len(c.Username)}, {"password", len(c.Password)}} {
+			if f.n == 0 {
+				empty = append(empty, f.name)
+			}
+		}
+		return b.refuseConnect(cl, pk, connackBadLogin, "1101 empty %s (give the device name, the product id and a token)", strings.Join(empty, ", "))
+	}
+	return nil
+}
+
+// OnPacketRead checks each packet a client sends after its CONNECT, before
+// mochi validates it; a packet that breaks a rule disconnects the client.
+func (h *accessHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	switch pk.FixedHeader.Type {
+	case packets.Publish:
+		s := h.b.session(cl)
+		if s == nil {
+			return pk, reject(nil, "publish before login")
+		}
+		if err := checkPublish(s, &pk); err != nil {
+			return pk, err
+		}
+	case packets.Subscribe:
+		s := h.b.session(cl)
+		if s == nil {
+			return pk, reject(nil, "subscribe before login")
+		}
+		h.checkFilters(s, &pk)
+	case packets.Puback:
+		// The broker sends devices QoS 0 only, so any PUBACK is for a
+		// packet it never sent (notes §5: "unknown PUBACK: disconnect").
+		if _, ok := cl.State.Inflight.Get(pk.PacketID); !ok {
+			return pk, reject(h.b.session(cl), "PUBACK for unknown packet id %d (notes §5)", pk.PacketID)
+		}
+	case packets.Pubrec, packets.Pubrel, packets.Pubcomp:
+		return pk, reject(h.b.session(cl), "QoS 2 flow packet (notes §5: no QoS 2)")
+	}
+	return pk, nil
+}
+
+// checkPublish applies notes §5 to a device's PUBLISH.
+func checkPublish(s *session, pk *packets.Packet) error {
+	d := s.dev
+	fh := pk.FixedHeader
+	switch {
+	case fh.Qos == 2:
+		return reject(s, "QoS 2 publish to %q (notes §5)", pk.TopicName)
+	case fh.Retain:
+		return reject(s, "retained publish to %q (notes §5)", pk.TopicName)
+	case fh.Dup && fh.Qos == 0:
+		return reject(s, "DUP flag on a QoS 0 publish to %q (notes §5)", pk.TopicName)
+	case len(pk.Payload) > onenet.MaxPayload:
+		return reject(s, "payload of %d bytes to %q; the limit is %d (notes §5)", len(pk.Payload), pk.TopicName, onenet.MaxPayload)
+	}
+	if !strings.HasPrefix(pk.TopicName, d.prefix) {
+		return reject(s, "publish to %q, outside the device's own %s… (notes §5)", pk.TopicName, d.prefix)
+	}
+	if err := onenet.CheckPublishTopic(pk.TopicName, d.pid, d.name); err != nil {
+		return reject(s, "publish: %s (notes §5)", errText(err))
+	}
+	return nil
+}
+
+// invalidFilter is a filter mochi refuses (a '#' that is not last), so that
+// its SUBACK carries 0x80 for a filter OneNET refuses.
+const invalidFilter = "#refused"
+
+// checkFilters replaces the filters of a SUBSCRIBE that OneNET refuses
+// (notes §5) by invalidFilter, and grants at most QoS 1.
+func (h *accessHook) checkFilters(s *session, pk *packets.Packet) {
+	d := s.dev
+	tooMany := len(pk.Filters) > onenet.MaxFiltersPerSubscribe
+	if tooMany {
+		h.b.logf("subscribe refused: device %s: %d filters in one SUBSCRIBE; the limit is %d (notes §5)", d.key, len(pk.Filters), onenet.MaxFiltersPerSubscribe)
+	}
+	for i := range pk.Filters {
+		f := &pk.Filters[i]
+		if tooMany {
+			f.Filter = invalidFilter
+			continue
+		}
+		if strings.HasPrefix(f.Filter, onenet.SubdevPrefix) {
+			h.b.logf("subscribe refused: device %s: %q: sub-device topics are not served yet (SUBACK 0x80)", d.key, f.Filter)
+			f.Filter = invalidFilter
+			continue
+		}
+		if err := onenet.CheckFilter(f.Filter, d.pid, d.name); err != nil {
+			h.b.logf("subscribe refused: device %s: %s (SUBACK 0x80, notes §5)", d.key, errText(err))
+			f.Filter = invalidFilter
+			continue
+		}
+		f.Qos = min(f.Qos, 1)
+	}
+}
+
+// OnACLCheck lets a device receive only its own topics. Its publishes and
+// filters were checked in OnPacketRead.
+func (h *accessHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	s := h.b.session(cl)
+	return s != nil && strings.HasPrefix(topic, s.dev.iprefix)
+}

@@ -1,0 +1,212 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/onenet-wasm/onenet-wasm/internal/logsafe"
+	"github.com/onenet-wasm/onenet-wasm/onenet"
+	"github.com/onenet-wasm/onenet-wasm/token"
+)
+
+// loginHook logs devices in (notes §3): it finds the device a CONNECT names,
+// verifies its token, keeps its session (Broker.sessions) and marks it
+// online and offline. A new login of a device takes the old one over.
+type loginHook struct {
+	mqtt.HookBase
+	b *Broker
+}
+
+func (h *loginHook) ID() string { return "onenet-login" }
+
+func (h *loginHook) Provides(b byte) bool {
+	switch b {
+	case mqtt.OnConnect, mqtt.OnConnectAuthenticate,
+		mqtt.OnSessionEstablish, mqtt.OnSessionEstablished, mqtt.OnDisconnect:
+		return true
+	}
+	return false
+}
+
+// OnConnect logs a device in: client id = device name, username = product
+// id, password = a token. Any credential problem is refused with CONNACK 4
+// (bad user name or password), logged with OneNET's reason code (1103,
+// 1104, 1106, 1107, 1110, 1111, 1114).
+func (h *loginHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
+	b := h.b
+	c := &pk.Connect
+	pid, name := string(c.Username), c.ClientIdentifier
+	d := b.devices[pid+"/"+name]
+	if d == nil {
+		if b.products[pid] == nil {
+			return b.refuseConnect(cl, pk, connackBadLogin, "1107 device not found: no product %s", logsafe.Q(pid))
+		}
+		return b.refuseConnect(cl, pk, connackBadLogin, "1107 device not found: product %s has no device %s", logsafe.Q(pid), logsafe.Q(name))
+	}
+	how, code, why := b.verifyLogin(d, string(c.Password), b.now())
+	if code != 0 {
+		return b.refuseConnect(cl, pk, connackBadLogin, "%d %s", code, why)
+	}
+	cl.ID = d.key // unique across products, so take-over is per device
+	b.sessions.Store(cl, &session{dev: d, how: how})
+	return nil
+}
+
+// verifyLogin checks a device's token (notes §1, §3): res
+// products/{pid}/devices/{name} signed with the device key or the product
+// key, or res products/{pid} signed with the product key. It returns which
+// key signed it, or OneNET's reason code and what is wrong; never the token.
+func (b *Broker) verifyLogin(d *device, tok string, now time.Time) (how string, code int, why string) {
+	t, err := token.Parse(tok)
+	if err != nil {
+		return "", reasonCode(err), describeTokenErr(err)
+	}
+	if t.Version != token.Version2018 {
+		return "", token.ErrVersion.Code, fmt.Sprintf("%s: version %s is for the HTTP API; MQTT logins use %s (notes §1)", token.ErrVersion.Text, t.Version, token.Version2018)
+	}
+	devRes, prodRes := "products/"+d.pid+"/devices/"+d.name, "products/"+d.pid
+	opts := token.VerifyOptions{Now: now, Res: t.Res}
+	switch t.Res {
+	case devRes:
+		if d.devKey != "" {
+			_, err = token.Verify(tok, d.devKey, opts)
+			if err == nil {
+				return "device key", 0, ""
+			}
+			if token.CodeOf(err) != token.ErrSignMismatch.Code {
+				return "", reasonCode(err), describeTokenErr(err)
+			}
+		}
+		_, err = token.Verify(tok, d.prodKey, opts)
+		if err == nil {
+			return "product key", 0, ""
+		}
+		if token.CodeOf(err) == token.ErrSignMismatch.Code {
+			if d.devKey != "" {
+				return "", token.ErrSignMismatch.Code, token.ErrSignMismatch.Text + ": neither the device key nor the product key signed this token"
+			}
+			return "", token.ErrSignMismatch.Code, token.ErrSignMismatch.Text + ": the product key did not sign this token (the device has no device key here)"
+		}
+		return "", reasonCode(err), describeTokenErr(err)
+	case prodRes:
+		_, err = token.Verify(tok, d.prodKey, opts)
+		if err == nil {
+			return "product key", 0, ""
+		}
+		if token.CodeOf(err) == token.ErrSignMismatch.Code {
+			return "", token.ErrSignMismatch.Code, token.ErrSignMismatch.Text + ": the product key did not sign this token"
+		}
+		return "", reasonCode(err), describeTokenErr(err)
+	}
+	return "", token.ErrResourceMismatch.Code, fmt.Sprintf("%s: the token's res is %q; client id %q and username %q need %q or %q",
+		token.ErrResourceMismatch.Text, t.Res, d.name, d.pid, devRes, prodRes)
+}
+
+func reasonCode(err error) int {
+	if c := token.CodeOf(err); c != 0 {
+		return c
+	}
+	return token.ErrInvalid.Code
+}
+
+// describeTokenErr says what is wrong with a token without quoting it: the
+// token's own messages may quote parts of it.
+func describeTokenErr(err error) string {
+	var te *token.Error
+	if !errors.As(err, &te) {
+		return token.ErrInvalid.Text
+	}
+	text := token.ErrInvalid.Text
+	if te.Reason != nil {
+		text = te.Reason.Text
+	}
+	switch te.Field {
+	case "et":
+		if te.Reason == token.ErrExpired {
+			return text + " (" + te.Msg + ")" // "expired at <time>": no secret
+		}
+	case "res":
+		return text + " (" + te.Msg + ")" // resources are not secret
+	}
+	return text + " (field " + te.Field + ")"
+}
+
+// OnConnectAuthenticate accepts the clients OnConnect let through.
+func (h *loginHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	return h.b.session(cl) != nil
+}
+
+// OnSessionEstablish marks the device online, just before mochi takes over
+// an older session of the same device (same client id) and sends the
+// CONNACK.
+func (h *loginHook) OnSessionEstablish(cl *mqtt.Client, pk packets.Packet) {
+	s := h.b.session(cl)
+	if s == nil {
+		return
+	}
+	d := s.dev
+	d.mu.Lock()
+	old, oldRemote := d.cl, d.remote
+	d.cl, d.remote, d.lastSeen = cl, cl.Net.Remote, h.b.now()
+	d.mu.Unlock()
+	if old != nil {
+		h.b.logf("take-over: device %s: a new login from %s disconnects the session from %s (notes §3)", d.key, cl.Net.Remote, oldRemote)
+	}
+}
+
+// OnSessionEstablished logs the login, after its CONNACK.
+func (h *loginHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
+	if s := h.b.session(cl); s != nil {
+		h.b.logf("login accepted: device %s from %s via %s (token signed with the %s, keepalive %d s)", s.dev.key, cl.Net.Remote, cl.Net.Listener, s.how, pk.Connect.Keepalive)
+	}
+}
+
+// OnDisconnect marks the device offline unless a newer session took over.
+func (h *loginHook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
+	v, ok := h.b.sessions.LoadAndDelete(cl)
+	if !ok {
+		return
+	}
+	s := v.(*session)
+	d := s.dev
+	d.mu.Lock()
+	if d.cl == cl {
+		d.cl, d.remote = nil, ""
+	}
+	d.lastSeen = h.b.now()
+	d.mu.Unlock()
+	why := s.reason
+	if why == "" {
+		why = stopReason(cl, err)
+	}
+	h.b.logf("disconnected: device %s from %s: %s", d.key, cl.Net.Remote, why)
+}
+
+func stopReason(cl *mqtt.Client, err error) string {
+	cause := cl.StopCause()
+	switch {
+	case errors.Is(cause, packets.ErrSessionTakenOver):
+		return "taken over by a new login of the same device (notes §3)"
+	case errors.Is(cause, packets.ErrServerShuttingDown):
+		return "the broker is shutting down"
+	case errors.Is(cause, packets.CodeDisconnect) || (err == nil && cause == nil):
+		return "the client disconnected"
+	case errors.Is(err, packets.ErrPacketTooLarge):
+		return fmt.Sprintf("a packet larger than %d bytes: the payload limit is %d (notes §5)", maxPacket, onenet.MaxPayload)
+	case err != nil:
+		if isTimeout(err) {
+			return "no packet for 1.5 × keepalive (notes §3)"
+		}
+		return "connection closed: " + err.Error()
+	}
+	return "closed: " + cause.Error()
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}

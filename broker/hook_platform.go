@@ -1,0 +1,69 @@
+package broker
+
+import (
+	"strings"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// platformHook is the platform's side of a device's publish (notes §4): it
+// consumes the message (OneNET forwards nothing a device publishes to other
+// subscribers), processes it (handlers.go) and sends the replies.
+type platformHook struct {
+	mqtt.HookBase
+	b *Broker
+}
+
+func (h *platformHook) ID() string { return "onenet-platform" }
+
+func (h *platformHook) Provides(b byte) bool {
+	return b == mqtt.OnPublish || b == mqtt.OnPublished
+}
+
+// OnPublish processes a device's publish before mochi acknowledges it, and
+// keeps it from being forwarded: the platform consumes it, as OneNET does.
+// The broker's own (inline) publishes pass.
+func (h *platformHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if cl.Net.Inline {
+		return pk, nil
+	}
+	if s := h.b.session(cl); s != nil && strings.HasPrefix(pk.TopicName, s.dev.iprefix) {
+		s.out = h.b.handle(s.dev, pk.TopicName[len(s.dev.iprefix):], pk.Payload)
+	}
+	return pk, packets.CodeSuccessIgnore
+}
+
+// OnPublished sends the replies to a device's publish, after its PUBACK.
+// (OnPublish and OnPublished run on the device's connection goroutine.)
+func (h *platformHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
+	if cl.Net.Inline {
+		return
+	}
+	s := h.b.session(cl)
+	if s == nil {
+		return
+	}
+	out := s.out
+	s.out = nil
+	if cl.State.Subscriptions.Len() == 0 {
+		// The replies go to the device's own topics, which only the device
+		// may subscribe to: with no subscription, nobody would get them.
+		// Publishing them anyway cost a twelfth of the broker's time under
+		// a datapoint flood (docs/BENCHMARKS.md).
+		return
+	}
+	for _, r := range out {
+		_ = h.b.publish(s.dev, r.suffix, r.payload)
+	}
+}
+
+// publish sends payload to a device's topic suffix (after
+// "$sys/{pid}/{device}/") at QoS 0; mochi delivers it only if the device
+// has subscribed.
+func (b *Broker) publish(d *device, suffix string, payload []byte) error {
+	if payload == nil {
+		payload = []byte{}
+	}
+	return b.srv.Publish(d.iprefix+suffix, payload, false, 0)
+}

@@ -1,0 +1,57 @@
+package broker
+
+import (
+	"strings"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/onenet-wasm/onenet-wasm/onenet"
+)
+
+// sysHook maps the "$sys/" namespace around mochi, which drops every client
+// PUBLISH whose topic begins with "$SYS" in any case: "$sys/" becomes
+// internalPrefix in the PUBLISH topics and SUBSCRIBE/UNSUBSCRIBE filters a
+// client sends, and back in the PUBLISH packets it receives. mochi's topic
+// tree only ever sees internal names. It runs after the hooks that check
+// what a device sends, which see "$sys/" names.
+type sysHook struct {
+	mqtt.HookBase
+}
+
+func (h *sysHook) ID() string { return "onenet-sys" }
+
+func (h *sysHook) Provides(b byte) bool {
+	return b == mqtt.OnPacketRead || b == mqtt.OnPacketEncode
+}
+
+// OnPacketRead maps "$sys/" to internalPrefix in what a client sends.
+func (h *sysHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	switch pk.FixedHeader.Type {
+	case packets.Publish:
+		pk.TopicName = toInternal(pk.TopicName)
+	case packets.Subscribe, packets.Unsubscribe:
+		for i := range pk.Filters {
+			pk.Filters[i].Filter = toInternal(pk.Filters[i].Filter)
+		}
+	}
+	return pk, nil
+}
+
+// OnPacketEncode maps internal topic names back to "$sys/" in the PUBLISH
+// packets the broker sends.
+func (h *sysHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	if pk.FixedHeader.Type == packets.Publish && strings.HasPrefix(pk.TopicName, internalPrefix) {
+		pk.TopicName = onenet.SysPrefix + pk.TopicName[len(internalPrefix):]
+	}
+	return pk
+}
+
+// toInternal maps a "$sys/" topic or filter to its internal name; others
+// are left as they are.
+func toInternal(topic string) string {
+	if strings.HasPrefix(topic, onenet.SysPrefix) {
+		return internalPrefix + topic[len(onenet.SysPrefix):]
+	}
+	return topic
+}
