@@ -31,6 +31,12 @@ type Config struct {
 	// AllowedOrigins are extra Origins (host patterns) allowed to open
 	// WebSockets to /mqtt and /bridge; the page's own origin always is.
 	AllowedOrigins []string
+	// Hosts are the names and addresses, besides localhost and the loopback
+	// addresses, that requests may give in their Host header (a port, if
+	// any, is ignored): the listen address and the names a reverse proxy
+	// or the users reach the server by. Other hosts get 421 (DNS
+	// rebinding).
+	Hosts []string
 	// Logf receives one line per event; nil discards.
 	Logf func(format string, args ...any)
 }
@@ -42,6 +48,7 @@ type Server struct {
 	bridge *bridge.Handler
 	static *staticHandler
 	mux    *http.ServeMux
+	host   *hostCheck
 	info   []byte
 }
 
@@ -108,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.Handle("/api/", http.StripPrefix("/api", b.APIHandler()))
 	s.mux.HandleFunc("/local.json", s.serveInfo)
 	s.mux.Handle("/", st)
+	s.host = newHostCheck(cfg.Hosts, s.mux, logf)
 	if !st.has("/core.wasm") || !st.has("/mqtt.wasm") {
 		logf("server: the wasm modules are not built; the page will say so (run `make build`)")
 	}
@@ -122,7 +130,7 @@ func (s *Server) serveInfo(w http.ResponseWriter, r *http.Request) {
 }
 
 // Handler returns the server's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s.host }
 
 // Broker returns the server's broker, for the platform side and tests.
 func (s *Server) Broker() *broker.Broker { return s.broker }

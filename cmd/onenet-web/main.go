@@ -3,6 +3,7 @@
 //
 //	onenet-web [-addr 127.0.0.1:8080] [-mqtt-addr 127.0.0.1:1883] [-devices FILE]
 //	           [-bridge-allow host:port,...] [-allow-origin host,...] [-rate-limits=false]
+//	           [-host name,...] [-allow-remote]
 package main
 
 import (
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	allow := fs.String("bridge-allow", "", "host:port,... the relay may reach (default: OneNET's four endpoints)")
 	origins := fs.String("allow-origin", "", "extra Origin hosts allowed to open WebSockets (default: the page's own)")
 	limits := fs.Bool("rate-limits", true, "enforce OneNET's per-device rate limits")
+	hosts := fs.String("host", "", "extra host names the server is reached by, name,... (e.g. a reverse proxy's); requests for other hosts get 421")
+	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback -addr or -mqtt-addr: the broker, relay and API then serve the network without TLS")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,21 +85,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if !*limits {
 		cfg.Limits.Disabled = true
 	}
-	srv, err := server.New(cfg)
-	if err != nil {
-		return err
+	if *hosts != "" {
+		for _, h := range strings.Split(*hosts, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				cfg.Hosts = append(cfg.Hosts, h)
+			}
+		}
 	}
-	defer srv.Close()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
+	if err := checkRemote("-addr", ln.Addr(), *allowRemote, logger); err != nil {
+		ln.Close()
+		return err
+	}
+	cfg.Hosts = append(cfg.Hosts, listenHosts(ln.Addr())...)
+	srv, err := server.New(cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer srv.Close()
 	if *mqttAddr != "" {
 		a, err := srv.ListenMQTT(*mqttAddr)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("-mqtt-addr: %w", err)
+		}
+		if err := checkRemote("-mqtt-addr", a, *allowRemote, logger); err != nil {
+			ln.Close()
+			return err
 		}
 		logger.Printf("broker: MQTT over TCP on %s", a)
 	}
@@ -116,6 +136,47 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return hs.Shutdown(sctx)
+}
+
+// checkRemote refuses a listener beyond loopback unless -allow-remote is
+// given, and then warns: without TLS, tokens and payloads cross the
+// network in clear, and anyone who reaches the port may use the relay and
+// the API (README, "A team server behind TLS").
+func checkRemote(flagName string, a net.Addr, allow bool, logger *log.Logger) error {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok || ta.IP.IsLoopback() {
+		return nil
+	}
+	if !allow {
+		return fmt.Errorf("%s %s is not a loopback address: the broker, the relay and the platform API would serve the whole network without TLS. "+
+			"Keep 127.0.0.1 and put a TLS reverse proxy in front (README, \"A team server behind TLS\"), or add -allow-remote to do it anyway", flagName, a)
+	}
+	logger.Printf("WARNING: %s %s serves the network WITHOUT TLS (-allow-remote): tokens, payloads and API answers cross it in clear, and anyone who reaches this port may use the broker, the relay and the API", flagName, a)
+	return nil
+}
+
+// listenHosts are the addresses requests may name in their Host header to
+// reach a listener: its own address, or every address of this machine when
+// it listens on all of them.
+func listenHosts(a net.Addr) []string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return nil
+	}
+	if !ta.IP.IsUnspecified() {
+		return []string{ta.IP.String()}
+	}
+	var out []string
+	addrs, _ := net.InterfaceAddrs()
+	for _, ia := range addrs {
+		if n, ok := ia.(*net.IPNet); ok {
+			out = append(out, n.IP.String())
+		}
+	}
+	if h, err := os.Hostname(); err == nil {
+		out = append(out, h)
+	}
+	return out
 }
 
 // parseAllow turns -bridge-allow into targets: a OneNET endpoint keeps its
