@@ -11,13 +11,6 @@ import (
 // The page's build: no WebSocket of the client's own (see ws.go);
 // Options.Dial opens the connection.
 
-// The types of Options.HTTPHeader and Options.TLSConfig, which a browser
-// cannot honour anyway (checkPlatformOptions).
-type (
-	httpHeader = map[string][]string
-	tlsConfig  = struct{}
-)
-
 type dialer struct{}
 
 func newDialer(*config) *dialer { return &dialer{} }
@@ -28,13 +21,6 @@ func (d *dialer) close() {}
 const maxBatch = 1 << 30
 
 func checkPlatformOptions(o *Options) error {
-	if len(o.HTTPHeader) > 0 {
-		return fieldErr("httpHeader", "browsers do not let pages set WebSocket headers (the browser sets Origin itself); "+
-			"put credentials in the username and password")
-	}
-	if o.TLSConfig != nil {
-		return fieldErr("tlsConfig", "in a browser, wss:// trusts the certificates the browser trusts; TLS cannot be configured")
-	}
 	if o.Dial == nil {
 		return fieldErr("dial", "this build (tag mqttws_dialonly) has no WebSocket of its own: give Options.Dial")
 	}

@@ -30,18 +30,7 @@ func (d *dialer) close() {}
 // cost goroutine switches.
 const maxBatch = 1 << 30
 
-// checkPlatformOptions refuses the options a browser cannot honour rather
-// than ignoring them silently.
-func checkPlatformOptions(o *Options) error {
-	if len(o.HTTPHeader) > 0 {
-		return fieldErr("httpHeader", "browsers do not let pages set WebSocket headers (the browser sets Origin itself); "+
-			"put credentials in the username and password")
-	}
-	if o.TLSConfig != nil {
-		return fieldErr("tlsConfig", "in a browser, wss:// trusts the certificates the browser trusts; TLS cannot be configured")
-	}
-	return nil
-}
+func checkPlatformOptions(*Options) error { return nil }
 
 // classifyDialError turns a failed websocket.Dial into a *DialError. The
 // browser tells a page nothing about why a WebSocket failed to open: the

@@ -16,25 +16,21 @@ import (
 	"github.com/coder/websocket"
 )
 
-// dialer opens WebSockets natively: an HTTP client of its own (so no idle
-// connection outlives the Client), the caller's headers and TLS settings.
+// dialer opens WebSockets natively, with an HTTP client of its own (so no
+// idle connection outlives the Client).
 type dialer struct {
 	opts *websocket.DialOptions
 	tr   *http.Transport
 }
 
-func newDialer(c *config) *dialer {
+func newDialer(*config) *dialer {
 	tr := &http.Transport{
 		Proxy:             http.ProxyFromEnvironment,
 		DisableKeepAlives: true, // a refused upgrade must not leave a pooled connection behind
 	}
-	if c.TLSConfig != nil {
-		tr.TLSClientConfig = c.TLSConfig.Clone()
-	}
 	return &dialer{
 		opts: &websocket.DialOptions{
 			HTTPClient:   &http.Client{Transport: tr},
-			HTTPHeader:   c.HTTPHeader.Clone(),
 			Subprotocols: []string{"mqtt"},
 		},
 		tr: tr,

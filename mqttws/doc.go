@@ -15,6 +15,13 @@
 //	…
 //	c.Close()
 //
+// # Connections
+//
+// The client opens its WebSocket itself (github.com/coder/websocket
+// natively, the browser's WebSocket in a browser) unless Options.Dial is
+// set. Dial opens it instead: with HTTP headers, TLS settings or a proxy of
+// the caller's choosing, or as a plain TCP connection to an MQTT broker.
+//
 // # Blocking
 //
 // Dial, Publish, Subscribe, Unsubscribe and Close wait for the network. The
@@ -76,12 +83,11 @@
 //
 // In a browser (GOOS=js GOARCH=wasm) the WebSocket is the browser's, and so:
 //
-//   - No custom headers: Options.HTTPHeader must be empty (a *FieldError
-//     otherwise). Credentials go in the MQTT user name and password.
+//   - No custom headers. Credentials go in the MQTT user name and password.
 //   - The browser sets the Origin header to the page's origin; the broker or
 //     relay decides whether to accept it.
 //   - TLS trust is the browser's: a wss:// URL works only if the browser
-//     trusts the server's certificate; Options.TLSConfig must be nil.
+//     trusts the server's certificate.
 //     A page served over https:// may only open wss:// URLs (KindBlocked).
 //   - Error texts: the browser does not tell a page why a WebSocket failed.
 //     Every failure to open — unreachable host, refused port, wrong path,

@@ -18,7 +18,7 @@ var ErrClosed = errors.New("mqttws: client closed")
 // A FieldError is a bad option, URL or argument. Field names the input at
 // fault, so a form can point at the right box: "url", "clientID",
 // "username", "keepAlive", "connectTimeout", "minBackoff", "maxBackoff",
-// "maxInflight", "queueSize", "httpHeader", "tlsConfig" (options and URL) or
+// "maxInflight", "queueSize", "dial" (options and URL) or
 // "topic", "filter", "qos" (method arguments).
 type FieldError struct {
 	Field string // the option or argument at fault

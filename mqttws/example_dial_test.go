@@ -4,13 +4,16 @@ package mqttws_test
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync/atomic"
 	"time"
 
+	"github.com/coder/websocket"
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -91,3 +94,37 @@ func (*allowAll) Provides(b byte) bool {
 }
 func (*allowAll) OnConnectAuthenticate(*mqtt.Client, packets.Packet) bool { return true }
 func (*allowAll) OnACLCheck(*mqtt.Client, string, bool) bool              { return true }
+
+// Options.Dial opens the connection when the client's own WebSocket will
+// not do: here with an HTTP header and TLS settings of the caller's own
+// (the TLS settings apply to wss:// URLs).
+func ExampleOptions_dial() {
+	url, stop := startBroker()
+	defer stop()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tr := &http.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12}}
+	defer tr.CloseIdleConnections()
+	dial := func(ctx context.Context, url string) (net.Conn, error) {
+		ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{
+			HTTPClient:   &http.Client{Transport: tr},
+			HTTPHeader:   http.Header{"X-Request-Id": {"example"}},
+			Subprotocols: []string{"mqtt"},
+		})
+		if err != nil {
+			return nil, &mqttws.DialError{URL: url, Kind: mqttws.KindNetwork, Err: err}
+		}
+		// The connection lives until the client closes it, not as long as ctx.
+		return websocket.NetConn(context.Background(), ws, websocket.MessageBinary), nil
+	}
+	c, err := mqttws.Dial(ctx, url, &mqttws.Options{ClientID: "Chic_D", Dial: dial})
+	if err != nil {
+		fmt.Println(mqttws.Explain(err))
+		return
+	}
+	defer c.Close()
+	fmt.Println("connected")
+	// Output:
+	// connected
+}

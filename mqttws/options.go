@@ -103,23 +103,18 @@ type Options struct {
 	// client would open itself: it is given the URL and returns a
 	// connection that carries MQTT (a WebSocket with subprotocol "mqtt",
 	// opened), or an error — a *DialError when it knows why. ctx bounds
-	// opening only. HTTPHeader and TLSConfig are then Dial's business. An
-	// error of the connection that has a method CloseCode() int gives the
-	// WebSocket close code (ConnectionLostError.CloseCode). The page uses
-	// it to hand the client a WebSocket that its JavaScript drives
-	// (wasm/mqtt), and builds mqttws with the tag mqttws_dialonly, which
-	// leaves out the client's own WebSocket (ws.go): Dial is then required.
+	// opening only. An error of the connection that has a method
+	// CloseCode() int gives the WebSocket close code
+	// (ConnectionLostError.CloseCode).
+	//
+	// Dial is where HTTP headers and TLS settings go natively: the
+	// client's own WebSocket sends no headers of its own choosing and
+	// trusts the system's certificates (see the example of Options.Dial).
+	// Browsers let pages set neither. The page uses Dial to hand the client
+	// a WebSocket that its JavaScript drives (wasm/mqtt), and builds mqttws
+	// with the tag mqttws_dialonly, which leaves out the client's own
+	// WebSocket (ws.go): Dial is then required.
 	Dial func(ctx context.Context, url string) (net.Conn, error)
-
-	// HTTPHeader is sent with the WebSocket handshake. Not in browsers:
-	// browsers set Origin, cookies and the other headers themselves and let
-	// pages set none; there, a non-empty HTTPHeader is a *FieldError.
-	HTTPHeader httpHeader // http.Header
-
-	// TLSConfig configures wss:// connections. Not in browsers, which trust
-	// the certificates the browser trusts; there, a non-nil TLSConfig is a
-	// *FieldError.
-	TLSConfig *tlsConfig // *tls.Config
 }
 
 // config is Options with the defaults applied and the URL checked.

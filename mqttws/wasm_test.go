@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -110,12 +109,6 @@ func TestBrowser(t *testing.T) {
 		}
 		if err := c.Publish(ctx, "wasm/after", []byte("x"), 1, false); err != nil {
 			t.Errorf("Publish after reconnecting: %v", err)
-		}
-	})
-	t.Run("browser-only option errors", func(t *testing.T) {
-		var fe *FieldError
-		if _, err := Dial(ctx, broker, &Options{HTTPHeader: http.Header{"Origin": {"x"}}}); !errors.As(err, &fe) || fe.Field != "httpHeader" {
-			t.Errorf("Dial with HTTPHeader = %v", err)
 		}
 	})
 }

@@ -4,12 +4,10 @@ package mqttws
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -21,12 +19,6 @@ import (
 // Options.Dial is given. The page's build (GOOS=js, tag mqttws_dialonly)
 // leaves this file out, and with it coder/websocket, net/http and
 // crypto/tls: a third of the wasm module (docs/BENCHMARKS.md).
-
-// The types of Options.HTTPHeader and Options.TLSConfig.
-type (
-	httpHeader = http.Header
-	tlsConfig  = tls.Config
-)
 
 // open dials the WebSocket with the attempt's context actx; the net.Conn
 // lives as long as connCtx. closeNow closes it at once.
