@@ -233,7 +233,7 @@ func TestReloadKeepsFieldsForgetsKey(t *testing.T) {
 	}
 	// With "remember" ticked, the key stays.
 	e.set("key", deviceKey)
-	e.check("#key-remember", true)
+	e.set("key-store", "plain")
 	e.open("/")
 	if got := e.value("key"); got != deviceKey {
 		t.Errorf("remembered key = %q", got)

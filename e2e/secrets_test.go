@@ -259,7 +259,7 @@ func TestAccessKeyNeverLeavesTheBrowser(t *testing.T) {
 	store := e.storage()
 	findSecrets(t, "storage without remember", map[string][]byte{"storage": []byte(store)}, secrets)
 	// With it: the device key, in its own entry only; never the product key.
-	e.check("#key-remember", true)
+	e.set("key-store", "plain")
 	e.open("/")
 	var st struct {
 		Local map[string]string `json:"local"`

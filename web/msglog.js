@@ -98,6 +98,15 @@ export class MessageLog {
     return this.entries.slice();
   }
 
+  /**
+   * The entries the filter lets through, oldest first; with held, the
+   * messages that arrived while paused too.
+   */
+  shown(held) {
+    const all = held ? this.entries.concat(this.held) : this.entries;
+    return this.filter ? all.filter(this.filter) : all.slice();
+  }
+
   _view() {
     if (!this.view) {
       const v = [];

@@ -21,6 +21,14 @@ export class Platform {
     $("plat-refresh").addEventListener("click", () => this.run(() => this.refresh()));
   }
 
+  /** Enables the panel when the local server is there; says why not. */
+  setAvailable(available, localTarget) {
+    const $ = this.$;
+    $("platform-panel").classList.toggle("unavailable", !available || !localTarget);
+    for (const el of $("platform-panel").querySelectorAll("input, textarea, button")) el.disabled = !available;
+    $("platform-note").textContent = !available ? this.t("plat.unavailable") : !localTarget ? this.t("plat.localOnly") : this.t("plat.note");
+  }
+
   async run(fn) {
     const $ = this.$;
     this.show($("plat-err"), null);

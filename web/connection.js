@@ -1,0 +1,237 @@
+// The connection panel: which broker, the credentials, connect/disconnect,
+// the connection's state.
+import { $, setMsgs, markField } from "./ui.js";
+import { t, errorText, reasonText } from "./i18n.js";
+
+export class ConnectionPanel {
+  constructor(app) {
+    this.app = app;
+    this.client = null;
+  }
+
+  targetMode() {
+    return document.querySelector("input[name=target]:checked").value;
+  }
+
+  updateCredentials() {
+    const auto = $("cred-auto").checked;
+    for (const id of ["clientId", "username", "password"]) $(id).disabled = auto;
+    if (auto) {
+      $("clientId").value = $("deviceName").value.trim();
+      $("username").value = $("productId").value.trim();
+      $("password").value = $("token-out").value;
+    }
+  }
+
+  /**
+   * Builds the password at every (re)connect. With an expiry given as a
+   * duration the token is new each time, so a session outlives its tokens.
+   */
+  passwordFn() {
+    if (!$("cred-auto").checked) return $("password").value;
+    return this.app.token.token();
+  }
+
+  pageURL(path) {
+    const u = new URL(path, location.href);
+    u.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+    return u.href;
+  }
+
+  connectURL() {
+    const local = this.app.local;
+    switch (this.targetMode()) {
+      case "local":
+        return this.pageURL(local ? local.broker : "mqtt");
+      case "relay":
+        return this.pageURL((local ? local.bridge : "bridge") + "?target=" + encodeURIComponent($("endpoint").value));
+      default:
+        return $("url").value.trim();
+    }
+  }
+
+  /** Explains what is wrong with a URL before trying it, or "" if nothing is. */
+  checkURL(url) {
+    let u;
+    try {
+      u = new URL(url);
+    } catch {
+      return url ? t("conn.err.urlParse", { url }) : t("conn.err.urlEmpty");
+    }
+    if (u.protocol === "mqtt:" || u.protocol === "mqtts:" || u.protocol === "tcp:" || u.protocol === "ssl:") {
+      return t("conn.err.mqttScheme", { scheme: u.protocol });
+    }
+    if (u.protocol !== "ws:" && u.protocol !== "wss:") return t("conn.err.scheme", { scheme: u.protocol });
+    if (/\.heclouds\.com$/i.test(u.hostname)) return t("conn.err.onenetHost", { host: u.hostname });
+    if (u.protocol === "ws:" && location.protocol === "https:") return t("conn.err.mixed");
+    return "";
+  }
+
+  fillEndpoints() {
+    const sel = $("endpoint");
+    const cur = sel.value;
+    sel.replaceChildren();
+    const allowed = this.app.local ? this.app.local.endpoints || [] : [];
+    for (const e of this.app.onenet.endpoints()) {
+      const o = document.createElement("option");
+      o.value = e.addr;
+      o.textContent = `${t("endpoint." + e.name)} — ${e.addr}`;
+      o.disabled = !allowed.includes(e.addr);
+      sel.append(o);
+    }
+    if (cur) sel.value = cur;
+  }
+
+  updateTarget({ msgs = true } = {}) {
+    const mode = this.targetMode();
+    $("endpoint").disabled = mode !== "relay";
+    $("url").disabled = mode !== "url";
+    const noLocal = !this.app.local;
+    for (const v of ["local", "relay"]) {
+      const r = document.querySelector(`input[name=target][value=${v}]`);
+      r.disabled = noLocal;
+    }
+    let note = "";
+    if (noLocal) note = t("conn.noLocal");
+    else if (mode === "relay") note = t("conn.relayNote");
+    $("target-note").textContent = note;
+    $("real-warning").hidden = !(mode === "relay" && $("resKind").value === "device");
+    this.app.plat.setAvailable(!noLocal, mode === "local");
+    markField("url", false);
+    if (mode === "url") {
+      const url = $("url").value.trim();
+      const problem = url ? this.checkURL(url) : "";
+      markField("url", !!problem);
+      if (msgs) setMsgs($("conn-msgs"), problem ? [[() => this.checkURL(url), "err"]] : []);
+    }
+  }
+
+  setState(s, reason) {
+    const el = $("conn-state");
+    el.dataset.state = s;
+    el.dataset.i18n = "state." + s;
+    el.textContent = t("state." + s);
+    const connected = s === "connected";
+    // While reconnecting, a publish waits for the new connection and is then
+    // sent (mqttws's guarantee): the button stays usable.
+    $("publish").disabled = !(connected || s === "reconnecting");
+    $("subscribe").disabled = !connected;
+    $("disconnect").disabled = s === "closed";
+    $("connect").disabled = s !== "closed";
+    if (reason) setMsgs($("conn-msgs"), [[reason, s === "connected" ? "ok" : "err"]]);
+  }
+
+  /**
+   * Explains a connection failure, with what to check: a function that
+   * renders the explanation in the current language. For a refused login, the
+   * token is checked here, and OneNET's reason code for what is wrong is
+   * named, as its device log would give it.
+   */
+  explainConnectError(e) {
+    if (e.connack === 4 || e.connack === 5) {
+      let vr = null;
+      try {
+        vr = this.app.onenet.verifyToken($("password").value, $("key").value.trim(), { res: "" });
+      } catch {
+        // No key or no token to check: the general advice stands.
+      }
+      return () => {
+        let s = t("conn.err.connack", { code: e.connack });
+        if (vr && !vr.valid && vr.error) {
+          s += " " + t("conn.err.tokenCheck", { reason: errorText(vr.error) });
+          if (reasonText(vr.code)) s += " " + t("conn.err.reason", { code: vr.code, reason: reasonText(vr.code) });
+        }
+        return s;
+      };
+    }
+    return () => errorText(e);
+  }
+
+  async connect() {
+    const app = this.app;
+    const onenet = app.onenet;
+    const url = this.connectURL();
+    const problem = this.checkURL(url);
+    if (problem) {
+      setMsgs($("conn-msgs"), [[() => this.checkURL(url), "err"]]);
+      markField("url", true);
+      return;
+    }
+    if (this.targetMode() === "relay" && $("resKind").value === "device" && !$("real-ok").checked) {
+      setMsgs($("conn-msgs"), [[() => t("conn.confirmReal"), "warn"]]);
+      $("real-ok").focus();
+      return;
+    }
+    this.updateCredentials();
+    const warnings = onenet.checkConnect({ clientId: $("clientId").value, username: $("username").value, keepAlive: Number($("keepAlive").value), cleanSession: true });
+    let password;
+    try {
+      password = $("cred-auto").checked ? () => this.passwordFn() : $("password").value;
+      if ($("cred-auto").checked) this.passwordFn(); // fail early with the token's own message
+    } catch (e) {
+      setMsgs($("conn-msgs"), [[() => errorText(e), "err"]]);
+      return;
+    }
+    this.setState("connecting");
+    setMsgs($("conn-msgs"), warnings.map((w) => [() => errorText(w), "warn"]));
+    app.save();
+    try {
+      const client = await onenet.connect({
+        url,
+        clientId: $("clientId").value,
+        username: $("username").value,
+        password,
+        keepAlive: Number($("keepAlive").value) || 60,
+        cleanSession: true,
+        autoReconnect: true,
+        onMessages: (batch) => app.msgs.received(batch),
+        onState: (ev) => {
+          if (this.client !== client) return;
+          const reason = ev.error ? this.explainConnectError(ev.error) : "";
+          this.setState(ev.state, reason && ev.state !== "connected" ? reason : "");
+          if (ev.state === "connected") app.sub.render();
+          if (ev.state === "closed") {
+            this.client = null;
+            app.sub.clear();
+          }
+        },
+      });
+      this.client = client;
+      this.setState("connected");
+      setMsgs($("conn-msgs"), [[() => t("conn.connected", { url }), "ok"], ...warnings.map((w) => [() => errorText(w), "warn"])]);
+    } catch (e) {
+      this.setState("closed");
+      setMsgs($("conn-msgs"), [[this.explainConnectError(e), "err"]]);
+      // A broker that cannot be reached: the URL is what to check.
+      if (this.targetMode() === "url" && e.connack === undefined) markField("url", true);
+    }
+  }
+
+  async disconnect() {
+    const c = this.client;
+    this.client = null;
+    if (c) {
+      try {
+        await c.disconnect();
+      } catch (e) {
+        setMsgs($("conn-msgs"), [[() => errorText(e), "err"]]);
+      }
+    }
+    this.app.sub.clear();
+    this.setState("closed");
+  }
+
+  wire() {
+    for (const r of document.querySelectorAll("input[name=target]")) r.addEventListener("change", () => this.updateTarget());
+    $("url").addEventListener("input", () => this.updateTarget());
+    $("cred-auto").addEventListener("change", () => this.updateCredentials());
+    $("connect").addEventListener("click", () => this.connect());
+    $("disconnect").addEventListener("click", () => this.disconnect());
+  }
+
+  onLanguage() {
+    this.fillEndpoints();
+    this.updateTarget({ msgs: false });
+    this.setState($("conn-state").dataset.state);
+  }
+}

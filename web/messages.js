@@ -1,0 +1,163 @@
+// The messages panel: the log of received messages (msglog.js), its filter,
+// pause and export, and the linking of replies to what was published.
+import { $ } from "./ui.js";
+import { t } from "./i18n.js";
+import { MessageLog } from "./msglog.js";
+import { isText, preview, text, hex, base64 } from "./payload.js";
+
+const FILTER_BYTES = 64 * 1024;
+const unescapeJSON = (s) => s.replace(/\\u([0-9a-fA-F]{4})/g, (m, h) => String.fromCharCode(parseInt(h, 16)));
+
+/** HH:MM:SS.mmm in local time. */
+export function clockMs(ms) {
+  const d = new Date(ms);
+  const p = (n, w = 2) => String(n).padStart(w, "0");
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+/** A local time with the date, ISO 8601 order, to the millisecond. */
+export function isoLocal(ms) {
+  const d = new Date(ms);
+  const p = (n, w = 2) => String(n).padStart(w, "0");
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? "+" : "-";
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${clockMs(ms)} ${sign}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
+}
+
+export class MessagesPanel {
+  constructor(app) {
+    this.app = app;
+    this.query = "";
+    this.log = new MessageLog($("msg-list"), $("msg-spacer"), (e, el) => this.renderRow(e, el), { capacity: 100000 });
+    this.log.onChange = () => this.updateCount();
+  }
+
+  /** Messages from the client, in arrival order. */
+  received(batch) {
+    const pub = this.app.pub;
+    const entries = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const m = batch[i];
+      const e = { topic: m.topic, payload: m.payload, qos: m.qos, retained: m.retained, at: m.receivedAt, link: null, _v: 0 };
+      // Link /accepted and /rejected replies to the publish with the same id.
+      if (/\/(accepted|rejected|reply|_reply)$/.test(m.topic) && m.payload.length < 4096 && pub.sent.size) {
+        try {
+          const j = JSON.parse(text(m.payload));
+          if (j && j.id !== undefined) {
+            const kind = m.topic.endsWith("/rejected") || (j.code !== undefined && j.code !== 200) ? "rejected" : "accepted";
+            const sent = pub.linkReply(String(j.id), kind, m.topic);
+            if (sent) {
+              e.link = { kind, at: sent.at, id: String(j.id), sent };
+              sent.replyEntry = e;
+            }
+          }
+        } catch {
+          // Not JSON: no link.
+        }
+      }
+      entries[i] = e;
+      const cmd = /\/cmd\/request\/([^/]+)$/.exec(m.topic);
+      if (cmd) pub.answerCommand(cmd[1]);
+    }
+    this.log.push(entries);
+  }
+
+  renderRow(e, el) {
+    el.className = "msg" + (e.link ? " " + e.link.kind : "") + (e.topic.endsWith("/rejected") ? " rejected" : "");
+    el.textContent = "";
+    const time = document.createElement("span");
+    time.className = "m-time";
+    time.textContent = clockMs(e.at);
+    const topic = document.createElement("span");
+    topic.className = "m-topic";
+    topic.textContent = e.topic;
+    const q = document.createElement("span");
+    q.className = "m-qos";
+    q.textContent = "Q" + e.qos + (e.retained ? " R" : "");
+    const p = document.createElement("span");
+    p.className = "m-payload";
+    p.textContent = (e.link ? `↩ #${e.link.id} ` : "") + preview(e.payload);
+    el.append(time, q, topic, p);
+  }
+
+  setFilter(q) {
+    this.query = q.trim().toLowerCase();
+    const query = this.query;
+    this.log.setFilter(query ? (e) => matches(e, query) : null);
+  }
+
+  /** What export writes: the messages shown (the filter), paused ones included, and what was sent. */
+  exportData(format) {
+    const rows = this.log.shown(true).map((e) => ({
+      time: new Date(e.at).toISOString(),
+      topic: e.topic,
+      qos: e.qos,
+      retained: e.retained,
+      size: e.payload.length,
+      payload: isText(e.payload) ? text(e.payload) : null,
+      payloadBase64: isText(e.payload) ? undefined : base64(e.payload),
+      replyTo: e.link ? { id: e.link.id, sentAt: new Date(e.link.at).toISOString(), kind: e.link.kind } : undefined,
+    }));
+    const sent = this.app.pub.history.map((s) => ({
+      time: new Date(s.at).toISOString(),
+      topic: s.topic,
+      qos: s.qos,
+      id: s.id,
+      status: s.status,
+      payload: s.text,
+      reply: s.reply ? { kind: s.reply.kind, topic: s.reply.topic, time: s.replyEntry ? new Date(s.replyEntry.at).toISOString() : undefined } : undefined,
+    }));
+    const stamp = new Date().toISOString().replace(/[:]/g, "-").replace(/\.\d+Z$/, "Z");
+    if (format === "csv") {
+      const q = (v) => (v === undefined || v === null ? "" : /[",\n\r]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+      const lines = ["direction,time,topic,qos,retained,size,payload,payload_base64,id,reply_to,reply_kind"];
+      for (const r of rows) lines.push(["received", r.time, r.topic, r.qos, r.retained, r.size, r.payload, r.payloadBase64, "", r.replyTo ? r.replyTo.id : "", r.replyTo ? r.replyTo.kind : ""].map(q).join(","));
+      for (const s of sent) lines.push(["sent", s.time, s.topic, s.qos, "", "", s.payload, "", s.id, "", s.reply ? s.reply.kind : ""].map(q).join(","));
+      return { name: `onenet-messages-${stamp}.csv`, type: "text/csv", text: lines.join("\r\n") + "\r\n" };
+    }
+    const doc = { exported: new Date().toISOString(), filter: this.query || undefined, messages: rows, sent };
+    return { name: `onenet-messages-${stamp}.json`, type: "application/json", text: JSON.stringify(doc, null, 2) };
+  }
+
+  exportMessages(format) {
+    const d = this.exportData(format);
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(new Blob([d.text], { type: d.type }));
+    a.download = d.name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+  }
+
+  updateCount() {
+    const log = this.log;
+    $("msg-count").textContent = t("msg.count", { n: log.count(), total: log.total }) + (log.paused ? " · " + t("msg.paused", { n: log.held.length }) : "");
+  }
+
+  wire() {
+    $("msg-filter").addEventListener("input", () => this.setFilter($("msg-filter").value));
+    $("msg-pause").addEventListener("click", () => {
+      const p = !this.log.paused;
+      this.log.setPaused(p);
+      $("msg-pause").setAttribute("aria-pressed", String(p));
+      $("msg-pause").dataset.i18n = p ? "msg.resume" : "msg.pause";
+      $("msg-pause").textContent = t($("msg-pause").dataset.i18n);
+    });
+    $("msg-clear").addEventListener("click", () => this.log.clear());
+    $("msg-export").addEventListener("click", () => this.exportMessages("json"));
+    $("msg-export-csv").addEventListener("click", () => this.exportMessages("csv"));
+  }
+
+  onLanguage() {
+    this.updateCount();
+    this.log.rows.forEach((r) => (r._entry = null));
+    this.log.refresh();
+  }
+}
+
+/** Whether an entry matches the filter (lower case): topic or payload, \uXXXX read as characters. */
+function matches(e, q) {
+  if (e.topic.toLowerCase().includes(q)) return true;
+  if (!isText(e.payload)) return hex(e.payload, 64, "").includes(q.replace(/\s+/g, ""));
+  const s = text(e.payload.subarray(0, FILTER_BYTES)).toLowerCase();
+  return s.includes(q) || (s.includes("\\u") && unescapeJSON(s).includes(q));
+}

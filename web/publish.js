@@ -1,0 +1,295 @@
+// The publish panel: topic templates, the datapoint builder and the raw
+// payload, their checks, and the list of what was sent.
+import { $, setMsgs, markField, fmtTime } from "./ui.js";
+import { t, show, errorText } from "./i18n.js";
+
+export class PublishPanel {
+  constructor(app) {
+    this.app = app;
+    this.sent = new Map(); // payload id → history entry
+    this.history = []; // the entries shown in the publish history, oldest first
+    this.nextPubId = 1;
+  }
+
+  fillKinds() {
+    const sel = $("pub-kind");
+    const cur = sel.value;
+    sel.replaceChildren();
+    for (const k of this.app.onenet.kinds()) {
+      if (k.direction !== "up") continue;
+      const o = document.createElement("option");
+      o.value = k.kind;
+      o.textContent = `${k.kind} — ${t("kind." + k.kind)}`;
+      sel.append(o);
+    }
+    const custom = document.createElement("option");
+    custom.value = "";
+    custom.textContent = t("pub.custom");
+    sel.append(custom);
+    if (cur !== undefined && [...sel.options].some((o) => o.value === cur)) sel.value = cur;
+  }
+
+  needsArg(kind) {
+    if (kind.includes("{cmdid}")) return "cmdId";
+    if (kind.includes("{identifier}")) return "identifier";
+    return "";
+  }
+
+  updateTopic() {
+    const kind = $("pub-kind").value;
+    const arg = this.needsArg(kind);
+    $("pub-arg-row").hidden = !arg;
+    $("pub-arg-label").dataset.i18n = "field." + (arg || "cmdId");
+    $("pub-arg-label").textContent = t("field." + (arg || "cmdId"));
+    if (!kind) {
+      $("pub-topic").disabled = false;
+      this.updatePayload();
+      return;
+    }
+    $("pub-topic").disabled = true;
+    const a = this.app.token.ids();
+    if (arg) a[arg] = $("pub-arg").value.trim();
+    try {
+      $("pub-topic").value = this.app.onenet.topic(kind, a);
+      markField("pub-topic", false);
+    } catch (e) {
+      $("pub-topic").value = "";
+      setMsgs($("pub-warn"), [[() => errorText(e), "err"]]);
+      return;
+    }
+    this.updatePayload();
+  }
+
+  builderMode() {
+    return $("tab-builder").getAttribute("aria-selected") === "true";
+  }
+
+  setTab(builder) {
+    $("tab-builder").setAttribute("aria-selected", String(builder));
+    $("tab-raw").setAttribute("aria-selected", String(!builder));
+    $("tab-builder").tabIndex = builder ? 0 : -1;
+    $("tab-raw").tabIndex = builder ? -1 : 0;
+    $("builder").hidden = !builder;
+    $("raw").hidden = builder;
+    if (!builder) $("payload").value = this.payloadText();
+    this.updatePayload();
+  }
+
+  addRow(name = "", value = "") {
+    const tr = document.createElement("tr");
+    tr.innerHTML = `<td><input class="dp-name" spellcheck="false"></td><td><input class="dp-value" spellcheck="false"></td><td><button type="button" class="dp-del">×</button></td>`;
+    tr.querySelector(".dp-name").value = name;
+    tr.querySelector(".dp-name").setAttribute("aria-label", t("pub.stream"));
+    tr.querySelector(".dp-value").value = value;
+    tr.querySelector(".dp-value").setAttribute("aria-label", t("pub.value"));
+    tr.querySelector(".dp-del").setAttribute("aria-label", t("pub.remove"));
+    tr.querySelector(".dp-del").addEventListener("click", () => {
+      tr.remove();
+      this.updatePayload();
+    });
+    $("dp-rows").append(tr);
+  }
+
+  payloadText() {
+    if (!this.builderMode()) return $("payload").value;
+    const dp = {};
+    for (const tr of $("dp-rows").children) {
+      const name = tr.querySelector(".dp-name").value.trim();
+      if (!name) continue;
+      const p = { v: parseValue(tr.querySelector(".dp-value").value) };
+      if ($("dp-time").checked) p.t = Math.floor(Date.now() / 1000);
+      (dp[name] = dp[name] || []).push(p);
+    }
+    return JSON.stringify({ id: this.nextPubId, dp }, null, 2);
+  }
+
+  updatePayload() {
+    const onenet = this.app.onenet;
+    const kind = $("pub-kind").value || "";
+    const text = this.payloadText();
+    const err = $("payload-err");
+    markField("payload", false);
+    show(err, null);
+    const msgs = [];
+    if (kind) {
+      const r = onenet.checkPayload(kind, text);
+      if (!r.ok) {
+        show(err, () => (r.line ? t("pub.errAt", { line: r.line, column: r.column, error: errorText(r) }) : errorText(r)));
+        markField("payload", true);
+      }
+    }
+    const topic = $("pub-topic").value.trim();
+    for (const w of onenet.checkPublish({ topic, ...this.app.token.ids(), qos: Number($("pub-qos").value), retain: false, payloadLength: new TextEncoder().encode(text).length })) {
+      msgs.push([() => publishWarning(w), "warn"]);
+    }
+    setMsgs($("pub-warn"), msgs);
+    markField("pub-topic", this.topicProblems(topic).length > 0);
+  }
+
+  /**
+   * The warnings about a topic that make publishing it pointless: to OneNET or
+   * the local broker, those the platform disconnects the device for; to
+   * another broker, those no MQTT broker accepts.
+   */
+  topicProblems(topic) {
+    const strict = this.app.conn.targetMode() !== "url";
+    return this.app.onenet.checkPublish({ topic, ...this.app.token.ids(), qos: 0, retain: false, payloadLength: 0 }).filter((w) => {
+      const c = w.code || "";
+      if (!c.startsWith("topic.") || c === "topic.unknown" || c === "topic.prefix") return false;
+      return strict || /^topic\.(empty|wildcard|length|utf8|nul)$/.test(c);
+    });
+  }
+
+  /** Selects the error's position in the raw editor, so it can be seen. */
+  showErrorAt(r) {
+    if (!r || !r.line || this.builderMode()) return;
+    const ta = $("payload");
+    const off = r.offset !== undefined ? r.offset : 0;
+    ta.focus();
+    ta.setSelectionRange(off, off + 1);
+  }
+
+  async publish() {
+    const c = this.app.conn.client;
+    if (!c) return;
+    const topic = $("pub-topic").value.trim();
+    const qos = Number($("pub-qos").value);
+    const kind = $("pub-kind").value;
+    const text = this.payloadText();
+    if (kind) {
+      const r = this.app.onenet.checkPayload(kind, text);
+      if (!r.ok) {
+        this.updatePayload();
+        this.showErrorAt(r);
+        return;
+      }
+    }
+    // A topic the broker would disconnect the device for is not sent: the
+    // session would drop, and the publish be sent again at each reconnection.
+    const bad = this.topicProblems(topic);
+    if (bad.length) {
+      setMsgs($("pub-warn"), bad.map((w) => [() => publishWarning(w), "err"]));
+      markField("pub-topic", true);
+      $("pub-topic").focus();
+      return;
+    }
+    let id = null;
+    try {
+      const j = JSON.parse(text);
+      if (j && (typeof j.id === "number" || typeof j.id === "string")) id = String(j.id);
+    } catch {
+      // Not JSON: nothing to link replies to.
+    }
+    const entry = { at: Date.now(), topic, qos, id, text, status: "sending", el: null };
+    this.addHistory(entry);
+    if (id !== null) this.sent.set(id, entry);
+    if (this.builderMode() && kind === "dp/post/json") this.nextPubId++;
+    try {
+      await c.publish(topic, text, { qos });
+      entry.status = qos ? "acked" : "sent";
+    } catch (e) {
+      entry.status = "failed";
+      entry.error = e;
+    }
+    this.renderHistory(entry);
+    this.app.save();
+  }
+
+  addHistory(entry) {
+    const el = document.createElement("li");
+    entry.el = el;
+    this.renderHistory(entry);
+    const list = $("pub-history");
+    list.prepend(el);
+    this.history.push(entry);
+    while (list.children.length > 200) {
+      list.lastChild.remove();
+      const old = this.history.shift();
+      if (old.id !== null && this.sent.get(old.id) === old) this.sent.delete(old.id);
+    }
+  }
+
+  renderHistory(e) {
+    const status = t("pub.status." + e.status) + (e.reply ? " · " + t("pub.reply." + e.reply.kind) : "") + (e.error ? ": " + errorText(e.error) : "");
+    e.el.className = "hist " + (e.reply ? e.reply.kind : e.status);
+    e.el.textContent = `${fmtTime(e.at)}  ${e.topic}  QoS ${e.qos}${e.id !== null ? "  id " + e.id : ""}  — ${status}`;
+  }
+
+  /** A reply arrived for the publish with this id: the entry, or null. */
+  linkReply(id, kind, topic) {
+    const sent = this.sent.get(id);
+    if (!sent) return null;
+    sent.reply = { kind, topic };
+    this.renderHistory(sent);
+    return sent;
+  }
+
+  /** Sets the publish form to answer the command that just arrived. */
+  answerCommand(cmdId) {
+    $("pub-kind").value = "cmd/response/{cmdid}";
+    $("pub-arg").value = cmdId;
+    this.setTab(false);
+    this.updateTopic();
+    setMsgs($("pub-warn"), [[t("pub.answerCommand", { id: cmdId }), "ok"]]);
+  }
+
+  wire() {
+    $("pub-kind").addEventListener("change", () => {
+      const k = $("pub-kind").value;
+      this.setTab(k === "dp/post/json");
+      this.updateTopic();
+    });
+    $("pub-arg").addEventListener("input", () => this.updateTopic());
+    $("pub-topic").addEventListener("input", () => this.updatePayload());
+    $("pub-qos").addEventListener("change", () => this.updatePayload());
+    $("payload").addEventListener("input", () => this.updatePayload());
+    $("dp-rows").addEventListener("input", () => this.updatePayload());
+    $("dp-time").addEventListener("change", () => this.updatePayload());
+    $("dp-add").addEventListener("click", () => {
+      this.addRow();
+      this.updatePayload();
+    });
+    $("tab-builder").addEventListener("click", () => this.setTab(true));
+    $("tab-raw").addEventListener("click", () => this.setTab(false));
+    for (const tab of [$("tab-builder"), $("tab-raw")]) {
+      tab.addEventListener("keydown", (ev) => {
+        if (ev.key === "ArrowRight" || ev.key === "ArrowLeft") {
+          const other = tab.id === "tab-builder" ? $("tab-raw") : $("tab-builder");
+          other.focus();
+          other.click();
+        }
+      });
+    }
+    $("publish").addEventListener("click", () => this.publish());
+  }
+
+  onLanguage() {
+    this.fillKinds();
+    this.updateTopic();
+    for (const e of this.history) this.renderHistory(e);
+  }
+}
+
+/** A value typed in the builder: a number, true/false, JSON object, or text. */
+function parseValue(s) {
+  const v = s.trim();
+  if (v !== "" && !isNaN(Number(v))) return Number(v);
+  if (v === "true" || v === "false") return v === "true";
+  if (v.startsWith("{")) {
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v;
+    }
+  }
+  return s;
+}
+
+/** A warning of checkPublish: what OneNET would do about the topic, then why. */
+function publishWarning(w) {
+  const c = w.code || "";
+  if (c === "topic.unknown" || c === "topic.prefix") return t("pub.warn.ignore", { reason: errorText(w) });
+  if (c.startsWith("topic.")) return t("pub.warn.disconnect", { reason: errorText(w) });
+  if (c.startsWith("name.")) return t("pub.warn.cannotCheck", { reason: errorText(w) });
+  return errorText(w);
+}

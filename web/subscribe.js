@@ -1,0 +1,98 @@
+// The subscribe panel: presets, the filter, and the subscriptions held.
+import { $, markField } from "./ui.js";
+import { t, show, errorText } from "./i18n.js";
+
+export class SubscribePanel {
+  constructor(app) {
+    this.app = app;
+    this.subs = new Map(); // filter → {qos, granted}
+  }
+
+  fillPresets() {
+    const subSel = $("sub-preset");
+    const curPreset = subSel.value;
+    subSel.replaceChildren();
+    const presets = [["#", t("sub.preset.all")], ["dp/post/json/+", t("sub.preset.dp")], ["cmd/request/+", t("sub.preset.cmd")],
+      ["cmd/response/+/+", t("sub.preset.cmdReply")], ["image/#", t("sub.preset.image")], ["thing/property/set", t("sub.preset.propSet")],
+      ["thing/property/post/reply", t("sub.preset.propReply")], ["thing/service/+/invoke", t("sub.preset.service")]];
+    for (const [suffix, label] of presets) {
+      const o = document.createElement("option");
+      o.value = suffix;
+      o.textContent = label;
+      subSel.append(o);
+    }
+    if (curPreset) subSel.value = curPreset;
+  }
+
+  presetFilter() {
+    const suffix = $("sub-preset").value;
+    const a = this.app.token.ids();
+    return `$sys/${a.productId}/${a.deviceName}/${suffix}`;
+  }
+
+  async subscribe() {
+    const c = this.app.conn.client;
+    if (!c) return;
+    const filter = $("sub-filter").value.trim();
+    const qos = Number($("sub-qos").value);
+    show($("sub-err"), null);
+    markField("sub-filter", false);
+    if (this.app.conn.targetMode() !== "url") {
+      const problem = this.app.onenet.checkFilter(filter, this.app.token.ids());
+      if (problem) {
+        show($("sub-err"), () => errorText(problem));
+        markField("sub-filter", true);
+        return;
+      }
+    }
+    try {
+      const granted = await c.subscribe(filter, qos);
+      this.subs.set(filter, { qos, granted });
+    } catch (e) {
+      show($("sub-err"), () => errorText(e));
+      markField("sub-filter", true);
+    }
+    this.render();
+    this.app.save();
+  }
+
+  clear() {
+    this.subs.clear();
+    this.render();
+  }
+
+  render() {
+    const items = [];
+    for (const [filter, s] of this.subs) {
+      const el = document.createElement("li");
+      const span = document.createElement("span");
+      span.textContent = `${filter}  — ${t("sub.granted", { qos: s.granted })}`;
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = t("sub.remove");
+      b.setAttribute("aria-label", t("sub.removeFilter", { filter }));
+      b.addEventListener("click", async () => {
+        try {
+          await this.app.conn.client.unsubscribe(filter);
+          this.subs.delete(filter);
+        } catch (e) {
+          show($("sub-err"), () => errorText(e));
+        }
+        this.render();
+      });
+      el.append(span, b);
+      items.push(el);
+    }
+    $("subs").replaceChildren(...items);
+  }
+
+  wire() {
+    $("sub-preset").addEventListener("change", () => ($("sub-filter").value = this.presetFilter()));
+    $("subscribe").addEventListener("click", () => this.subscribe());
+  }
+
+  onLanguage() {
+    this.fillPresets();
+    this.render();
+  }
+}
