@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -121,14 +120,4 @@ func (r *ring) last() (StoredPoint, bool) {
 		i = len(r.buf) - 1
 	}
 	return r.buf[i], true
-}
-
-// shadowDoc is a device shadow (notes §4, image/...): the reported and
-// desired states, merged one level deep, and a version that every accepted
-// update increments.
-type shadowDoc struct {
-	reported map[string]json.RawMessage
-	desired  map[string]json.RawMessage
-	version  int64
-	updated  time.Time
 }
