@@ -44,12 +44,15 @@
 //     and what is wrong. SetProperty and InvokeService send
 //     thing/property/set and thing/service/{id}/invoke and wait for the
 //     set_reply or invoke_reply with the same id.
-//   - image/update merges state.reported and state.desired one level deep
-//     (null deletes a member; a "version" must match the current one) and
-//     answers image/update/accepted with the whole document, or /rejected
-//     {"code":400|409,"msg":…}; a change of desired that leaves it
-//     different from reported sends image/update/delta. image/get answers
-//     image/get/accepted with the document.
+//   - image/update merges state.reported and state.desired at every depth
+//     (null deletes a member) within OneNET's limits (4 KB, keys of 1 to 30
+//     characters of [A-Za-z0-9_], 4 levels) and answers
+//     image/update/accepted with the whole document, or /rejected
+//     {"err_code":160…165,"err_msg":…} as OneNET documents; after any
+//     update that leaves desired and reported different it sends
+//     image/update/delta {"state","metadata","version","timestamp"} (seconds).
+//     image/get answers image/get/accepted with the document
+//     (docs/PROTOCOL.md, "Device image").
 //
 // Replies go only to a device that has subscribed to them (the reply topic
 // itself, a "+" level, or "$sys/{pid}/{device}/#"). A device's own
