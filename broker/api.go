@@ -49,6 +49,8 @@ const apiTime = "2006-01-02 15:04:05.000"
 //	GET  /thingmodel/query-device-property?product_id=P&device_name=D
 //	POST /thingmodel/set-device-property   {"product_id","device_name","params":{…}[,"timeout":S]}
 //	POST /thingmodel/call-service          {"product_id","device_name","identifier","params":{…}[,"timeout":S]}
+//	POST /ota/inform                       {"product_id","device_name","params":{…}[,"timeout":S]}
+//	GET  /ota/status?product_id=P&device_name=D
 //
 // timeout is in seconds, 1 to 30, default 10.
 //

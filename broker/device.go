@@ -30,6 +30,9 @@ type device struct {
 	streams map[string]*ring
 	props   map[string]StoredPoint
 	shadow  shadowDoc
+
+	ota *OTARecord // the last firmware announcement (ota.go)
+	sub subState   // gateway and sub-device links (subdev.go)
 }
 
 func newDevice(p *Product, d Device) *device {
@@ -48,7 +51,8 @@ func newDevice(p *Product, d Device) *device {
 
 // online reports whether the device has a live session. The caller holds
 // d.mu.
-func (d *device) online() bool { return d.cl != nil && !d.cl.Closed() }
+// A sub-device is online while the gateway that logged it in is.
+func (d *device) online() bool { return d.cl != nil && !d.cl.Closed() || d.sub.online() }
 
 // The counters of a rate-limit window.
 const (

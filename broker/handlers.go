@@ -34,6 +34,9 @@ func (b *Broker) handle(d *device, suffix string, payload []byte) (out replies) 
 		b.logf("ignored: device %s published to an undocumented topic %q", d.key, d.prefix+suffix)
 		return nil
 	}
+	if b.handleGateway(d, info.Kind, payload, &out) { // OTA, gateways (subdev.go)
+		return out
+	}
 	switch k := info.Kind; k {
 	case onenet.KindDPPost:
 		b.handleDP(d, payload, &out)

@@ -65,5 +65,6 @@ func (b *Broker) publish(d *device, suffix string, payload []byte) error {
 	if payload == nil {
 		payload = []byte{}
 	}
-	return b.srv.Publish(d.iprefix+suffix, payload, false, 0)
+	topic, _ := b.route(d, suffix) // a sub-device's may go through its gateway (subdev.go)
+	return b.srv.Publish(topic, payload, false, 0)
 }

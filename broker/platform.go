@@ -101,8 +101,9 @@ func (b *Broker) ready(d *device, suffix string) error {
 	if !online {
 		return fmt.Errorf("broker: device %s: %w", d.key, ErrOffline)
 	}
-	subs := b.srv.Topics.Subscribers(d.iprefix + suffix)
-	if _, ok := subs.Subscriptions[d.key]; !ok {
+	topic, client := b.route(d, suffix)
+	subs := b.srv.Topics.Subscribers(topic)
+	if _, ok := subs.Subscriptions[client]; !ok {
 		return fmt.Errorf("broker: device %s: %w %s%s", d.key, ErrNotSubscribed, d.prefix, suffix)
 	}
 	return nil
@@ -174,6 +175,9 @@ func (b *Broker) thingCall(ctx context.Context, pid, dev, reqSuffix, replySuffix
 	d, err := b.device(pid, dev)
 	if err != nil {
 		return nil, err
+	}
+	if gw := b.studioGateway(d); gw != nil { // a sub-device: through its gateway (subdev.go)
+		return b.subCall(ctx, d, gw, reqSuffix, params)
 	}
 	id := strconv.FormatUint(b.thingID.Add(1)%1e13, 10)
 	msg, err := json.Marshal(struct {

@@ -35,6 +35,11 @@ type Product struct {
 	ID      string   `json:"id"`
 	Key     string   `json:"key"`     // base64, as the console shows it
 	Devices []Device `json:"devices"` //
+	// Gateway, when set, makes the product's devices sub-devices of the
+	// gateway product with this id: any device of that product may log
+	// them in and act for them (docs/PROTOCOL.md, "Gateways and
+	// sub-devices").
+	Gateway string `json:"gateway,omitempty"`
 }
 
 // A Device is one device of a product: its name (the MQTT client id) and its
@@ -187,7 +192,7 @@ func (r *Registry) check() error {
 			}
 		}
 	}
-	return nil
+	return r.checkGateways() // subdev.go
 }
 
 // nameProblem says why s cannot be a product id or device name, or returns

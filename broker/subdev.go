@@ -1,0 +1,324 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+
+	"github.com/onenet-wasm/onenet-wasm/onenet"
+)
+
+// Gateways and sub-devices (docs/PROTOCOL.md, "Gateways and sub-devices").
+//
+// The registry says which products are sub-device products and of which
+// gateway product (Product.Gateway); any device of that gateway product may
+// act for them:
+//
+//   - MQTT kit: the gateway logs a sub-device in and out on
+//     $subdev/{pid}/{device}/login and logout (empty payloads), then
+//     uploads datapoints and answers commands on the sub-device's $subdev
+//     topics;
+//   - OneNET Studio: the gateway binds the sub-device (thing/sub/topo/add,
+//     with the sub-device's token), logs it in (thing/sub/login) and
+//     answers, for it, the platform's property sets and gets and service
+//     calls on thing/sub/property/… and thing/sub/service/….
+//
+// A sub-device is logged in by one gateway at a time: the last login wins.
+
+// subState is a device's part in a gateway relation, guarded by the
+// device's mu.
+type subState struct {
+	boundTo *device      // Studio: the gateway this sub-device is bound to (topo/add)
+	via     *device      // the gateway that logged it in; nil when not logged in
+	viaCl   *mqtt.Client // that gateway's session at the login
+	kit     bool         // logged in on $subdev topics (MQTT kit)
+}
+
+// online reports whether a gateway session has the device logged in. The
+// caller holds the device's mu.
+func (s *subState) online() bool { return s.viaCl != nil && !s.viaCl.Closed() }
+
+// internalSubdev replaces "$subdev/" inside mochi, as internalPrefix does
+// "$sys/".
+const internalSubdev = "onenet:subdev/"
+
+// checkGateways checks the registry's gateway links: a sub-device product
+// names an existing product, not itself, that is not a sub-device product.
+func (r *Registry) checkGateways() error {
+	ids := map[string]*Product{}
+	for i := range r.Products {
+		ids[r.Products[i].ID] = &r.Products[i]
+	}
+	for i, p := range r.Products {
+		if p.Gateway == "" {
+			continue
+		}
+		at := fmt.Sprintf("products[%d].gateway", i)
+		g := ids[p.Gateway]
+		switch {
+		case p.Gateway == p.ID:
+			return fmt.Errorf("%s: product %q names itself: give the id of its gateway product", at, p.ID)
+		case g == nil:
+			return fmt.Errorf("%s: no product %q in the registry: give the id of the gateway product", at, p.Gateway)
+		case g.Gateway != "":
+			return fmt.Errorf("%s: product %q is itself a sub-device product (of %q); a gateway product cannot be one", at, p.Gateway, g.Gateway)
+		}
+	}
+	return nil
+}
+
+// gatewayOf returns the gateway product of a sub-device, "" for a device
+// that is not a sub-device.
+func (b *Broker) gatewayOf(d *device) string { return b.products[d.pid].Gateway }
+
+// isGateway reports whether some product names d's product as its gateway.
+func (b *Broker) isGateway(d *device) bool {
+	for _, p := range b.products {
+		if p.Gateway == d.pid {
+			return true
+		}
+	}
+	return false
+}
+
+// route returns the internal topic a message for a device's suffix goes
+// to, and the mochi client id that must be subscribed to it: the device's
+// own, or, for a sub-device its gateway logged in on $subdev topics, the
+// gateway's.
+func (b *Broker) route(d *device, suffix string) (topic, client string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.online0() && d.sub.kit && d.sub.online() {
+		return internalSubdev + d.pid + "/" + d.name + "/" + suffix, d.sub.via.key
+	}
+	return d.iprefix + suffix, d.key
+}
+
+// online0 reports whether the device itself is connected. The caller holds
+// d.mu.
+func (d *device) online0() bool { return d.cl != nil && !d.cl.Closed() }
+
+// handleGateway processes the OTA and gateway topics a device publishes
+// under its own tree; it reports whether k was one of them.
+func (b *Broker) handleGateway(d *device, k onenet.Kind, payload []byte, out *replies) bool {
+	switch k {
+	case onenet.KindOTAInformReply:
+		b.handleOTAReply(d, payload)
+	case onenet.KindSubLogin, onenet.KindSubLogout, onenet.KindSubTopoAdd, onenet.KindSubTopoDelete, onenet.KindSubTopoGet:
+		b.handleSubRequest(d, k, payload, out)
+	case onenet.KindSubTopoGetResult, onenet.KindSubTopoChangeReply:
+		r, err := onenet.ParseThingReply(payload)
+		if err != nil {
+			b.logf("gateway %s: %s ignored: %s", d.key, k, errCode(err))
+			return true
+		}
+		b.logf("gateway %s: %s id %s, code %d", d.key, k, logID(r.ID), r.Code)
+	case onenet.KindSubPropertyGetReply, onenet.KindSubPropertySetReply, onenet.KindSubServiceInvokeReply:
+		b.handleThingReply(d, string(k), payload)
+	default:
+		return false
+	}
+	return true
+}
+
+// subErr is a thing/sub/ request the platform refuses: the reply's code
+// (docs/PROTOCOL.md: OneNET documents 200 only; the others are this
+// broker's) and msg.
+type subErr struct {
+	code int
+	msg  string
+}
+
+// handleSubRequest answers a gateway's thing/sub/login, logout, topo/add,
+// topo/delete and topo/get on the topic's /reply.
+func (b *Broker) handleSubRequest(gw *device, k onenet.Kind, payload []byte, out *replies) {
+	reply := string(k) + "/reply"
+	req, err := onenet.ParseThingRequest(k, payload)
+	if err != nil {
+		id := thingID(payload)
+		b.logf("gateway request rejected: device %s, %s id %s: %s", gw.key, k, logID(id), errCode(err))
+		out.add(reply, onenet.ThingReplyJSON(id, thingErrCode, errMsg(err)))
+		return
+	}
+	if k == onenet.KindSubTopoGet {
+		list := []onenet.SubDevice{}
+		for _, sub := range b.devicesSorted() {
+			sub.mu.Lock()
+			if sub.sub.boundTo == gw {
+				list = append(list, onenet.SubDevice{ProductID: sub.pid, DeviceName: sub.name})
+			}
+			sub.mu.Unlock()
+		}
+		msg, _ := json.Marshal(map[string]any{"id": req.ID, "code": onenet.ThingCodeSuccess, "msg": "success", "data": list})
+		out.add(reply, msg)
+		return
+	}
+	sd, _ := onenet.SubDeviceOf(req)
+	var e *subErr
+	sub := b.devices[sd.ProductID+"/"+sd.DeviceName]
+	switch {
+	case !b.isGateway(gw):
+		e = &subErr{thingErrCode, fmt.Sprintf("product %s is not a gateway product: no product of the registry names it as its gateway", gw.pid)}
+	case sub == nil:
+		e = &subErr{thingErrCode, fmt.Sprintf("no sub-device %s/%s", sd.ProductID, sd.DeviceName)}
+	case b.gatewayOf(sub) != gw.pid:
+		e = &subErr{thingErrCode, fmt.Sprintf("%s is not a sub-device of gateway product %s", sub.key, gw.pid)}
+	default:
+		e = b.subRequest(gw, sub, k, req)
+	}
+	if e != nil {
+		b.logf("gateway request refused: gateway %s, %s id %s, sub-device %s/%s: %s", gw.key, k, logID(req.ID), sd.ProductID, sd.DeviceName, e.msg)
+		out.add(reply, onenet.ThingReplyJSON(req.ID, e.code, e.msg))
+		return
+	}
+	b.logf("gateway %s: %s %s", gw.key, k, sub.key)
+	out.add(reply, onenet.ThingReplyJSON(req.ID, onenet.ThingCodeSuccess, "success"))
+}
+
+// subRequest applies a gateway's request about one of its sub-devices.
+func (b *Broker) subRequest(gw, sub *device, k onenet.Kind, req *onenet.ThingRequest) *subErr {
+	switch k {
+	case onenet.KindSubTopoAdd, onenet.KindSubTopoDelete:
+		var p struct {
+			SASToken string `json:"sasToken"`
+		}
+		_ = json.Unmarshal(req.Params, &p)
+		if _, code, why := b.verifyLogin(sub, p.SASToken, b.now()); code != 0 {
+			return &subErr{thingErrCode, fmt.Sprintf("sasToken: %d %s", code, why)}
+		}
+	}
+	if k == onenet.KindSubTopoAdd && b.countSubs(func(s *subState) bool { return s.boundTo == gw }) >= onenet.MaxTopoPerGateway {
+		return &subErr{thingErrCode, fmt.Sprintf("the gateway has %d sub-devices bound, OneNET's limit", onenet.MaxTopoPerGateway)}
+	}
+	gw.mu.Lock()
+	gwCl := gw.cl
+	gw.mu.Unlock()
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	s := &sub.sub
+	switch k {
+	case onenet.KindSubTopoAdd:
+		if s.boundTo != nil && s.boundTo != gw {
+			return &subErr{thingErrCode, fmt.Sprintf("already bound to gateway %s: unbind it there first", s.boundTo.key)}
+		}
+		s.boundTo = gw
+	case onenet.KindSubTopoDelete:
+		if s.boundTo != gw {
+			return &subErr{thingErrCode, "not bound to this gateway"}
+		}
+		s.boundTo = nil
+		if s.via == gw {
+			*s = subState{}
+		}
+	case onenet.KindSubLogin:
+		if s.boundTo != gw {
+			return &subErr{thingErrCode, "not bound to this gateway: bind it first with thing/sub/topo/add"}
+		}
+		s.via, s.viaCl, s.kit = gw, gwCl, false
+		sub.lastSeen = b.now()
+	case onenet.KindSubLogout:
+		if s.via != gw || !s.online() {
+			return &subErr{thingErrCode, "not logged in through this gateway"}
+		}
+		s.via, s.viaCl = nil, nil
+		sub.lastSeen = b.now()
+	}
+	return nil
+}
+
+// countSubs counts the devices whose subState satisfies f.
+func (b *Broker) countSubs(f func(*subState) bool) int {
+	n := 0
+	for _, d := range b.devices {
+		d.mu.Lock()
+		if f(&d.sub) {
+			n++
+		}
+		d.mu.Unlock()
+	}
+	return n
+}
+
+// devicesSorted returns every device, ordered by key.
+func (b *Broker) devicesSorted() []*device {
+	out := make([]*device, 0, len(b.devices))
+	for _, k := range sortedKeys(b.devices) {
+		out = append(out, b.devices[k])
+	}
+	return out
+}
+
+// studioGateway returns the gateway that logged a Studio sub-device in, or
+// nil.
+func (b *Broker) studioGateway(d *device) *device {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.online0() || d.sub.kit || !d.sub.online() {
+		return nil
+	}
+	return d.sub.via
+}
+
+// subCall sends the platform's property set or get or service call for a
+// Studio sub-device to the gateway that logged it in, on thing/sub/…, and
+// returns the gateway's reply (docs/PROTOCOL.md, "Gateways and
+// sub-devices"). reqSuffix is the call's topic for a directly connected
+// device.
+func (b *Broker) subCall(ctx context.Context, sub, gw *device, reqSuffix string, params json.RawMessage) (*onenet.ThingReply, error) {
+	var (
+		kind  onenet.Kind
+		inner map[string]any
+	)
+	id := onenet.SubDevice{ProductID: sub.pid, DeviceName: sub.name}
+	switch {
+	case reqSuffix == string(onenet.KindPropertySet):
+		kind, inner = onenet.KindSubPropertySet, map[string]any{"params": params}
+	case reqSuffix == string(onenet.KindPropertyGet):
+		kind, inner = onenet.KindSubPropertyGet, map[string]any{"params": params}
+	case strings.HasPrefix(reqSuffix, "thing/service/") && strings.HasSuffix(reqSuffix, "/invoke"):
+		ident := strings.TrimSuffix(strings.TrimPrefix(reqSuffix, "thing/service/"), "/invoke")
+		kind, inner = onenet.KindSubServiceInvoke, map[string]any{"identifier": ident, "input": params}
+	default:
+		return nil, fmt.Errorf("broker: %s: not available for a sub-device", reqSuffix)
+	}
+	inner["productID"], inner["deviceName"] = id.ProductID, id.DeviceName
+	wrapped, err := json.Marshal(inner)
+	if err != nil {
+		return nil, fmt.Errorf("broker: params: %w", err)
+	}
+	return b.request(ctx, gw, kind, string(kind), string(kind.Replies()[0]), wrapped, nil)
+}
+
+// SubDevices returns the sub-devices a gateway has bound (Studio) or
+// logged in (either), sorted, with whether each is logged in now.
+func (b *Broker) SubDevices(pid, dev string) ([]SubDeviceStatus, error) {
+	gw, err := b.device(pid, dev)
+	if err != nil {
+		return nil, err
+	}
+	var out []SubDeviceStatus
+	for _, d := range b.devicesSorted() {
+		d.mu.Lock()
+		s := d.sub
+		if s.boundTo == gw || s.via == gw {
+			out = append(out, SubDeviceStatus{ProductID: d.pid, DeviceName: d.name, Bound: s.boundTo == gw, Online: s.via == gw && s.online(), Kit: s.kit})
+		}
+		d.mu.Unlock()
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return out[i].ProductID+"/"+out[i].DeviceName < out[j].ProductID+"/"+out[j].DeviceName
+	})
+	return out, nil
+}
+
+// A SubDeviceStatus is one sub-device of a gateway.
+type SubDeviceStatus struct {
+	ProductID, DeviceName string
+	Bound                 bool // Studio: bound by thing/sub/topo/add
+	Online                bool // logged in through this gateway now
+	Kit                   bool // logged in on the MQTT kit's $subdev topics
+}
