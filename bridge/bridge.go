@@ -11,12 +11,13 @@ import (
 	"net/http"
 	"path"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/onenet-wasm/onenet-wasm/internal/logsafe"
 )
 
 // Options configure a Handler. The zero value means the defaults.
@@ -95,7 +96,6 @@ type Handler struct {
 	opts       Options
 	allow      map[string]Target
 	tls        map[string]*tls.Config
-	allowed    string // "a:1883, b:8883", for refusal reasons
 	acceptOpts websocket.AcceptOptions
 
 	mu       sync.Mutex
@@ -162,7 +162,6 @@ func New(opts Options) *Handler {
 		}
 		names = append(names, addr)
 	}
-	h.allowed = strings.Join(names, ", ")
 
 	h.acceptOpts.Subprotocols = []string{"mqtt"}
 	if slices.Contains(opts.AllowedOrigins, "*") {
@@ -235,7 +234,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, err := websocket.Accept(hw, r, &h.acceptOpts)
 	if err != nil {
 		h.refused.Add(1)
-		h.logf("bridge: %s refused upgrade: %v", s.remote, err)
+		h.logf("bridge: %s refused upgrade: %s", s.remote, logsafe.Cut(err.Error(), 256)) // may quote headers
 		return
 	}
 	s.ws, s.raw = c, hw.conn
@@ -286,7 +285,9 @@ func (h *Handler) release(ip string) {
 	}
 }
 
-func (h *Handler) logf(format string, args ...any) { h.opts.Logf(format, args...) }
+func (h *Handler) logf(format string, args ...any) {
+	h.opts.Logf("%s", logsafe.Line(fmt.Sprintf(format, args...)))
+}
 
 // dial connects to t, with TLS when t asks for it.
 func (h *Handler) dial(ctx context.Context, t Target) (net.Conn, error) {

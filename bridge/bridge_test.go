@@ -66,25 +66,26 @@ func TestEndpointCloses(t *testing.T) {
 	b.log.waitFor(t, "(closed by the endpoint)")
 }
 
+// TestNotAllowed: a target off the allow-list is refused with 1008; the
+// reason does not list the allow-list (issue: "the relay's close reason
+// lists the whole allow-list to any client").
 func TestNotAllowed(t *testing.T) {
 	echoAddr := startEcho(t)
 	b := startBridge(t, Options{Allow: []Target{{Addr: echoAddr}}})
 	c := b.dial(t, "Evil.Example:1883")
 	code, reason := closeOf(t, c)
-	want := "target evil.example:1883 is not allowed; allowed: " + echoAddr
+	want := "target evil.example:1883 is not on this relay's allow-list"
 	if code != websocket.StatusPolicyViolation || reason != want {
 		t.Fatalf("close = %v %q, want 1008 %q", code, reason, want)
 	}
 	b.log.waitFor(t, "refused target evil.example:1883: not allowed")
 
-	// With OneNET's four endpoints the list does not fit: it is cut.
+	// Nor with OneNET's four endpoints.
 	d := startBridge(t, Options{})
 	c = d.dial(t, "evil.example:1883")
 	code, reason = closeOf(t, c)
-	if code != websocket.StatusPolicyViolation || len(reason) > 123 ||
-		!strings.HasPrefix(reason, "target evil.example:1883 is not allowed; allowed: mqtts.heclouds.com:1883, mqttstls.heclouds.com:8883") ||
-		!strings.HasSuffix(reason, "…") {
-		t.Fatalf("close = %v %q (%d bytes), want 1008, the allowed list cut to 123 bytes", code, reason, len(reason))
+	if code != websocket.StatusPolicyViolation || strings.Contains(reason, "heclouds") || strings.Contains(reason, "allowed:") {
+		t.Fatalf("close = %v %q, want 1008 without the allow-list", code, reason)
 	}
 	if st := d.h.Stats(); st.Refused != 1 || st.Total != 0 {
 		t.Errorf("Stats() = %+v, want 1 refused", st)

@@ -57,7 +57,9 @@ func (s *session) run(ctx context.Context, targets []string) {
 	t, ok := h.allow[target]
 	if !ok {
 		s.refuse(websocket.StatusPolicyViolation,
-			"target "+target+" is not allowed; allowed: "+h.allowed,
+			// The allow-list is the operator's business; the page reads
+			// the endpoints it may use from the server (/local.json).
+			"target "+target+" is not on this relay's allow-list",
 			"target "+target+": not allowed")
 		return
 	}

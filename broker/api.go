@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onenet-wasm/onenet-wasm/internal/logsafe"
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 	"github.com/onenet-wasm/onenet-wasm/token"
 )
@@ -121,7 +122,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, ok := routes[path]
 	switch {
 	case !ok:
-		aerr = errf(http.StatusNotFound, apiNotFound, "no API at %s: see the paths in the broker package documentation", r.URL.Path)
+		aerr = errf(http.StatusNotFound, apiNotFound, "no API at %s: see the paths in the broker package documentation", logsafe.Word(r.URL.Path))
 	case r.Method != rt.method && !(rt.method == http.MethodGet && r.Method == http.MethodHead):
 		w.Header().Set("Allow", rt.method)
 		aerr = errf(http.StatusMethodNotAllowed, apiBadMethod, "%s %s: use %s", r.Method, path, rt.method)
@@ -137,7 +138,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if aerr.logMsg != "" {
 			msg = aerr.logMsg
 		}
-		a.b.logf("api: %s %s: %d %s", r.Method, path, aerr.code, msg)
+		a.b.logf("api: %s %s: %d %s", logsafe.Word(r.Method), logsafe.Word(path), aerr.code, logsafe.Cut(msg, 512))
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -165,7 +166,7 @@ func (a *api) auth(r *http.Request, pid, dev string) *apiError {
 	}
 	p := a.b.products[pid]
 	if p == nil {
-		return errf(http.StatusUnauthorized, apiUnauthorized, "cannot check the token: no product %q", pid)
+		return errf(http.StatusUnauthorized, apiUnauthorized, "cannot check the token: no product %s", logsafe.Q(pid))
 	}
 	t, err := token.Parse(tok)
 	if err != nil {
@@ -178,7 +179,7 @@ func (a *api) auth(r *http.Request, pid, dev string) *apiError {
 	case dev != "" && t.Res == "products/"+pid+"/devices/"+dev:
 		d := a.b.devices[pid+"/"+dev]
 		if d == nil {
-			return errf(http.StatusNotFound, apiNotFound, "product %q has no device %q", pid, dev)
+			return errf(http.StatusNotFound, apiNotFound, "product %s has no device %s", logsafe.Q(pid), logsafe.Q(dev))
 		}
 		err = token.ErrSignMismatch
 		if d.devKey != "" {
@@ -192,7 +193,7 @@ func (a *api) auth(r *http.Request, pid, dev string) *apiError {
 		if dev != "" {
 			want += " or products/" + pid + "/devices/" + dev
 		}
-		return errf(http.StatusUnauthorized, apiUnauthorized, "the token's res is %q; this request needs %s", t.Res, want)
+		return errf(http.StatusUnauthorized, apiUnauthorized, "the token's res is %s; this request needs %s", logsafe.Q(t.Res), logsafe.Cut(want, 256))
 	}
 	if err != nil {
 		return errf(http.StatusUnauthorized, apiUnauthorized, "%v", err).quiet(describeTokenErr(err))
@@ -216,7 +217,7 @@ func (a *api) target(r *http.Request, pid, dev string, needDev bool) (*device, *
 	}
 	d := a.b.devices[pid+"/"+dev]
 	if d == nil {
-		return nil, errf(http.StatusNotFound, apiNotFound, "product %q has no device %q", pid, dev)
+		return nil, errf(http.StatusNotFound, apiNotFound, "product %s has no device %s", logsafe.Q(pid), logsafe.Q(dev))
 	}
 	return d, nil
 }
@@ -282,7 +283,7 @@ func parseAPITime(name, s string) (time.Time, *apiError) {
 			return t, nil
 		}
 	}
-	return time.Time{}, errf(http.StatusBadRequest, apiBadRequest, "%s=%q: want a time such as 2017-01-01T00:00:00 (China Standard Time)", name, s)
+	return time.Time{}, errf(http.StatusBadRequest, apiBadRequest, "%s=%s: want a time such as 2017-01-01T00:00:00 (China Standard Time)", name, logsafe.Q(s))
 }
 
 func (a *api) history(r *http.Request) (any, *apiError) {
@@ -295,7 +296,7 @@ func (a *api) history(r *http.Request) (any, *apiError) {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 6000 {
-			return nil, errf(http.StatusBadRequest, apiBadRequest, "limit=%q: want a whole number from 1 to 6000", s)
+			return nil, errf(http.StatusBadRequest, apiBadRequest, "limit=%s: want a whole number from 1 to 6000", logsafe.Q(s))
 		}
 		limit = n
 	}
@@ -316,7 +317,7 @@ func (a *api) history(r *http.Request) (any, *apiError) {
 	case "DESC":
 		desc = true
 	default:
-		return nil, errf(http.StatusBadRequest, apiBadRequest, "sort=%q: want ASC or DESC", q.Get("sort"))
+		return nil, errf(http.StatusBadRequest, apiBadRequest, "sort=%s: want ASC or DESC", logsafe.Q(q.Get("sort")))
 	}
 	var ids []string
 	if s := q.Get("datastream_id"); s != "" {
@@ -387,7 +388,7 @@ func timeoutParam(s string) (time.Duration, *apiError) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > 30 {
-		return 0, errf(http.StatusBadRequest, apiBadRequest, "timeout=%q: want whole seconds from 1 to 30", s)
+		return 0, errf(http.StatusBadRequest, apiBadRequest, "timeout=%s: want whole seconds from 1 to 30", logsafe.Q(s))
 	}
 	return time.Duration(n) * time.Second, nil
 }

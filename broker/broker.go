@@ -18,6 +18,7 @@ import (
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 
+	"github.com/onenet-wasm/onenet-wasm/internal/logsafe"
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
@@ -258,7 +259,9 @@ func (b *Broker) Close() error {
 
 func (b *Broker) logf(format string, args ...any) {
 	if b.opts.Logf != nil {
-		b.opts.Logf(format, args...)
+		// Values a client sent are quoted with logsafe.Q where they are
+		// logged; Line is the last guard on the whole line.
+		b.opts.Logf("%s", logsafe.Line(fmt.Sprintf(format, args...)))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onenet-wasm/onenet-wasm/internal/logsafe"
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
@@ -31,7 +32,7 @@ func (r *replies) add(suffix string, payload []byte) { *r = append(*r, reply{suf
 func (b *Broker) handle(d *device, suffix string, payload []byte) (out replies) {
 	info, err := onenet.ParseTopic(d.prefix + suffix)
 	if err != nil {
-		b.logf("ignored: device %s published to an undocumented topic %q", d.key, d.prefix+suffix)
+		b.logf("ignored: device %s published to an undocumented topic %s", d.key, logsafe.Q(d.prefix+suffix))
 		return nil
 	}
 	if b.handleGateway(d, info.Kind, payload, &out) { // OTA, gateways (subdev.go)
@@ -52,7 +53,7 @@ func (b *Broker) handle(d *device, suffix string, payload []byte) (out replies) 
 	case onenet.KindPropertySetReply, onenet.KindPropertyGetReply, onenet.KindServiceInvokeReply:
 		b.handleThingReply(d, suffix, payload)
 	default:
-		b.logf("ignored: device %s published to %q, a topic the platform sends, not the device (notes §4)", d.key, d.prefix+suffix)
+		b.logf("ignored: device %s published to %s, a topic the platform sends, not the device (notes §4)", d.key, logsafe.Q(d.prefix+suffix))
 	}
 	return out
 }
@@ -247,11 +248,11 @@ func logID(id string) string {
 func (b *Broker) handleThingReply(d *device, suffix string, payload []byte) {
 	r, err := onenet.ParseThingReply(payload)
 	if err != nil {
-		b.logf("thing reply ignored: device %s, %s: %s", d.key, suffix, errCode(err))
+		b.logf("thing reply ignored: device %s, %s: %s", d.key, logsafe.Q(suffix), errCode(err))
 		return
 	}
 	if !b.pend.deliver(pendKey{d.key, suffix, r.ID}, result{reply: r}) {
-		b.logf("thing reply ignored: device %s, %s id %s: no request waits for it", d.key, suffix, r.ID)
+		b.logf("thing reply ignored: device %s, %s id %s: no request waits for it", d.key, logsafe.Q(suffix), logID(r.ID))
 	}
 }
 
@@ -271,7 +272,7 @@ func (b *Broker) handleCmdResponse(d *device, cmdID string, payload []byte, out 
 	suffix := "cmd/response/" + cmdID
 	key := pendKey{d.key, suffix, ""}
 	reject := func(code int, msg string) {
-		b.logf("command response rejected: device %s, command %s: %s (err_code %d)", d.key, cmdID, msg, code)
+		b.logf("command response rejected: device %s, command %s: %s (err_code %d)", d.key, logsafe.Q(cmdID), msg, code)
 		rej, _ := json.Marshal(map[string]any{"err_code": code, "err_msg": msg})
 		out.add(suffix+"/rejected", rej)
 	}
@@ -283,7 +284,7 @@ func (b *Broker) handleCmdResponse(d *device, cmdID string, payload []byte, out 
 		}
 	}
 	if b.pend.deliver(key, result{payload: bytes.Clone(payload)}) {
-		b.logf("command answered: device %s, command %s", d.key, cmdID)
+		b.logf("command answered: device %s, command %s", d.key, logsafe.Q(cmdID))
 		out.add(suffix+"/accepted", nil)
 		return
 	}

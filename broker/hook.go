@@ -99,7 +99,7 @@ func reject(s *session, format string, args ...any) error {
 func errText(err error) string {
 	var oe *onenet.Error
 	if errors.As(err, &oe) {
-		return oe.Field + ": " + oe.Msg
+		return logsafe.Cut(oe.Field+": "+oe.Msg, 256) // the message may quote the topic
 	}
-	return err.Error()
+	return logsafe.Cut(err.Error(), 256)
 }

@@ -6,6 +6,7 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/onenet-wasm/onenet-wasm/internal/logsafe"
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
@@ -98,16 +99,16 @@ func checkPublish(s *session, pk *packets.Packet) error {
 	fh := pk.FixedHeader
 	switch {
 	case fh.Qos == 2:
-		return reject(s, "QoS 2 publish to %q (notes §5)", pk.TopicName)
+		return reject(s, "QoS 2 publish to %s (notes §5)", logsafe.Q(pk.TopicName))
 	case fh.Retain:
-		return reject(s, "retained publish to %q (notes §5)", pk.TopicName)
+		return reject(s, "retained publish to %s (notes §5)", logsafe.Q(pk.TopicName))
 	case fh.Dup && fh.Qos == 0:
-		return reject(s, "DUP flag on a QoS 0 publish to %q (notes §5)", pk.TopicName)
+		return reject(s, "DUP flag on a QoS 0 publish to %s (notes §5)", logsafe.Q(pk.TopicName))
 	case len(pk.Payload) > onenet.MaxPayload:
-		return reject(s, "payload of %d bytes to %q; the limit is %d (notes §5)", len(pk.Payload), pk.TopicName, onenet.MaxPayload)
+		return reject(s, "payload of %d bytes to %s; the limit is %d (notes §5)", len(pk.Payload), logsafe.Q(pk.TopicName), onenet.MaxPayload)
 	}
 	if !strings.HasPrefix(pk.TopicName, d.prefix) {
-		return reject(s, "publish to %q, outside the device's own %s… (notes §5)", pk.TopicName, d.prefix)
+		return reject(s, "publish to %s, outside the device's own %s… (notes §5)", logsafe.Q(pk.TopicName), d.prefix)
 	}
 	if err := onenet.CheckPublishTopic(pk.TopicName, d.pid, d.name); err != nil {
 		return reject(s, "publish: %s (notes §5)", errText(err))
@@ -134,7 +135,7 @@ func (h *accessHook) checkFilters(s *session, pk *packets.Packet) {
 			continue
 		}
 		if strings.HasPrefix(f.Filter, onenet.SubdevPrefix) {
-			h.b.logf("subscribe refused: device %s: %q: sub-device topics are not served yet (SUBACK 0x80)", d.key, f.Filter)
+			h.b.logf("subscribe refused: device %s: %s: sub-device topics are not served yet (SUBACK 0x80)", d.key, logsafe.Q(f.Filter))
 			f.Filter = invalidFilter
 			continue
 		}

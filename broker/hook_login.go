@@ -66,7 +66,7 @@ func (b *Broker) verifyLogin(d *device, tok string, now time.Time) (how string, 
 		return "", reasonCode(err), describeTokenErr(err)
 	}
 	if t.Version != token.Version2018 {
-		return "", token.ErrVersion.Code, fmt.Sprintf("%s: version %s is for the HTTP API; MQTT logins use %s (notes §1)", token.ErrVersion.Text, t.Version, token.Version2018)
+		return "", token.ErrVersion.Code, fmt.Sprintf("%s: version %s is for the HTTP API; MQTT logins use %s (notes §1)", token.ErrVersion.Text, logsafe.Q(t.Version), token.Version2018)
 	}
 	devRes, prodRes := "products/"+d.pid+"/devices/"+d.name, "products/"+d.pid
 	opts := token.VerifyOptions{Now: now, Res: t.Res}
@@ -102,8 +102,8 @@ func (b *Broker) verifyLogin(d *device, tok string, now time.Time) (how string, 
 		}
 		return "", reasonCode(err), describeTokenErr(err)
 	}
-	return "", token.ErrResourceMismatch.Code, fmt.Sprintf("%s: the token's res is %q; client id %q and username %q need %q or %q",
-		token.ErrResourceMismatch.Text, t.Res, d.name, d.pid, devRes, prodRes)
+	return "", token.ErrResourceMismatch.Code, fmt.Sprintf("%s: the token's res is %s; client id %q and username %q need %q or %q",
+		token.ErrResourceMismatch.Text, logsafe.Q(t.Res), d.name, d.pid, devRes, prodRes)
 }
 
 func reasonCode(err error) int {

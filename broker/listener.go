@@ -11,6 +11,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/mochi-mqtt/server/v2/listeners"
+
+	"github.com/onenet-wasm/onenet-wasm/internal/logsafe"
 )
 
 // connSet tracks a listener's connections so that Close can end those
@@ -75,7 +77,7 @@ func serveConn(id string, c net.Conn, timeout time.Duration, establish listeners
 	err := establish(id, c)
 	_ = c.Close()
 	if err != nil && !errors.Is(err, errRefused) && isBeforeLogin(err) {
-		logf("connection from %s via %s closed before login: %v", c.RemoteAddr(), id, err)
+		logf("connection from %s via %s closed before login: %s", c.RemoteAddr(), id, logsafe.Cut(err.Error(), 256))
 	}
 }
 
@@ -178,8 +180,8 @@ func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		OriginPatterns: l.origins,
 	})
 	if err != nil {
-		l.logf("websocket refused: %s: %v", r.RemoteAddr, err)
-		return // Accept has answered
+		l.logf("websocket refused: %s: %s", r.RemoteAddr, logsafe.Cut(err.Error(), 256)) // may quote headers
+		return                                                                           // Accept has answered
 	}
 	if c.Subprotocol() != "mqtt" {
 		l.logf("websocket refused: %s: no subprotocol \"mqtt\"", r.RemoteAddr)

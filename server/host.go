@@ -53,7 +53,7 @@ func (h *hostCheck) allowed(host string) bool {
 func (h *hostCheck) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.allowed(r.Host) {
 		h.logf("server: refused %s %s from %s: Host %s is not a name of this server (-host adds names)",
-			logsafe.Q(r.Method), logsafe.Q(r.URL.Path), r.RemoteAddr, logsafe.Q(r.Host))
+			logsafe.Word(r.Method), logsafe.Word(r.URL.Path), r.RemoteAddr, logsafe.Q(r.Host))
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Cache-Control", "no-store")

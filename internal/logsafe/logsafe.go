@@ -6,6 +6,7 @@ package logsafe
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -38,4 +39,40 @@ func B(b []byte) string {
 		cut--
 	}
 	return strconv.Quote(string(b[:cut])+"…") + "(+" + strconv.Itoa(len(b)-cut) + " bytes)"
+}
+
+// MaxLine is how long a log line may be; Line cuts longer ones.
+const MaxLine = 1024
+
+// Cut cuts a text that is already escaped (made by the program, quoting
+// client values with %q) to max bytes, saying how much was left out.
+func Cut(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…(+" + strconv.Itoa(len(s)-cut) + " bytes)"
+}
+
+// Line is Cut to MaxLine: the last guard of a log function, so that no
+// line, whatever it quotes, holds more than about a kilobyte.
+func Line(s string) string { return Cut(s, MaxLine) }
+
+// Word returns s as it is when it is short and plain (letters, digits and
+// the punctuation of paths and host names), else Q(s): ordinary values
+// stay readable, odd ones are quoted.
+func Word(s string) string {
+	if len(s) == 0 || len(s) > Max {
+		return Q(s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("/._-:@+=,$[]", c) >= 0) {
+			return Q(s)
+		}
+	}
+	return s
 }

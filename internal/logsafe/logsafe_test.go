@@ -24,3 +24,14 @@ func TestQ(t *testing.T) {
 		t.Errorf("Q of 10,000 control bytes is %d bytes long", n)
 	}
 }
+
+func TestWord(t *testing.T) {
+	for in, want := range map[string]string{
+		"GET": "GET", "/api/devices": "/api/devices", "[::1]:80": "[::1]:80", "": `""`,
+		"a b": `"a b"`, "a\nb": `"a\nb"`, `a"b`: `"a\"b"`, strings.Repeat("x", Max+1): `"` + strings.Repeat("x", Max) + `…"(+1 bytes)`,
+	} {
+		if got := Word(in); got != want {
+			t.Errorf("Word(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
