@@ -8,7 +8,7 @@ PURE_PKGS := ./token/ ./onenet/ ./wasm/jsbridge/
 ADDR      ?= 127.0.0.1:8080
 FUZZTIME  ?= 3s
 
-.PHONY: all run build dist wasm vendor test test-native test-wasm fuzz-short fuzz lint bench clean deps
+.PHONY: all run build dist single wasm vendor test test-native test-wasm fuzz-short fuzz lint bench clean deps
 
 all: build
 
@@ -25,6 +25,11 @@ build: wasm vendor
 ## server-side program; relative paths, so a sub-path works; offline once loaded).
 dist: wasm vendor
 	$(GO) run ./scripts/dist -from web -out dist
+
+## single: the page as one HTML file, dist/onenet-tool.html, that works when
+## opened from disk (file://): no server, no network but the broker's WebSocket.
+single: dist
+	$(GO) run ./scripts/single -from web -out dist/onenet-tool.html
 
 ## wasm: web/core.wasm and web/mqtt.wasm (+ .br, .gz), web/wasm_exec.js from this toolchain.
 wasm:

@@ -68,7 +68,9 @@ type Options struct {
 	// github.com/coder/websocket AcceptOptions.OriginPatterns) of other
 	// origins whose pages may connect to WebSocketHandler. The handler's own
 	// origin is always allowed, and so are clients that send no Origin
-	// header (programs, not browsers).
+	// header (programs, not browsers). "null" allows the opaque origin
+	// "null": pages opened from disk (file://), such as the single-file
+	// page.
 	WebSocketOrigins []string
 	// ConnectTimeout is how long a new connection may take to send its
 	// CONNECT packet. Default 10s.

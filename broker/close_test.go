@@ -127,6 +127,16 @@ func TestWebSocketHandshake(t *testing.T) {
 	if _, resp, err := dial("https://evil.example", "mqtt"); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("foreign origin: %v, want 403", err)
 	}
+	// A page opened from disk (origin "null") only when "null" is listed.
+	if _, resp, err := dial("null", "mqtt"); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("origin null, not listed: %v, want 403", err)
+	}
+	withNull := newEnv(t, func(o *Options) { o.WebSocketOrigins = []string{"null"} })
+	if c, _, err := websocket.Dial(ctx, withNull.ws, &websocket.DialOptions{Subprotocols: []string{"mqtt"}, HTTPHeader: http.Header{"Origin": {"null"}}}); err != nil {
+		t.Errorf("origin null, listed: %v", err)
+	} else {
+		c.CloseNow()
+	}
 	c, _, err := dial("")
 	if err != nil {
 		t.Fatal(err)

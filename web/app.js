@@ -80,7 +80,8 @@ async function main() {
   setLanguage(lang);
   wireLanguage();
   reportDropped();
-  if (location.protocol === "file:") {
+  // From disk, only the single file (make single) works: it carries the wasm.
+  if (location.protocol === "file:" && !globalThis.onenetEmbedded) {
     showBanner(() => t("load.file"));
     setStatus("load.failed", "error");
     return;

@@ -5,7 +5,8 @@
 // app.js says the same in the chosen language where modules do run.
 (function () {
   "use strict";
-  if (location.protocol !== "file:") return;
+  // The single file (make single) carries the wasm and works from disk.
+  if (location.protocol !== "file:" || globalThis.onenetEmbedded) return;
   var zh = /^zh\b/i.test(navigator.language || "");
   var dir = decodeURIComponent(location.pathname.replace(/[^/]*$/, ""));
   var text = zh

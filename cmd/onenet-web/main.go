@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	devices := fs.String("devices", "", "device registry (JSON); without it the demo registry (-demo-file) is used")
 	demoFile := fs.String("demo-file", defaultDemoFile(), "where the demo product and device are kept between runs (created on first use)")
 	allow := fs.String("bridge-allow", "", "host:port,... the relay may reach (default: OneNET's four endpoints)")
-	origins := fs.String("allow-origin", "", "extra Origin hosts allowed to open WebSockets (default: the page's own)")
+	origins := fs.String("allow-origin", "", "extra Origin hosts allowed to open WebSockets (default: the page's own; null: a page opened from disk, such as onenet-tool.html)")
 	limits := fs.Bool("rate-limits", true, "enforce OneNET's per-device rate limits")
 	hosts := fs.String("host", "", "extra host names the server is reached by, name,... (e.g. a reverse proxy's); requests for other hosts get 421")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback -addr or -mqtt-addr: the broker, relay and API then serve the network without TLS")
