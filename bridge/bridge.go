@@ -149,7 +149,6 @@ func New(opts Options) *Handler {
 		sessions: make(map[*session]struct{}),
 		perIP:    make(map[string]int),
 	}
-	var names []string
 	for i, t := range opts.Allow {
 		addr, err := ParseTarget(t.Addr)
 		if err != nil {
@@ -160,7 +159,6 @@ func New(opts Options) *Handler {
 		if t.TLS {
 			h.tls[addr] = tlsConfig(t)
 		}
-		names = append(names, addr)
 	}
 
 	h.acceptOpts.Subprotocols = []string{"mqtt"}
