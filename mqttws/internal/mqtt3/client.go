@@ -4,12 +4,10 @@
 // DISCONNECT. mqttws does the rest (reconnection, resending, resubscribing,
 // errors for people) with a new Client for each connection.
 //
-// It replaces github.com/eclipse/paho.mqtt.golang, which cost a message
-// several goroutine switches (a goroutine and a channel for each step) —
-// in a browser, where every switch runs on the page's one thread, most of
-// a message's cost — and whose own connection code (TCP, TLS, WebSocket)
-// stayed linked into the browser's wasm although mqttws opens the
-// connection: 40% of the module's code (docs/BENCHMARKS.md).
+// It has no connection code of its own (Options.Open opens the
+// connection) and no goroutine or channel per message, since in a browser
+// every goroutine switch runs on the page's one thread (docs/BENCHMARKS.md,
+// change 6).
 //
 // Packets are written by the goroutine that sends them, in one Write each
 // (mqttws's batchConn coalesces them); one goroutine reads, and calls
@@ -19,7 +17,6 @@ package mqtt3
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -195,10 +192,11 @@ func (c *Client) connect(t *Token) error {
 	if first&0xf0 != typeConnack {
 		return protocolErr("received a non-CONNACK packet (%s) in answer to CONNECT", typeNames[first>>4])
 	}
-	if len(body) != 2 {
-		return protocolErr("malformed CONNACK")
+	p, err := decode(first, body)
+	if err != nil {
+		return err
 	}
-	if t.rc = body[1]; t.rc != 0 {
+	if t.rc = p.returnCode; t.rc != 0 {
 		return fmt.Errorf("mqtt3: login refused: CONNACK %d", t.rc)
 	}
 	if c.o.ConnectTimeout > 0 {
@@ -390,19 +388,14 @@ func (c *Client) reader() {
 }
 
 func (c *Client) handle(first byte, body []byte) error {
-	typ := first & 0xf0
-	if typ == typePublish {
-		return c.handlePublish(first, body)
+	p, err := decode(first, body)
+	if err != nil {
+		return err
 	}
-	var id uint16
-	switch typ {
-	case typePuback, typePubrec, typePubrel, typePubcomp, typeSuback, typeUnsuback:
-		if len(body) < 2 || (typ != typeSuback && len(body) != 2) {
-			return protocolErr("malformed %s", typeNames[first>>4])
-		}
-		id = binary.BigEndian.Uint16(body)
-	}
-	switch typ {
+	id := p.id
+	switch p.typ {
+	case typePublish:
+		return c.handlePublish(p)
 	case typePuback, typePubcomp, typeUnsuback:
 		c.complete(id, nil)
 	case typePubrec:
@@ -412,7 +405,7 @@ func (c *Client) handle(first byte, body []byte) error {
 		delete(c.inbound2, id)
 		return c.write(func(b []byte) []byte { return appendAck(b, typePubcomp, id) })
 	case typeSuback:
-		c.complete(id, body[2:])
+		c.complete(id, p.codes)
 	case typePingresp:
 		c.mu.Lock()
 		c.pingAt = time.Time{}
@@ -435,24 +428,9 @@ func (c *Client) complete(id uint16, codes []byte) {
 	}
 }
 
-func (c *Client) handlePublish(first byte, body []byte) error {
-	qos := first >> 1 & 3
-	if qos == 3 {
-		return protocolErr("PUBLISH with QoS 3")
-	}
-	topic, rest, ok := readString(body)
-	if !ok {
-		return protocolErr("malformed PUBLISH")
-	}
-	var id uint16
-	if qos > 0 {
-		if len(rest) < 2 {
-			return protocolErr("malformed PUBLISH")
-		}
-		id, rest = binary.BigEndian.Uint16(rest), rest[2:]
-	}
-	m := Message{Topic: topic, Payload: rest, QoS: qos, Retained: first&1 != 0, Duplicate: first&8 != 0}
-	switch qos {
+func (c *Client) handlePublish(p packet) error {
+	m, id := p.msg, p.id
+	switch m.QoS {
 	case 0:
 		c.deliver(m)
 		return nil

@@ -171,11 +171,41 @@ func readPacket(r *bufio.Reader, maxSize int) (byte, []byte, error) {
 	if maxSize > 0 && n > maxSize {
 		return 0, nil, protocolErr("%s packet of %d bytes, larger than %d", typeNames[first>>4], n, maxSize)
 	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(r, body); err != nil {
+	body, err := readBody(r, n)
+	if err != nil {
 		return 0, nil, unexpectedEOF(err)
 	}
 	return first, body, nil
+}
+
+// bodyChunk is the most readBody allocates for bytes that have not arrived.
+const bodyChunk = 64 << 10
+
+// readBody reads n bytes. Above bodyChunk, it allocates as the bytes
+// arrive, doubling, so a length the broker announces but does not send
+// costs at most bodyChunk, and a body of n bytes at most 2n in all.
+func readBody(r io.Reader, n int) ([]byte, error) {
+	if n <= bodyChunk {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	body := make([]byte, 0, bodyChunk)
+	for len(body) < n {
+		if len(body) == cap(body) {
+			grown := make([]byte, len(body), min(n, 2*cap(body)))
+			copy(grown, body)
+			body = grown
+		}
+		m, err := io.ReadFull(r, body[len(body):cap(body)])
+		body = body[:len(body)+m]
+		if err != nil {
+			return nil, err
+		}
+	}
+	return body, nil
 }
 
 func unexpectedEOF(err error) error {
@@ -183,6 +213,59 @@ func unexpectedEOF(err error) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// A packet is a decoded packet from the broker (§3.2–3.13): the fields
+// its type has.
+type packet struct {
+	typ            byte    // the first byte's type bits (typeConnack, …)
+	id             uint16  // packet identifier: acknowledgements, SUBACK, UNSUBACK, PUBLISH at QoS 1 and 2
+	returnCode     byte    // CONNACK
+	sessionPresent bool    // CONNACK
+	codes          []byte  // SUBACK's return codes, one per filter
+	msg            Message // PUBLISH
+}
+
+// decode decodes a packet a broker may send a client, from its first byte
+// and body. Anything else — a packet type only clients send, a
+// malformed or truncated body, PUBLISH at QoS 3 — is a *ProtocolError.
+// The message's payload is body's tail, not a copy.
+func decode(first byte, body []byte) (packet, error) {
+	p := packet{typ: first & 0xf0}
+	switch p.typ {
+	case typeConnack:
+		if len(body) != 2 {
+			return p, protocolErr("malformed CONNACK")
+		}
+		p.sessionPresent, p.returnCode = body[0]&1 != 0, body[1]
+	case typePublish:
+		qos := first >> 1 & 3
+		if qos == 3 {
+			return p, protocolErr("PUBLISH with QoS 3")
+		}
+		topic, rest, ok := readString(body)
+		if !ok || qos > 0 && len(rest) < 2 {
+			return p, protocolErr("malformed PUBLISH")
+		}
+		if qos > 0 {
+			p.id, rest = binary.BigEndian.Uint16(rest), rest[2:]
+		}
+		p.msg = Message{Topic: topic, Payload: rest, QoS: qos, Retained: first&1 != 0, Duplicate: first&8 != 0}
+	case typePuback, typePubrec, typePubrel, typePubcomp, typeUnsuback:
+		if len(body) != 2 {
+			return p, protocolErr("malformed %s", typeNames[first>>4])
+		}
+		p.id = binary.BigEndian.Uint16(body)
+	case typeSuback:
+		if len(body) < 2 {
+			return p, protocolErr("malformed SUBACK")
+		}
+		p.id, p.codes = binary.BigEndian.Uint16(body), body[2:]
+	case typePingresp:
+	default:
+		return p, protocolErr("unexpected %s packet from the broker", typeNames[first>>4])
+	}
+	return p, nil
 }
 
 // readString reads a length-prefixed string at b[0:].
