@@ -3,7 +3,7 @@
 // directions.
 //
 // OneNET offers no MQTT-over-WebSocket endpoint and a browser cannot open
-// TCP (notes/onenet-protocol.md §2), so the page connects to
+// TCP (docs/PROTOCOL.md §2), so the page connects to
 //
 //	ws://localhost:8080/bridge?target=mqttstls.heclouds.com:8883
 //

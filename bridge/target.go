@@ -39,7 +39,7 @@ type Target struct {
 }
 
 // DefaultTargets returns OneNET's four MQTT endpoints
-// (notes/onenet-protocol.md §2):
+// (docs/PROTOCOL.md §2):
 //
 //	mqtts.heclouds.com:1883         MQTT IoT kit, plain
 //	mqttstls.heclouds.com:8883      MQTT IoT kit, TLS, OneNET's CA
@@ -47,7 +47,7 @@ type Target struct {
 //	studio-mqtts.heclouds.com:8883  OneNET Studio, TLS, OneNET's CA (see below)
 //
 // Which CA signs studio-mqtts.heclouds.com's certificate is not documented
-// in the notes this package was written from; it is given OneNET's CA rule
+// (docs/PROTOCOL.md §2); it is given OneNET's CA rule
 // like mqttstls.heclouds.com, unverified. If connections to it are closed
 // with "certificate signed by unknown authority", it uses another CA:
 // replace its Target with {Addr: "studio-mqtts.heclouds.com:8883", TLS: true}

@@ -14,7 +14,7 @@ import (
 // oneNETCAPEM is OneNET's MQTTS CA certificate, "C=CN, O=CMIOT,
 // CN=OneNET MQTTS", self-signed, valid 2019-05-29 to 2049-05-21.
 // Source: OneNET's official C SDK, github.com/cm-heclouds/OneNET_AIO_c,
-// onenet/iot/mqtts/iot_mqtts.c (notes/onenet-protocol.md §2).
+// onenet/iot/mqtts/iot_mqtts.c (docs/PROTOCOL.md §2).
 // SHA-256 fingerprint:
 // 7D:E9:BC:4C:1A:ED:01:34:46:67:64:56:78:D4:49:74:12:10:B1:70:49:48:98:38:BF:63:79:53:B3:E9:01:17
 // (checked by TestOneNETCA).

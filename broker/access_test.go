@@ -8,7 +8,7 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
-// TestDisconnectRules: what makes OneNET disconnect a device (notes §5).
+// TestDisconnectRules: what makes OneNET disconnect a device (docs/PROTOCOL.md §5).
 func TestDisconnectRules(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits)
@@ -53,7 +53,7 @@ func TestDisconnectRules(t *testing.T) {
 }
 
 // TestUnknownPuback: a PUBACK for a packet the broker never sent
-// disconnects (notes §5).
+// disconnects (docs/PROTOCOL.md §5.5).
 func TestUnknownPuback(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits)
@@ -66,7 +66,7 @@ func TestUnknownPuback(t *testing.T) {
 }
 
 // TestSubscribeRules: illegal filters get SUBACK 0x80, granted QoS is at
-// most 1 (notes §5), and the connection stays open.
+// most 1 (docs/PROTOCOL.md §5.2), and the connection stays open.
 func TestSubscribeRules(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits)
@@ -117,7 +117,7 @@ func TestSubscribeRules(t *testing.T) {
 }
 
 // TestRateLimits: exceeding a per-device limit disconnects and bans the
-// device; the ban ends (notes §5).
+// device; the ban ends (docs/PROTOCOL.md §5.6).
 func TestRateLimits(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(o *Options) {
@@ -170,7 +170,7 @@ func TestRateLimits(t *testing.T) {
 	})
 }
 
-// TestDefaultLimits: the zero RateLimits are OneNET's (notes §5).
+// TestDefaultLimits: the zero RateLimits are OneNET's (docs/PROTOCOL.md §5.6).
 func TestDefaultLimits(t *testing.T) {
 	b, err := New(Options{Registry: testRegistry()})
 	if err != nil {

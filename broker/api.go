@@ -20,7 +20,7 @@ import (
 )
 
 // API error codes besides 0 (success). 10500 is OneNET's "device not
-// subscribed" (notes §6); the others are this broker's, mostly the HTTP
+// subscribed" (docs/PROTOCOL.md §6); the others are this broker's, mostly the HTTP
 // status of the problem.
 const (
 	apiOK            = 0
@@ -41,7 +41,7 @@ var cst = time.FixedZone("CST", 8*3600)
 const apiTime = "2006-01-02 15:04:05.000"
 
 // APIHandler returns the local platform API, shaped like OneNET's
-// (notes §6). Paths are served with or without an "/api" prefix:
+// (docs/PROTOCOL.md §6). Paths are served with or without an "/api" prefix:
 //
 //	GET  /devices?product_id=P
 //	GET  /datapoint/current-datapoints?product_id=P&device_name=D
@@ -158,11 +158,11 @@ func (a *api) requestID() string {
 }
 
 // auth checks the authorization header for product pid and, if not empty,
-// device dev (notes §6).
+// device dev (docs/PROTOCOL.md §6).
 func (a *api) auth(r *http.Request, pid, dev string) *apiError {
 	tok := strings.TrimSpace(r.Header.Get("Authorization"))
 	if tok == "" {
-		return errf(http.StatusUnauthorized, apiUnauthorized, "missing authorization header: give a token with res=products/%s signed with the product key (notes §6)", pid)
+		return errf(http.StatusUnauthorized, apiUnauthorized, "missing authorization header: give a token with res=products/%s signed with the product key (docs/PROTOCOL.md §6)", pid)
 	}
 	p := a.b.products[pid]
 	if p == nil {
@@ -405,7 +405,7 @@ func (a *api) synccmds(r *http.Request) (any, *apiError) {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, onenet.MaxCmdRequest+1))
 	if err != nil {
-		return nil, errf(http.StatusRequestEntityTooLarge, apiTooLarge, "the command is larger than %d bytes (notes §4)", onenet.MaxCmdRequest)
+		return nil, errf(http.StatusRequestEntityTooLarge, apiTooLarge, "the command is larger than %d bytes (docs/PROTOCOL.md §8)", onenet.MaxCmdRequest)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()

@@ -22,7 +22,7 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
-// RateLimits are the per-device limits of notes §5: within each Window a
+// RateLimits are the per-device limits of docs/PROTOCOL.md §5.6: within each Window a
 // device may log in (with valid credentials) Connects times and publish QoS0 messages at QoS 0 and
 // QoS1 at QoS 1; one more and it is disconnected (or its login refused) and
 // banned for Ban. A zero field takes the documented default; Disabled turns
@@ -113,15 +113,15 @@ type Broker struct {
 }
 
 // internalPrefix replaces "$sys/" inside mochi, which drops every client
-// PUBLISH whose topic starts with $SYS in any case (notes go-wasm-mqtt.md
-// pitfall 14). Device topics are mapped to it when read and back when
+// PUBLISH whose topic starts with $SYS in any case (TestBareMochiDropsSys
+// shows it). Device topics are mapped to it when read and back when
 // written, so that mochi's topic tree only ever sees internal names. No
 // client can use it directly: a device may publish and subscribe only under
-// "$sys/{pid}/{device}/" (notes §5).
+// "$sys/{pid}/{device}/" (docs/PROTOCOL.md §4.2).
 const internalPrefix = "onenet:sys/"
 
 // maxPacket bounds an incoming MQTT packet: the largest payload OneNET takes
-// (notes §5) plus room for the longest topic and the headers. Anything
+// (docs/PROTOCOL.md §5.1) plus room for the longest topic and the headers. Anything
 // bigger is refused while reading its header.
 const maxPacket = onenet.MaxPayload + 65536 + 16
 

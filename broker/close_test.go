@@ -149,8 +149,8 @@ func TestWebSocketHandshake(t *testing.T) {
 }
 
 // TestBareMochiDropsSys documents why the hook maps $sys: mochi without it
-// never acknowledges a QoS 1 publish on $sys/… (notes go-wasm-mqtt.md
-// pitfall 14). If this fails, mochi has changed and the mapping may no
+// never acknowledges a QoS 1 publish on $sys/… (mochi's
+// $SYS filter). If this fails, mochi has changed and the mapping may no
 // longer be needed.
 func TestBareMochiDropsSys(t *testing.T) {
 	t.Parallel()

@@ -32,7 +32,7 @@ func responder(t testing.TB, c *client, pid, dev string) chan string {
 }
 
 // TestCommand: SendCommand round trip over TCP and WebSocket, timeout, and
-// the device's accepted/rejected replies (notes §4).
+// the device's accepted/rejected replies (docs/PROTOCOL.md §8).
 func TestCommand(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits)

@@ -22,7 +22,7 @@ type device struct {
 	remote   string
 	lastSeen time.Time
 
-	// rate limits (notes §5): one fixed window for the three counters
+	// rate limits (docs/PROTOCOL.md §5.6): one fixed window for the three counters
 	winStart    time.Time
 	counts      [3]int
 	bannedUntil time.Time
@@ -65,13 +65,13 @@ var countNames = [...]string{"logins", "QoS 0 publishes", "QoS 1 publishes"}
 
 // count counts one event of kind which at now. It returns "" when the event
 // is allowed, else why not; exceeding a limit bans the device for lim.Ban
-// (notes §5). The caller holds d.mu.
+// (docs/PROTOCOL.md §5.6). The caller holds d.mu.
 func (d *device) count(now time.Time, lim *RateLimits, which int) string {
 	if lim.Disabled {
 		return ""
 	}
 	if now.Before(d.bannedUntil) {
-		return fmt.Sprintf("banned for exceeding a rate limit until %s (notes §5)", d.bannedUntil.UTC().Format(time.RFC3339))
+		return fmt.Sprintf("banned for exceeding a rate limit until %s (docs/PROTOCOL.md §5.6)", d.bannedUntil.UTC().Format(time.RFC3339))
 	}
 	if now.Sub(d.winStart) >= lim.Window || now.Before(d.winStart) {
 		d.winStart = now
@@ -82,7 +82,7 @@ func (d *device) count(now time.Time, lim *RateLimits, which int) string {
 	if d.counts[which] > limit {
 		d.bannedUntil = now.Add(lim.Ban)
 		d.winStart, d.counts = time.Time{}, [3]int{} // counting starts afresh after the ban
-		return fmt.Sprintf("more than %d %s in %s: banned for %s (notes §5)", limit, countNames[which], lim.Window, lim.Ban)
+		return fmt.Sprintf("more than %d %s in %s: banned for %s (docs/PROTOCOL.md §5.6)", limit, countNames[which], lim.Window, lim.Ban)
 	}
 	return ""
 }

@@ -5,7 +5,7 @@
 // mapping, the platform's replies: see hook.go); it is server code, never
 // built for js/wasm.
 //
-// Section numbers (§n) refer to notes/onenet-protocol.md.
+// Section numbers (§n) refer to docs/PROTOCOL.md.
 //
 // # Devices and logins (§3)
 //

@@ -8,7 +8,7 @@ import (
 )
 
 // TestDP: datapoint uploads at QoS 1 on $sys topics, end to end over TCP
-// and WebSocket: accepted, rejected with err_code 98, stored (notes §4, §5).
+// and WebSocket: accepted, rejected with err_code 98, stored (docs/PROTOCOL.md §7, §5).
 func TestDP(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits, func(o *Options) { o.MaxStoredPoints = 3 })
@@ -22,7 +22,7 @@ func TestDP(t *testing.T) {
 			}
 
 			// Accepted, with and without "t"; the PUBACK arrives (QoS 1
-			// on a $sys topic, notes go-wasm-mqtt.md pitfall 14).
+			// on a $sys topic, which bare mochi drops: TestBareMochiDropsSys).
 			c.pub(t, pre, 1, `{"id":123,"dp":{"temp":[{"v":30,"t":1552289676},{"v":31.5}],"pos":[{"v":{"lat":1,"lon":2}}]}}`)
 			m := c.next(t)
 			if m.topic != pre+"/accepted" || string(m.payload) != `{"id":123}` {
@@ -47,7 +47,7 @@ func TestDP(t *testing.T) {
 				t.Errorf("rejected %s: want id 124, err_code 98 and a message naming dp.temp[0].v", m.payload)
 			}
 
-			// Not JSON (the notes' own example has trailing commas): id -1.
+			// Not JSON (a published example with trailing commas): id -1.
 			c.pub(t, pre, 0, `{"id":125,"dp":{"temp":[{"v":30,},]}}`)
 			m = c.expect(t, pre+"/rejected")
 			if !strings.HasPrefix(string(m.payload), `{"id":-1,"err_code":98,`) || !strings.Contains(string(m.payload), "line 1") {

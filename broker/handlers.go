@@ -25,7 +25,7 @@ type replies []reply
 func (r *replies) add(suffix string, payload []byte) { *r = append(*r, reply{suffix, payload}) }
 
 // handle processes what a device published to "$sys/{pid}/{device}/"+suffix
-// (notes §4) and returns the platform's replies. It runs on the device's
+// (docs/PROTOCOL.md §4) and returns the platform's replies. It runs on the device's
 // connection goroutine before mochi acknowledges the publish, so that what
 // a QoS 1 PUBACK confirms is already stored; the replies are sent after the
 // PUBACK.
@@ -53,13 +53,13 @@ func (b *Broker) handle(d *device, suffix string, payload []byte) (out replies) 
 	case onenet.KindPropertySetReply, onenet.KindPropertyGetReply, onenet.KindServiceInvokeReply:
 		b.handleThingReply(d, suffix, payload)
 	default:
-		b.logf("ignored: device %s published to %s, a topic the platform sends, not the device (notes §4)", d.key, logsafe.Q(d.prefix+suffix))
+		b.logf("ignored: device %s published to %s, a topic the platform sends, not the device (docs/PROTOCOL.md §4.6)", d.key, logsafe.Q(d.prefix+suffix))
 	}
 	return out
 }
 
 // handleDP stores a datapoint upload and answers on dp/post/json/accepted
-// or /rejected with err_code 98 (notes §4, §5); the connection stays open.
+// or /rejected with err_code 98 (docs/PROTOCOL.md §7, §5); the connection stays open.
 func (b *Broker) handleDP(d *device, payload []byte, out *replies) {
 	post, err := onenet.ParseDPPost(payload)
 	if err != nil {
@@ -102,7 +102,7 @@ func (b *Broker) handleDP(d *device, payload []byte, out *replies) {
 	out.add(string(onenet.KindDPAccepted), onenet.DPAccepted(post.ID))
 }
 
-// dpID reads the "id" of an upload that failed to parse, or -1 (notes §4).
+// dpID reads the "id" of an upload that failed to parse, or -1 (docs/PROTOCOL.md §7).
 func dpID(payload []byte) int64 {
 	var v struct{ ID json.RawMessage }
 	if json.Unmarshal(payload, &v) != nil {
@@ -147,10 +147,10 @@ func errCode(err error) string {
 	return s
 }
 
-// Thing model (notes §4, OneNET Studio).
+// Thing model (docs/PROTOCOL.md §9, OneNET Studio).
 
 // thingErrCode is the "code" of a reply to a request the platform cannot
-// read; OneNET Studio's own codes for this are not in the notes.
+// read; OneNET Studio documents no code for this (docs/PROTOCOL.md §9).
 const thingErrCode = 400
 
 // handleThingPost answers a device's thing-model request on its /reply
@@ -256,10 +256,10 @@ func (b *Broker) handleThingReply(d *device, suffix string, payload []byte) {
 	}
 }
 
-// Commands (notes §4: cmd/request/{cmdid}, cmd/response/{cmdid}).
+// Commands (docs/PROTOCOL.md §8: cmd/request/{cmdid}, cmd/response/{cmdid}).
 
-// Error codes of cmd/response/{cmdid}/rejected. The notes list 99, 100,
-// 112 and 113 without their meaning; this broker uses 100 for a response of
+// Error codes of cmd/response/{cmdid}/rejected. docs/PROTOCOL.md §8.2 lists
+// 99, 100, 112 and 113; this broker uses 100 for a response of
 // 1 KB or more, 112 for a response to a command that timed out and 113 for
 // an unknown command id.
 const (
@@ -277,7 +277,7 @@ func (b *Broker) handleCmdResponse(d *device, cmdID string, payload []byte, out 
 		out.add(suffix+"/rejected", rej)
 	}
 	if len(payload) > onenet.MaxCmdResponse {
-		msg := fmt.Sprintf("response of %d bytes; the limit is %d (notes §4)", len(payload), onenet.MaxCmdResponse)
+		msg := fmt.Sprintf("response of %d bytes; the limit is %d (docs/PROTOCOL.md §8)", len(payload), onenet.MaxCmdResponse)
 		if b.pend.deliver(key, result{err: fmt.Errorf("broker: command %s: the device's %w", cmdID, tooLarge(msg))}) {
 			reject(cmdErrTooLarge, msg)
 			return

@@ -249,8 +249,8 @@ func (e *env) dial(t testing.TB, via, pid, dev, password string, mod ...func(*pa
 	return c, code, ct.Error()
 }
 
-// dialWS opens MQTT over WebSocket as a browser page does (notes
-// go-wasm-mqtt.md pitfalls 1-3).
+// dialWS opens MQTT over WebSocket as a browser page does (subprotocol "mqtt",
+// binary messages).
 func dialWS(u string) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()

@@ -10,8 +10,8 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
-// accessHook enforces OneNET's rules on the packets a client sends (notes
-// §3, §5): the CONNECT's protocol and flags, where and how a device may
+// accessHook enforces OneNET's rules on the packets a client sends (docs/PROTOCOL.md
+// §3, §4, §5): the CONNECT's protocol and flags, where and how a device may
 // publish and subscribe, and the acknowledgements it may send. It sees
 // topics and filters as the device wrote them ("$sys/…"), before sysHook
 // maps them. Its OnACLCheck lets a device receive only its own topics.
@@ -37,16 +37,16 @@ func (h *accessHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	b := h.b
 	c := &pk.Connect
 	if pk.ProtocolVersion != onenet.ProtocolLevel {
-		return b.refuseConnect(cl, pk, connackBadProtocol, "MQTT protocol level %d: OneNET speaks only MQTT 3.1.1, level 4 (notes §3)", pk.ProtocolVersion)
+		return b.refuseConnect(cl, pk, connackBadProtocol, "MQTT protocol level %d: OneNET speaks only MQTT 3.1.1, level 4 (docs/PROTOCOL.md §3)", pk.ProtocolVersion)
 	}
 	if ka := c.Keepalive; ka < onenet.MinKeepAlive || ka > onenet.MaxKeepAlive {
-		return b.refuseConnect(cl, pk, connackNotAllowed, "keepalive %d s is outside [%d, %d] (notes §3)", ka, onenet.MinKeepAlive, onenet.MaxKeepAlive)
+		return b.refuseConnect(cl, pk, connackNotAllowed, "keepalive %d s is outside [%d, %d] (docs/PROTOCOL.md §3)", ka, onenet.MinKeepAlive, onenet.MaxKeepAlive)
 	}
 	if c.WillFlag {
-		return b.refuseConnect(cl, pk, connackNotAllowed, "a will message: OneNET allows none (notes §3)")
+		return b.refuseConnect(cl, pk, connackNotAllowed, "a will message: OneNET allows none (docs/PROTOCOL.md §3)")
 	}
 	if !c.Clean {
-		return b.refuseConnect(cl, pk, connackNotAllowed, "clean session 0: OneNET requires clean session 1 (notes §3)")
+		return b.refuseConnect(cl, pk, connackNotAllowed, "clean session 0: OneNET requires clean session 1 (docs/PROTOCOL.md §3)")
 	}
 	if c.ClientIdentifier == "" || len(c.Username) == 0 || len(c.Password) == 0 {
 		var empty []string
@@ -83,35 +83,35 @@ func (h *accessHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.P
 		h.checkFilters(s, &pk)
 	case packets.Puback:
 		// The broker sends devices QoS 0 only, so any PUBACK is for a
-		// packet it never sent (notes §5: "unknown PUBACK: disconnect").
+		// packet it never sent (docs/PROTOCOL.md §5.5: "unknown PUBACK: disconnect").
 		if _, ok := cl.State.Inflight.Get(pk.PacketID); !ok {
-			return pk, reject(h.b.session(cl), "PUBACK for unknown packet id %d (notes §5)", pk.PacketID)
+			return pk, reject(h.b.session(cl), "PUBACK for unknown packet id %d (docs/PROTOCOL.md §5.5)", pk.PacketID)
 		}
 	case packets.Pubrec, packets.Pubrel, packets.Pubcomp:
-		return pk, reject(h.b.session(cl), "QoS 2 flow packet (notes §5: no QoS 2)")
+		return pk, reject(h.b.session(cl), "QoS 2 flow packet (docs/PROTOCOL.md §5.5: no QoS 2)")
 	}
 	return pk, nil
 }
 
-// checkPublish applies notes §5 to a device's PUBLISH.
+// checkPublish applies docs/PROTOCOL.md §5.1 to a device's PUBLISH.
 func checkPublish(s *session, pk *packets.Packet) error {
 	d := s.dev
 	fh := pk.FixedHeader
 	switch {
 	case fh.Qos == 2:
-		return reject(s, "QoS 2 publish to %s (notes §5)", logsafe.Q(pk.TopicName))
+		return reject(s, "QoS 2 publish to %s (docs/PROTOCOL.md §5.1)", logsafe.Q(pk.TopicName))
 	case fh.Retain:
-		return reject(s, "retained publish to %s (notes §5)", logsafe.Q(pk.TopicName))
+		return reject(s, "retained publish to %s (docs/PROTOCOL.md §5.1)", logsafe.Q(pk.TopicName))
 	case fh.Dup && fh.Qos == 0:
-		return reject(s, "DUP flag on a QoS 0 publish to %s (notes §5)", logsafe.Q(pk.TopicName))
+		return reject(s, "DUP flag on a QoS 0 publish to %s (docs/PROTOCOL.md §5.1)", logsafe.Q(pk.TopicName))
 	case len(pk.Payload) > onenet.MaxPayload:
-		return reject(s, "payload of %d bytes to %s; the limit is %d (notes §5)", len(pk.Payload), logsafe.Q(pk.TopicName), onenet.MaxPayload)
+		return reject(s, "payload of %d bytes to %s; the limit is %d (docs/PROTOCOL.md §5.1)", len(pk.Payload), logsafe.Q(pk.TopicName), onenet.MaxPayload)
 	}
 	if !strings.HasPrefix(pk.TopicName, d.prefix) {
-		return reject(s, "publish to %s, outside the device's own %s… (notes §5)", logsafe.Q(pk.TopicName), d.prefix)
+		return reject(s, "publish to %s, outside the device's own %s… (docs/PROTOCOL.md §4.2)", logsafe.Q(pk.TopicName), d.prefix)
 	}
 	if err := onenet.CheckPublishTopic(pk.TopicName, d.pid, d.name); err != nil {
-		return reject(s, "publish: %s (notes §5)", errText(err))
+		return reject(s, "publish: %s (docs/PROTOCOL.md §5.1)", errText(err))
 	}
 	return nil
 }
@@ -121,12 +121,12 @@ func checkPublish(s *session, pk *packets.Packet) error {
 const invalidFilter = "#refused"
 
 // checkFilters replaces the filters of a SUBSCRIBE that OneNET refuses
-// (notes §5) by invalidFilter, and grants at most QoS 1.
+// (docs/PROTOCOL.md §5.2) by invalidFilter, and grants at most QoS 1.
 func (h *accessHook) checkFilters(s *session, pk *packets.Packet) {
 	d := s.dev
 	tooMany := len(pk.Filters) > onenet.MaxFiltersPerSubscribe
 	if tooMany {
-		h.b.logf("subscribe refused: device %s: %d filters in one SUBSCRIBE; the limit is %d (notes §5)", d.key, len(pk.Filters), onenet.MaxFiltersPerSubscribe)
+		h.b.logf("subscribe refused: device %s: %d filters in one SUBSCRIBE; the limit is %d (docs/PROTOCOL.md §5.2)", d.key, len(pk.Filters), onenet.MaxFiltersPerSubscribe)
 	}
 	for i := range pk.Filters {
 		f := &pk.Filters[i]
@@ -140,7 +140,7 @@ func (h *accessHook) checkFilters(s *session, pk *packets.Packet) {
 			continue
 		}
 		if err := onenet.CheckFilter(f.Filter, d.pid, d.name); err != nil {
-			h.b.logf("subscribe refused: device %s: %s (SUBACK 0x80, notes §5)", d.key, errText(err))
+			h.b.logf("subscribe refused: device %s: %s (SUBACK 0x80, docs/PROTOCOL.md §5.2)", d.key, errText(err))
 			f.Filter = invalidFilter
 			continue
 		}

@@ -5,7 +5,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
-// limitsHook applies the per-device rate limits (notes §5, RateLimits):
+// limitsHook applies the per-device rate limits (docs/PROTOCOL.md §5.6, RateLimits):
 // logins and publishes counted in a window, and the ban that follows one
 // too many. It runs after accessHook and loginHook, so only logins with
 // valid credentials and packets that follow the rules are counted: nobody

@@ -13,7 +13,7 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/token"
 )
 
-// loginHook logs devices in (notes §3): it finds the device a CONNECT names,
+// loginHook logs devices in (docs/PROTOCOL.md §3): it finds the device a CONNECT names,
 // verifies its token, keeps its session (Broker.sessions) and marks it
 // online and offline. A new login of a device takes the old one over.
 type loginHook struct {
@@ -56,7 +56,7 @@ func (h *loginHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	return nil
 }
 
-// verifyLogin checks a device's token (notes §1, §3): res
+// verifyLogin checks a device's token (docs/PROTOCOL.md §1, §3): res
 // products/{pid}/devices/{name} signed with the device key or the product
 // key, or res products/{pid} signed with the product key. It returns which
 // key signed it, or OneNET's reason code and what is wrong; never the token.
@@ -66,7 +66,7 @@ func (b *Broker) verifyLogin(d *device, tok string, now time.Time) (how string, 
 		return "", reasonCode(err), describeTokenErr(err)
 	}
 	if t.Version != token.Version2018 {
-		return "", token.ErrVersion.Code, fmt.Sprintf("%s: version %s is for the HTTP API; MQTT logins use %s (notes §1)", token.ErrVersion.Text, logsafe.Q(t.Version), token.Version2018)
+		return "", token.ErrVersion.Code, fmt.Sprintf("%s: version %s is for the HTTP API; MQTT logins use %s (docs/PROTOCOL.md §1)", token.ErrVersion.Text, logsafe.Q(t.Version), token.Version2018)
 	}
 	devRes, prodRes := "products/"+d.pid+"/devices/"+d.name, "products/"+d.pid
 	opts := token.VerifyOptions{Now: now, Res: t.Res}
@@ -154,7 +154,7 @@ func (h *loginHook) OnSessionEstablish(cl *mqtt.Client, pk packets.Packet) {
 	d.cl, d.remote, d.lastSeen = cl, cl.Net.Remote, h.b.now()
 	d.mu.Unlock()
 	if old != nil {
-		h.b.logf("take-over: device %s: a new login from %s disconnects the session from %s (notes §3)", d.key, cl.Net.Remote, oldRemote)
+		h.b.logf("take-over: device %s: a new login from %s disconnects the session from %s (docs/PROTOCOL.md §3)", d.key, cl.Net.Remote, oldRemote)
 	}
 }
 
@@ -190,16 +190,16 @@ func stopReason(cl *mqtt.Client, err error) string {
 	cause := cl.StopCause()
 	switch {
 	case errors.Is(cause, packets.ErrSessionTakenOver):
-		return "taken over by a new login of the same device (notes §3)"
+		return "taken over by a new login of the same device (docs/PROTOCOL.md §3)"
 	case errors.Is(cause, packets.ErrServerShuttingDown):
 		return "the broker is shutting down"
 	case errors.Is(cause, packets.CodeDisconnect) || (err == nil && cause == nil):
 		return "the client disconnected"
 	case errors.Is(err, packets.ErrPacketTooLarge):
-		return fmt.Sprintf("a packet larger than %d bytes: the payload limit is %d (notes §5)", maxPacket, onenet.MaxPayload)
+		return fmt.Sprintf("a packet larger than %d bytes: the payload limit is %d (docs/PROTOCOL.md §5.1)", maxPacket, onenet.MaxPayload)
 	case err != nil:
 		if isTimeout(err) {
-			return "no packet for 1.5 × keepalive (notes §3)"
+			return "no packet for 1.5 × keepalive (docs/PROTOCOL.md §3)"
 		}
 		return "connection closed: " + err.Error()
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
-// platformHook is the platform's side of a device's publish (notes §4): it
+// platformHook is the platform's side of a device's publish (docs/PROTOCOL.md §7–§12): it
 // consumes the message (OneNET forwards nothing a device publishes to other
 // subscribers), processes it (handlers.go) and sends the replies.
 type platformHook struct {

@@ -8,7 +8,7 @@ import (
 )
 
 // Failed logins are throttled per source address, not per device: a device
-// is banned only for what it does with valid credentials (notes §5), so that
+// is banned only for what it does with valid credentials (docs/PROTOCOL.md §5.6), so that
 // nobody without its key can have it banned (docs/RELIABILITY.md, "Logins").
 //
 // An address that fails more than RateLimits.FailedLogins logins within a

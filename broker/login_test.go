@@ -11,7 +11,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 )
 
-// TestLogin checks each login rule of notes §3 with paho over TCP and over
+// TestLogin checks each login rule of docs/PROTOCOL.md §3 with paho over TCP and over
 // WebSocket: the CONNACK code and the OneNET reason in the log.
 func TestLogin(t *testing.T) {
 	t.Parallel()
@@ -100,7 +100,7 @@ func TestLogin(t *testing.T) {
 }
 
 // TestTakeOver: a second login of the same device disconnects the first
-// (notes §3); the same name in another product is another device.
+// (docs/PROTOCOL.md §3); the same name in another product is another device.
 func TestTakeOver(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

@@ -23,7 +23,7 @@ func mosquittoTool(t testing.TB, name string) string {
 }
 
 // mosquittoArgs are the connection arguments of Debian's mosquitto clients
-// for device dev of prod1 (notes §3).
+// for device dev of prod1 (docs/PROTOCOL.md §3).
 func (e *env) mosquittoArgs(t testing.TB, dev, key string) []string {
 	host, port, err := net.SplitHostPort(e.tcp)
 	if err != nil {

@@ -111,7 +111,7 @@ func (b *Broker) ready(d *device, suffix string) error {
 
 // SendCommand sends payload to an online device on cmd/request/{uuid} (QoS
 // 0) and returns the device's cmd/response/{uuid}, as OneNET's synccmds
-// does (notes §4, §6). The device must be subscribed to its cmd/request
+// does (docs/PROTOCOL.md §8, §6). The device must be subscribed to its cmd/request
 // topic (ErrNotSubscribed, ErrOffline); ctx bounds the wait (ErrTimeout).
 func (b *Broker) SendCommand(ctx context.Context, pid, dev string, payload []byte) ([]byte, error) {
 	_, resp, err := b.sendCommand(ctx, pid, dev, payload)
@@ -124,7 +124,7 @@ func (b *Broker) sendCommand(ctx context.Context, pid, dev string, payload []byt
 		return "", nil, err
 	}
 	if len(payload) > onenet.MaxCmdRequest {
-		return "", nil, fmt.Errorf("broker: command of %d bytes: %w (the limit is %d, notes §4)", len(payload), ErrTooLarge, onenet.MaxCmdRequest)
+		return "", nil, fmt.Errorf("broker: command of %d bytes: %w (the limit is %d, docs/PROTOCOL.md §8)", len(payload), ErrTooLarge, onenet.MaxCmdRequest)
 	}
 	id, err := b.uuid()
 	if err != nil {
@@ -154,14 +154,14 @@ func (b *Broker) sendCommand(ctx context.Context, pid, dev string, payload []byt
 }
 
 // SetProperty sends thing/property/set with {"id":"N","version":"1.0",
-// "params":params} to a device and returns its property/set_reply (notes
-// §4). params must be a JSON object.
+// "params":params} to a device and returns its property/set_reply (docs/PROTOCOL.md
+// §9). params must be a JSON object.
 func (b *Broker) SetProperty(ctx context.Context, pid, dev string, params json.RawMessage) (*onenet.ThingReply, error) {
 	return b.thingCall(ctx, pid, dev, string(onenet.KindPropertySet), string(onenet.KindPropertySetReply), params)
 }
 
 // InvokeService sends thing/service/{identifier}/invoke to a device and
-// returns its invoke_reply (notes §4). params must be a JSON object.
+// returns its invoke_reply (docs/PROTOCOL.md §9). params must be a JSON object.
 func (b *Broker) InvokeService(ctx context.Context, pid, dev, identifier string, params json.RawMessage) (*onenet.ThingReply, error) {
 	req, err := onenet.Topic(onenet.KindServiceInvoke, onenet.TopicArgs{ProductID: pid, DeviceName: dev, Identifier: identifier})
 	if err != nil {

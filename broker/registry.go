@@ -196,7 +196,7 @@ func (r *Registry) check() error {
 }
 
 // nameProblem says why s cannot be a product id or device name, or returns
-// "": the rules of a topic level (notes §4) and a token resource (notes §1).
+// "": the rules of a topic level (docs/PROTOCOL.md §4) and a token resource (docs/PROTOCOL.md §1).
 func nameProblem(s, what string) string {
 	if s == "" {
 		return "empty " + what

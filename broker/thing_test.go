@@ -11,7 +11,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 )
 
-// TestThingPost: thing-model posts are answered on …/reply (notes §4).
+// TestThingPost: thing-model posts are answered on …/reply (docs/PROTOCOL.md §9).
 func TestThingPost(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits)
@@ -85,7 +85,7 @@ func thingDevice(t testing.TB, c *client, pid, dev string) {
 	}
 }
 
-// TestThingCalls: SetProperty and InvokeService round trips (notes §4).
+// TestThingCalls: SetProperty and InvokeService round trips (docs/PROTOCOL.md §9).
 func TestThingCalls(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits)

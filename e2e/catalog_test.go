@@ -148,7 +148,7 @@ func syntaxCodes(t *testing.T) map[string]bool {
 	return codes
 }
 
-// reasonCodes are OneNET's console-log reasons (notes/onenet-protocol.md §3).
+// reasonCodes are OneNET's console-log reasons (docs/PROTOCOL.md §3).
 var reasonCodes = []string{"1101", "1103", "1104", "1106", "1107", "1110", "1111", "1114"}
 
 // generated is, by prefix, the keys that name something Go produces.

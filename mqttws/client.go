@@ -59,7 +59,7 @@ const (
 	// connection keeps dropping before it is acknowledged.
 	maxSends = 3
 	// maxFiltersPerSubscribe: OneNET accepts at most 8 filters per SUBSCRIBE
-	// (notes/onenet-protocol.md §5).
+	// (docs/PROTOCOL.md §5.2).
 	maxFiltersPerSubscribe = 8
 )
 

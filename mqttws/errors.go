@@ -44,7 +44,7 @@ func (e *ConnectError) text() string {
 }
 
 // connackText explains a CONNACK return code; OneNET's meanings come from
-// notes/onenet-protocol.md §3.
+// docs/PROTOCOL.md §3.
 func connackText(code byte) string {
 	switch code {
 	case 1:

@@ -36,7 +36,7 @@ func startMosquitto(t *testing.T) string {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "mosquitto.conf")
 	// Mosquitto 2.0 will not start with only a WebSocket listener, and
-	// socket_domain keeps it on IPv4 loopback (notes/go-wasm-mqtt.md, 16).
+	// socket_domain keeps it on IPv4 loopback.
 	cfg := fmt.Sprintf(`per_listener_settings false
 allow_anonymous true
 persistence false

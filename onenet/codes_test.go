@@ -51,12 +51,12 @@ func payloadErr(kind Kind, payload string) func() error {
 
 // codeCases has, for every error code in doc.go, inputs that fail with it.
 var codeCases = []codeCase{
-	// Kinds, notes §4.
+	// Kinds, docs/PROTOCOL.md §4.
 	{"kind.unknown", "kind", "not a documented", func() error { _, err := Topic("dp/post/xml", TopicArgs{ProductID: pid, DeviceName: dev}); return err }},
 	{"kind.mismatch", "kind", "not a thing-model request", thingErr(KindDPPost, `{}`)},
 	{"kind.mismatch", "kind", "not a thing-model request", thingErr(KindPropertyPostReply, `{}`)},
 
-	// Names inside a topic, notes §4: one level each.
+	// Names inside a topic, docs/PROTOCOL.md §4: one level each.
 	{"name.empty", "productId", "empty", func() error { _, err := Topic(KindDPPost, TopicArgs{DeviceName: dev}); return err }},
 	{"name.empty", "deviceName", "empty", func() error { _, err := Topic(KindDPPost, TopicArgs{ProductID: pid}); return err }},
 	{"name.empty", "identifier", "empty", func() error {
@@ -72,7 +72,7 @@ var codeCases = []codeCase{
 	}},
 	{"name.char", "productId", "control character U+0000", func() error { _, err := Topic(KindDPPost, TopicArgs{ProductID: "1\x00", DeviceName: dev}); return err }},
 
-	// Topic names, notes §5 and MQTT 3.1.1 §4.7.
+	// Topic names, docs/PROTOCOL.md §5 and MQTT 3.1.1 §4.7.
 	{"topic.empty", "topic", "empty", topicErr("")},
 	{"topic.length", "topic", "65536 bytes", topicErr(strings.Repeat("a", 65536))},
 	{"topic.utf8", "topic", "UTF-8", topicErr("$sys/469948/Chic_D/\xc3")},
@@ -93,7 +93,7 @@ var codeCases = []codeCase{
 	{"topic.unknown", "topic", "not a documented", func() error { _, err := ParseTopic("$sys/469948/Chic_D"); return err }},
 	{"topic.wildcard", "topic", "wildcard", func() error { _, err := ParseTopic("$sys/469948/Chic_D/cmd/request/+"); return err }},
 
-	// Filters, notes §5.
+	// Filters, docs/PROTOCOL.md §5.2.
 	{"filter.empty", "filter", "empty", filterErr("")},
 	{"filter.length", "filter", "513 bytes", filterErr("$sys/469948/Chic_D/" + strings.Repeat("a", 513-19))},
 	{"filter.utf8", "filter", "UTF-8", filterErr("$sys/469948/Chic_D/\xff")},
@@ -103,15 +103,15 @@ var codeCases = []codeCase{
 	{"filter.syntax", "filter", "whole level", filterErr("$sys/469948/Chic_D/cmd/a#")},
 	{"filter.syntax", "filter", "not the last level", filterErr("$sys/469948/Chic_D/#/x")},
 	{"filter.levels", "filter", "9 levels", filterErr("$sys/469948/Chic_D/+/+/+/+/+/+")},
-	{"filter.wildcard", "filter", "level 1", filterErr("#")},                 // notes §5: "#" is refused
-	{"filter.wildcard", "filter", "level 3", filterErr("$sys/469948/#")},     // notes §5: "$sys/{pid}/#" is refused
+	{"filter.wildcard", "filter", "level 1", filterErr("#")},                 // docs/PROTOCOL.md §4.5: "#" is refused
+	{"filter.wildcard", "filter", "level 3", filterErr("$sys/469948/#")},     // docs/PROTOCOL.md §4.5: "$sys/{pid}/#" is refused
 	{"filter.wildcard", "filter", "level 2", filterErr("$sys/+/Chic_D/#")},   // another product's devices
 	{"filter.wildcard", "filter", "level 1", filterErr("+/469948/Chic_D/#")}, // "$" topics need a literal first level
 	{"filter.level.empty", "filter", "empty level 4", filterErr("$sys/469948/Chic_D//#")},
 	{"filter.foreign", "filter", "outside", filterErr("$sys/469948/Other/#")},
 	{"filter.foreign", "filter", "outside", filterErr("$SYS/469948/Chic_D/#")},
 
-	// Payloads, notes §4 and §5.
+	// Payloads, docs/PROTOCOL.md §4 and §5.
 	{"payload.empty", "payload", "empty", dpErr("")},
 	{"payload.empty", "payload", "only white space", dpErr(" \n")},
 	{"payload.syntax", "payload", "line 1, column 39: trailing comma before ']'", dpErr(`{"id":1,"dp":{"temp":[{"v":30}],"x":[1,]}}`)},
@@ -123,7 +123,7 @@ var codeCases = []codeCase{
 	{"payload.size", "payload", "20 KB", payloadErr(KindCmdRequest, strings.Repeat("x", 20*1024+1))},
 	{"payload.size", "payload", "under 1 KB", payloadErr(KindCmdResponse, strings.Repeat("x", 1024))},
 
-	// Datapoint uploads, notes §4.
+	// Datapoint uploads, docs/PROTOCOL.md §7.
 	{"dp.id.missing", "payload", `"id" is missing`, dpErr(`{"dp":{"temp":[{"v":30}]}}`)},
 	{"dp.id.type", "payload", "without quotes", dpErr(`{"id":"123","dp":{"temp":[{"v":30}]}}`)},
 	{"dp.id.type", "payload", "not an integer", dpErr(`{"id":1.5,"dp":{"temp":[{"v":30}]}}`)},
@@ -158,7 +158,7 @@ var codeCases = []codeCase{
 	{"dp.t.range", "payload", "-1 is not a Unix time", dpErr(`{"id":1,"dp":{"temp":[{"v":30,"t":-1}]}}`)},
 	{"dp.t.range", "payload", "out of range", dpErr(`{"id":1,"dp":{"temp":[{"v":30,"t":99999999999999999999}]}}`)},
 
-	// OneNET Studio, notes §4.
+	// OneNET Studio, docs/PROTOCOL.md §9.
 	{"thing.id.missing", "payload", `"id" is missing`, thingErr(KindPropertyPost, `{"version":"1.0","params":{}}`)},
 	{"thing.id.type", "payload", `must be a string: "123"`, thingErr(KindPropertyPost, `{"id":123,"params":{}}`)},
 	{"thing.id.type", "payload", "is null", replyErr(`{"id":null,"code":200}`)},
@@ -183,7 +183,7 @@ var codeCases = []codeCase{
 	{"thing.code.type", "payload", "200.5", replyErr(`{"id":"1","code":200.5}`)},
 	{"thing.msg.type", "payload", "is 0", replyErr(`{"id":"1","code":200,"msg":0}`)},
 
-	// Device shadow, notes §4.
+	// Device shadow, docs/PROTOCOL.md §10.
 	{"image.state.missing", "payload", `"state" is missing`, payloadErr(KindImageUpdate, `{"reported":{"temp":30}}`)},
 	{"image.state.type", "payload", "state: is an array", payloadErr(KindImageUpdate, `{"state":[]}`)},
 	{"image.state.type", "payload", "state.reported: is a number", payloadErr(KindImageUpdate, `{"state":{"reported":30}}`)},

@@ -3,7 +3,7 @@
 // enforces and the payloads it accepts, so that a page or a test can tell a
 // user what OneNET would do before it does it.
 //
-// The facts come from notes/onenet-protocol.md, which collects OneNET's
+// The facts come from docs/PROTOCOL.md, which collects OneNET's
 // documentation, its C SDK and published examples; code comments cite its
 // sections:
 //

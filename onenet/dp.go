@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Limits of a datapoint upload (notes/onenet-protocol.md §4).
+// Limits of a datapoint upload (docs/PROTOCOL.md §7).
 const (
 	MaxDPID         = 2147483647 // largest "id" of dp/post/json
 	MaxStreamIDLen  = 30         // bytes of a datastream id, not counting a leading '$'
@@ -55,7 +55,7 @@ func (pb *problem) field(field string, row int) *Error {
 }
 
 // ParseDPPost parses and checks a datapoint upload as OneNET does
-// (notes/onenet-protocol.md §4):
+// (docs/PROTOCOL.md §7):
 //
 //   - the payload is a JSON object;
 //   - "id" is an integer from 1 to MaxDPID;
@@ -65,8 +65,8 @@ func (pb *problem) field(field string, row int) *Error {
 //   - a datastream is a non-empty array of datapoints {"v": …, "t": …};
 //   - "v" is a number, a string or an object nested at most MaxDPValueDepth
 //     levels (an object holding arrays is allowed, each array counting as a
-//     level; an array, true, false or null as the value itself is not: the
-//     notes list number, string and object only);
+//     level; an array, true, false or null as the value itself is not: docs/PROTOCOL.md
+//     §7.1 lists int, float, string and object only);
 //   - "t", when present, is a positive integer of Unix seconds (a 13-digit
 //     value is milliseconds, refused).
 //
@@ -162,7 +162,7 @@ func isStreamByte(c byte) bool {
 }
 
 // checkStreamName checks a datastream id: an optional '$', then 1 to
-// MaxStreamIDLen bytes of [A-Za-z0-9_.] (notes §4).
+// MaxStreamIDLen bytes of [A-Za-z0-9_.] (docs/PROTOCOL.md §7).
 func checkStreamName(name string) *problem {
 	rest := strings.TrimPrefix(name, "$")
 	if rest == "" {
@@ -182,7 +182,7 @@ func checkStreamName(name string) *problem {
 	return nil
 }
 
-// dpID checks the upload's "id" (notes §4).
+// dpID checks the upload's "id" (docs/PROTOCOL.md §7).
 func dpID(v *jvalue) (int64, *problem) {
 	switch {
 	case v == nil:
@@ -203,7 +203,7 @@ func dpID(v *jvalue) (int64, *problem) {
 	return n, nil
 }
 
-// checkDPValue checks a datapoint's "v" (notes §4).
+// checkDPValue checks a datapoint's "v" (docs/PROTOCOL.md §7).
 func checkDPValue(v *jvalue) *problem {
 	switch v.kind {
 	case jNumber, jString:
@@ -220,7 +220,7 @@ func checkDPValue(v *jvalue) *problem {
 	return &problem{"dp.v.type", fmt.Sprintf(`is %s; a value is a number, a string or an object (write "%s" in quotes to send it as text)`, v.kind, v.str), []string{"type", v.kind.String()}}
 }
 
-// dpTime checks a datapoint's "t" (notes §4: Unix seconds).
+// dpTime checks a datapoint's "t" (docs/PROTOCOL.md §7: Unix seconds).
 func dpTime(v *jvalue) (int64, *problem) {
 	if v.kind != jNumber || strings.ContainsAny(v.str, ".eE") {
 		return 0, &problem{"dp.t.type", fmt.Sprintf("is %s; it must be a whole number of Unix seconds, e.g. 1552289676", describeValue(v)), nil}
@@ -264,7 +264,7 @@ func DPAccepted(id int64) []byte {
 
 // DPRejected returns OneNET's reply to a rejected upload, as sent on
 // dp/post/json/rejected: {"id":123,"err_code":98,"err_msg":"Illegal Data"}.
-// The id is -1 when the upload's id could not be read (notes §4).
+// The id is -1 when the upload's id could not be read (docs/PROTOCOL.md §7).
 func DPRejected(id int64, code int, msg string) []byte {
 	b := []byte(`{"id":`)
 	b = strconv.AppendInt(b, id, 10)
@@ -278,7 +278,7 @@ func DPRejected(id int64, code int, msg string) []byte {
 // DPReply returns what OneNET answers to an upload b: KindDPAccepted and
 // {"id":…} when ParseDPPost accepts it, or KindDPRejected and OneNET's
 // rejection (err_code 98, "Illegal Data", the upload's id or -1) with the
-// error. The connection stays open either way (notes §5).
+// error. The connection stays open either way (docs/PROTOCOL.md §5).
 func DPReply(b []byte) (Kind, []byte, error) {
 	post, err := ParseDPPost(b)
 	if err == nil {

@@ -9,14 +9,14 @@ import (
 	"testing"
 )
 
-// Uploads OneNET accepts (notes §4).
+// Uploads OneNET accepts (docs/PROTOCOL.md §7).
 func TestParseDPPost(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		id   int64
 		want map[string][]DataPoint
 	}{
-		// notes §4, the documented example.
+		// docs/PROTOCOL.md §7, the documented example.
 		{`{"id":123,"dp":{"temp":[{"v":30,"t":1552289676}]}}`, 123,
 			map[string][]DataPoint{"temp": {{V: json.RawMessage(`30`), T: 1552289676}}}},
 		// The seed's payload with the trailing commas removed, white space kept.
@@ -41,7 +41,7 @@ func TestParseDPPost(t *testing.T) {
 }
 
 func TestDPReplies(t *testing.T) {
-	// notes §4: {"id":123} and {"id":123,"err_code":98,"err_msg":"Illegal Data"}.
+	// docs/PROTOCOL.md §7: {"id":123} and {"id":123,"err_code":98,"err_msg":"Illegal Data"}.
 	if got := string(DPAccepted(123)); got != `{"id":123}` {
 		t.Errorf("DPAccepted = %s", got)
 	}
@@ -77,7 +77,7 @@ func TestBuildDPPost(t *testing.T) {
 	}{
 		{[]Row{{Stream: "temperatrue", Value: "30"}, {Stream: "power", Value: "4.5"}}, // the seed's payload, as meant
 			`{"id":123,"dp":{"temperatrue":[{"v":30}],"power":[{"v":4.5}]}}`},
-		{[]Row{{Stream: "temp", Value: " 30 ", T: 1552289676}, {Stream: "temp", Value: "31"}}, // notes §4
+		{[]Row{{Stream: "temp", Value: " 30 ", T: 1552289676}, {Stream: "temp", Value: "31"}}, // docs/PROTOCOL.md §7
 			`{"id":123,"dp":{"temp":[{"v":30,"t":1552289676},{"v":31}]}}`},
 		{[]Row{{Stream: "s", Value: "on"}, {Stream: "s", Value: `"30"`}, {Stream: "s", Value: "true"}, {Stream: "s", Value: "null"},
 			{Stream: "s", Value: "say \"hi\"\n"}, {Stream: "s", Value: "1e3"}, {Stream: "s", Value: "-"}, {Stream: "s", Value: "0x10"}},

@@ -5,12 +5,12 @@ import (
 	"strings"
 )
 
-// An Endpoint is one of OneNET's MQTT servers (notes/onenet-protocol.md §2).
+// An Endpoint is one of OneNET's MQTT servers (docs/PROTOCOL.md §2).
 type Endpoint struct {
 	Name   string // "iot-kit", "iot-kit-tls", "studio" or "studio-tls"
 	Host   string // e.g. "mqtts.heclouds.com"
 	Port   int    // 1883 or 8883
-	TLS    bool   // the server speaks TLS, with OneNET's own CA (notes §2)
+	TLS    bool   // the server speaks TLS, with OneNET's own CA (docs/PROTOCOL.md §2)
 	Studio bool   // OneNET Studio (thing model) rather than the MQTT IoT kit
 	Label  string // for people, e.g. "MQTT IoT kit, TLS (mqttstls.heclouds.com:8883)"
 }
@@ -18,7 +18,7 @@ type Endpoint struct {
 // Addr returns "host:port".
 func (e Endpoint) Addr() string { return e.Host + ":" + strconv.Itoa(e.Port) }
 
-// The four documented endpoints, notes/onenet-protocol.md §2.
+// The four documented endpoints, docs/PROTOCOL.md §2.
 var endpoints = [...]Endpoint{
 	{Name: "iot-kit", Host: "mqtts.heclouds.com", Port: 1883, Label: "MQTT IoT kit, plain (mqtts.heclouds.com:1883)"},
 	{Name: "iot-kit-tls", Host: "mqttstls.heclouds.com", Port: 8883, TLS: true, Label: "MQTT IoT kit, TLS (mqttstls.heclouds.com:8883)"},
@@ -36,7 +36,7 @@ func Endpoints() []Endpoint {
 // IsOneNETHost reports whether host, optionally with a ":port", is one of
 // OneNET's: one of the endpoint hosts or any other name under heclouds.com
 // (case-insensitive, a trailing dot allowed). OneNET offers no MQTT over
-// WebSocket on any of them (notes §2), so a page that is asked for
+// WebSocket on any of them (docs/PROTOCOL.md §2), so a page that is asked for
 // ws://mqtts.heclouds.com can explain that a relay is needed.
 func IsOneNETHost(host string) bool {
 	h := strings.ToLower(strings.TrimSpace(host))

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// notes/onenet-protocol.md §2.
+// docs/PROTOCOL.md §2.
 func TestEndpoints(t *testing.T) {
 	want := map[string]string{
 		"iot-kit":     "mqtts.heclouds.com:1883",
@@ -55,7 +55,7 @@ func TestIsOneNETHost(t *testing.T) {
 	}
 }
 
-// notes/onenet-protocol.md §3.
+// docs/PROTOCOL.md §3.
 func TestMessages(t *testing.T) {
 	for code := range 256 {
 		if ConnackMessage(byte(code)) == "" {

@@ -12,7 +12,7 @@ import (
 
 // seedPayload is the seed document's example payload (QuecPython OneNET
 // guide, "Report and distribute data"), byte for byte, trailing spaces
-// included. Its trailing commas make it invalid JSON (notes §4).
+// included. Its trailing commas make it invalid JSON (docs/PROTOCOL.md §7).
 const seedPayload = "{\n    \"id\": 123,        \n    \"dp\": {             \n        \"temperatrue\": [{     \n            \"v\": 30,\n        }],\n        \"power\": [{     \n            \"v\": 4.5,        \n        }]\n    }\n}"
 
 // seedPythonPayload is the same payload as the seed's Python code
@@ -43,7 +43,7 @@ var jsonCases = []jsonCase{
 	// The same payload without the commas is valid.
 	{regexp.MustCompile(`,(\s*})`).ReplaceAllString(seedPayload, "$1"), 0, 0, ""},
 	// RFC 8259 values.
-	{`{"id":123,"dp":{"temp":[{"v":30,"t":1552289676}]}}`, 0, 0, ""}, // notes §4
+	{`{"id":123,"dp":{"temp":[{"v":30,"t":1552289676}]}}`, 0, 0, ""}, // docs/PROTOCOL.md §7
 	{`0`, 0, 0, ""},
 	{`-0.5e+10`, 0, 0, ""},
 	{` "a\u00e9\ud83d\ude00\n" `, 0, 0, ""},

@@ -3,7 +3,7 @@ package onenet
 import "fmt"
 
 // CheckPayload checks a payload for a topic of the given kind
-// (notes/onenet-protocol.md §4 and §5). Any payload over MaxPayload is an
+// (docs/PROTOCOL.md §4 and §5). Any payload over MaxPayload is an
 // error (OneNET disconnects the device). Then:
 //
 //   - dp/post/json: ParseDPPost;

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// Payloads CheckPayload accepts, by kind (notes §4).
+// Payloads CheckPayload accepts, by kind (docs/PROTOCOL.md §4).
 func TestCheckPayloadOK(t *testing.T) {
 	for _, tc := range []struct {
 		kind Kind
@@ -30,7 +30,7 @@ func TestCheckPayloadOK(t *testing.T) {
 			t.Errorf("CheckPayload(%s, %.40q) = %v", tc.kind, tc.in, err)
 		}
 	}
-	// Any kind: more than 256 KB is refused (notes §5), exactly 256 KB passes the size check.
+	// Any kind: more than 256 KB is refused (docs/PROTOCOL.md §5.1), exactly 256 KB passes the size check.
 	big := []byte(`{"id":1,"dp":{"a":[{"v":"` + strings.Repeat("x", MaxPayload-30) + `"}]}}`)
 	if len(big) != MaxPayload {
 		t.Fatalf("len(big) = %d", len(big))

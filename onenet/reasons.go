@@ -3,7 +3,7 @@ package onenet
 import "fmt"
 
 // ConnackMessage explains an MQTT CONNACK return code as OneNET uses it
-// (notes/onenet-protocol.md §3): 0 accepted, 4 for any token problem.
+// (docs/PROTOCOL.md §3): 0 accepted, 4 for any token problem.
 func ConnackMessage(code byte) string {
 	switch code {
 	case 0:
@@ -22,7 +22,7 @@ func ConnackMessage(code byte) string {
 	return fmt.Sprintf("login refused (CONNACK %d): not a return code of MQTT 3.1.1", code)
 }
 
-// reasons are the codes of OneNET's console log (notes/onenet-protocol.md §3).
+// reasons are the codes of OneNET's console log (docs/PROTOCOL.md §3).
 var reasons = map[int]string{
 	1101: "the client id, username or password is empty: set the client id to the device name, the username to the product id and the password to the token",
 	1103: "the token is not valid: generate it again; it must read version=…&res=…&et=…&method=…&sign=…",

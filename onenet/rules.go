@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// Limits OneNET enforces (notes/onenet-protocol.md §3 and §5).
+// Limits OneNET enforces (docs/PROTOCOL.md §3 and §5).
 const (
 	MaxPayload             = 256 * 1024 // bytes in one PUBLISH; more and OneNET disconnects
 	MaxFilterLen           = 512        // bytes in one subscription filter
@@ -23,13 +23,13 @@ const (
 )
 
 // disconnects starts the message of a warning about what makes OneNET close
-// the connection (notes §5).
+// the connection (docs/PROTOCOL.md §5).
 const disconnects = "OneNET would disconnect the device: "
 
 // checkTopicSyntax checks what every topic name must satisfy, whatever its
 // owner: not empty, valid UTF-8, no NUL or other control character, no
 // wildcard, at most
-// MaxTopicLevels levels, no empty level (notes §5). field is "topic".
+// MaxTopicLevels levels, no empty level (docs/PROTOCOL.md §5.1). field is "topic".
 func checkTopicSyntax(field, topic string) error {
 	switch {
 	case topic == "":
@@ -94,7 +94,7 @@ func ownPrefix(productID, deviceName string) (string, error) {
 // CheckPublishTopic checks a topic a device would publish to: a valid topic
 // name (no wildcards, at most MaxTopicLevels levels, no empty level, valid
 // UTF-8, no NUL or other control character) inside the device's own tree "$sys/{pid}/{device}/…"
-// (notes/onenet-protocol.md §5). OneNET disconnects a device that publishes
+// (docs/PROTOCOL.md §4.2). OneNET disconnects a device that publishes
 // anywhere else. The error names "topic", or "productId" or "deviceName"
 // when those are unusable.
 func CheckPublishTopic(topic, productID, deviceName string) error {
@@ -116,7 +116,7 @@ func CheckPublishTopic(topic, productID, deviceName string) error {
 }
 
 // CheckFilter checks a subscription filter the way OneNET does
-// (notes/onenet-protocol.md §5): at most MaxFilterLen bytes and
+// (docs/PROTOCOL.md §5.2): at most MaxFilterLen bytes and
 // MaxTopicLevels levels, valid UTF-8 without control characters, valid MQTT
 // filter syntax ('+' and '#' alone in their level, '#' last), inside the device's own tree, wildcards only from the 4th
 // level. "$sys/{pid}/{device}/#" and "…/cmd/request/+" are fine; "#" and
@@ -207,7 +207,7 @@ func MatchFilter(filter, topic string) bool {
 
 // A ConnectPlan is what a client is about to send in CONNECT.
 type ConnectPlan struct {
-	ClientID      string // should be the device name (notes §3)
+	ClientID      string // should be the device name (docs/PROTOCOL.md §3)
 	Username      string // should be the product id
 	KeepAlive     int    // seconds
 	CleanSession  bool
@@ -215,7 +215,7 @@ type ConnectPlan struct {
 	ProtocolLevel int  // 4 for MQTT 3.1.1, 3 for 3.1, 5 for MQTT 5
 }
 
-// CheckConnect returns what OneNET would refuse in p (notes/onenet-protocol.md
+// CheckConnect returns what OneNET would refuse in p (docs/PROTOCOL.md
 // §3): a keep-alive outside [MinKeepAlive, MaxKeepAlive], clean session off, a
 // will, a protocol other than MQTT 3.1.1, an empty client id or username. It
 // returns nil when OneNET would take the CONNECT. It cannot check the
@@ -262,7 +262,7 @@ type PublishPlan struct {
 }
 
 // CheckPublish returns what OneNET would do about p that an MQTT client
-// would not stop (notes/onenet-protocol.md §4 and §5): QoS 2, retain, a topic
+// would not stop (docs/PROTOCOL.md §4 and §5): QoS 2, retain, a topic
 // outside the device's tree or otherwise invalid, a payload over MaxPayload
 // all make OneNET disconnect the device. It also warns about a topic OneNET
 // does not document, a topic the platform publishes rather than the device,

@@ -6,12 +6,12 @@ import (
 	"testing"
 )
 
-// Topics and filters the notes (§5) and the seed document give as fine.
+// Topics and filters docs/PROTOCOL.md §4.5 and the seed document give as fine.
 func TestFilterAndTopicOK(t *testing.T) {
 	for _, f := range []string{
 		"$sys/469948/Chic_D/dp/post/json/+", // the seed's SUB_TOPIC
-		"$sys/469948/Chic_D/#",              // notes §5
-		"$sys/469948/Chic_D/cmd/request/+",  // notes §5
+		"$sys/469948/Chic_D/#",              // docs/PROTOCOL.md §4.5
+		"$sys/469948/Chic_D/cmd/request/+",  // docs/PROTOCOL.md §4.5
 		"$sys/469948/Chic_D/+/+/+/+/+",      // 8 levels
 		"$sys/469948/Chic_D/thing/property/set",
 		"$sys/469948/Chic_D/" + strings.Repeat("a", MaxFilterLen-19), // exactly 512 bytes
@@ -78,7 +78,7 @@ func publish(topic string, qos byte, retain bool, n int) func() []Warning {
 
 const pubTopic = "$sys/469948/Chic_D/dp/post/json"
 
-// warningCases come from notes §3 (connect) and §5 (publish).
+// warningCases come from docs/PROTOCOL.md §3 (connect) and §5 (publish).
 var warningCases = []warningCase{
 	{"seed connect", connect(func(*ConnectPlan) {}), nil}, // the seed's client: keepalive=30
 	{"keepalive 10", connect(func(p *ConnectPlan) { p.KeepAlive = 10 }), nil},

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Limits of OneNET Studio's thing-model messages (notes/onenet-protocol.md §4).
+// Limits of OneNET Studio's thing-model messages (docs/PROTOCOL.md §9).
 const (
 	MaxThingIDLen = 13 // digits of a request's "id"
 	// ThingCodeSuccess is the "code" of a successful reply.
@@ -50,7 +50,7 @@ const (
 )
 
 // thingRequests gives, for each request kind, the shape of its params. Only
-// property/post's is given by the notes (§4); the others follow OneNET
+// property/post's is given by docs/PROTOCOL.md §9; the others follow OneNET
 // Studio's documentation as far as it is known, and are checked leniently.
 var thingRequests = map[Kind]paramsShape{
 	KindPropertyPost:          shapeProperties,
@@ -65,7 +65,7 @@ var thingRequests = map[Kind]paramsShape{
 }
 
 // ParseThingRequest parses and checks a OneNET Studio request of the given
-// kind (notes/onenet-protocol.md §4): an object whose "id" is a string of 1
+// kind (docs/PROTOCOL.md §9): an object whose "id" is a string of 1
 // to 13 digits, whose "version", when present, is a string, and whose
 // "params" has the kind's shape. For property/post and event/post each
 // member of params is {"value": …, "time": …} with an optional "time" in
@@ -112,7 +112,7 @@ func ParseThingRequest(kind Kind, b []byte) (*ThingRequest, error) {
 	return req, nil
 }
 
-// thingID reads and checks "id" (notes §4: a string of at most 13 digits).
+// thingID reads and checks "id" (docs/PROTOCOL.md §9: a string of at most 13 digits).
 func thingID(b []byte, root *jvalue) (string, error) {
 	v := root.get("id")
 	switch {
@@ -186,7 +186,7 @@ func checkParams(b []byte, kind Kind, shape paramsShape, params *jvalue) error {
 	return nil
 }
 
-// thingTime checks a "time" (notes §4: Unix milliseconds).
+// thingTime checks a "time" (docs/PROTOCOL.md §9: Unix milliseconds).
 func thingTime(v *jvalue) *problem {
 	if v.kind != jNumber || strings.ContainsAny(v.str, ".eE") {
 		return &problem{"thing.time.type", fmt.Sprintf("is %s; it must be a whole number of Unix milliseconds, e.g. 1524448722123", describeValue(v)), nil}
@@ -202,7 +202,7 @@ func thingTime(v *jvalue) *problem {
 }
 
 // ParseThingReply parses and checks a OneNET Studio reply
-// (notes/onenet-protocol.md §4): an object whose "id" is a string of 1 to 13
+// (docs/PROTOCOL.md §9): an object whose "id" is a string of 1 to 13
 // digits, whose "code" is an integer (200 for success), whose "msg", when
 // present, is a string and whose "data", when present, is kept as written.
 // Every error is an *Error with Field "payload".

@@ -5,14 +5,14 @@ import (
 	"testing"
 )
 
-// Studio messages OneNET accepts (notes §4).
+// Studio messages OneNET accepts (docs/PROTOCOL.md §9).
 func TestParseThingRequest(t *testing.T) {
 	for _, tc := range []struct {
 		kind    Kind
 		in      string
 		id, ver string
 	}{
-		// notes §4, the documented example.
+		// docs/PROTOCOL.md §9, the documented example.
 		{KindPropertyPost, `{"id":"123","version":"1.0","params":{"Power":{"value":"on","time":1524448722123}}}`, "123", "1.0"},
 		{KindPropertyPost, `{"id":"1234567890123","params":{"Power":{"value":{"a":1}},"T":{"value":1.5,"time":100000000000}}}`, "1234567890123", ""},
 		{KindPropertyPost, `{"id":"0","params":{}}`, "0", ""},
@@ -33,7 +33,7 @@ func TestParseThingRequest(t *testing.T) {
 }
 
 func TestParseThingReply(t *testing.T) {
-	// notes §4: {"id":"123","code":200,"msg":"success"}.
+	// docs/PROTOCOL.md §9: {"id":"123","code":200,"msg":"success"}.
 	r, err := ParseThingReply([]byte(`{"id":"123","code":200,"msg":"success"}`))
 	if err != nil || r.ID != "123" || r.Code != 200 || r.Msg != "success" || r.Data != nil {
 		t.Errorf("ParseThingReply = %+v, %v", r, err)

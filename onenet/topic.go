@@ -8,10 +8,10 @@ import (
 
 // A Kind is one of the documented OneNET topics, written as its suffix after
 // "$sys/{pid}/{device}/", with a placeholder in braces where the topic holds
-// a command id or an identifier (notes/onenet-protocol.md §4).
+// a command id or an identifier (docs/PROTOCOL.md §4.6).
 type Kind string
 
-// The MQTT IoT kit's topics (notes/onenet-protocol.md §4).
+// The MQTT IoT kit's topics (docs/PROTOCOL.md §4).
 const (
 	KindDPPost              Kind = "dp/post/json"                  // device uploads datapoints
 	KindDPAccepted          Kind = "dp/post/json/accepted"         // upload accepted (sent only if subscribed)
@@ -29,7 +29,7 @@ const (
 	KindImageUpdateDelta    Kind = "image/update/delta"            // desired state differs from reported
 )
 
-// OneNET Studio's thing-model topics (notes/onenet-protocol.md §4). The
+// OneNET Studio's thing-model topics (docs/PROTOCOL.md §9). The
 // device publishes the posts and gets and receives their replies; it
 // receives set, get and invoke and publishes their replies.
 const (
@@ -67,11 +67,11 @@ type kindInfo struct {
 	up      bool // the device publishes it
 	replyTo Kind
 	label   string
-	example string // a payload from the notes, "" for an empty or opaque one
+	example string // a documented payload, "" for an empty or opaque one
 }
 
 // kinds is the table behind Kinds, Direction, ReplyTo, Label and Example:
-// coreKinds in the order of notes/onenet-protocol.md §4, then OTA, then
+// coreKinds in the order of docs/PROTOCOL.md §4, then OTA, then
 // gateways and sub-devices (ota.go, subdev.go).
 var kinds = concatKinds(coreKinds[:], otaKinds, subKinds)
 
@@ -191,7 +191,7 @@ func (k Kind) Label() string {
 	return ""
 }
 
-// Example returns an example payload for k, from notes/onenet-protocol.md
+// Example returns an example payload for k, from docs/PROTOCOL.md
 // §4, or nil for a kind whose payload is empty or opaque.
 func (k Kind) Example() []byte {
 	if ki := lookup(k); ki != nil && ki.example != "" {
@@ -263,7 +263,7 @@ var nameWhat = map[string]string{
 }
 
 // checkName checks one level of a topic: not empty, valid UTF-8, and no '/',
-// wildcard, NUL or other control character (notes §5).
+// wildcard, NUL or other control character (docs/PROTOCOL.md §5.1).
 func checkName(field, s string) error {
 	what := nameWhat[field]
 	if s == "" {

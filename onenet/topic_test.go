@@ -14,7 +14,7 @@ type kindRow struct {
 	replyTo   Kind
 }
 
-// kindTable is notes/onenet-protocol.md §4, row by row: the topic, who
+// kindTable is docs/PROTOCOL.md §4, row by row: the topic, who
 // publishes it and what it answers.
 var kindTable = []kindRow{
 	// MQTT IoT kit.

@@ -34,7 +34,7 @@ func verifyErr(s, key string, now int64, res string) func() error {
 	return func() error { _, err := Verify(s, key, VerifyOptions{Now: time.Unix(now, 0), Res: res}); return err }
 }
 
-// good is the seed's example password (notes §1), valid until 1673053248.
+// good is the seed's example password (docs/PROTOCOL.md §1), valid until 1673053248.
 const good = "version=2018-10-31&res=products%2F469948%2Fdevices%2FChic_D&et=1673053248&method=sha1&sign=prIMDQ23WFI6PMj2IWpaRJJL4eE%3D"
 
 // codeCases has, for every error code in doc.go, inputs that fail with it.

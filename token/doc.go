@@ -10,7 +10,7 @@
 // method + "\n" + res + "\n" + version)), written URL-encoded like the res:
 // every byte except A-Z a-z 0-9 _ . - ~ as %XX with upper-case hex, exactly as
 // Python's urllib.parse.quote(value, safe="") in OneNET's reference code
-// (notes/onenet-protocol.md §1).
+// (docs/PROTOCOL.md §1).
 //
 // The package reads no clock and keeps no state: the expiry to sign and the
 // time to verify at are the caller's.

@@ -6,7 +6,7 @@ import (
 )
 
 // A Reason is one of the reasons OneNET gives in its console log when it
-// refuses a token (notes/onenet-protocol.md §3). The device only ever sees
+// refuses a token (docs/PROTOCOL.md §3). The device only ever sees
 // CONNACK 4; the reason is what tells the user what to fix.
 type Reason struct {
 	Code int    // OneNET's log code, e.g. 1104

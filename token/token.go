@@ -16,7 +16,7 @@ import (
 	"unicode/utf8"
 )
 
-// Versions OneNET accepts (notes/onenet-protocol.md §1).
+// Versions OneNET accepts (docs/PROTOCOL.md §1).
 const (
 	// Version2018 is the only version OneNET's MQTT login accepts.
 	Version2018 = "2018-10-31"

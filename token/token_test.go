@@ -14,17 +14,17 @@ var vectors = []struct {
 	want   string
 }{
 	// The seed document's example password (QuecPython OneNET guide), also in
-	// notes/onenet-protocol.md §1.
+	// docs/PROTOCOL.md §1.
 	{"seed", Params{Res: "products/469948/devices/Chic_D", Key: "rs2FaE5BuygJZkWKDA5okKt1RFpwOx53hbu6hwyCS4U=", ET: 1673053248, Method: "sha1"},
 		"version=2018-10-31&res=products%2F469948%2Fdevices%2FChic_D&et=1673053248&method=sha1&sign=prIMDQ23WFI6PMj2IWpaRJJL4eE%3D"},
-	// OneNET's documentation example, notes §1 (et beyond uint32).
+	// OneNET's documentation example, docs/PROTOCOL.md §1 (et beyond uint32).
 	{"docs md5", Params{Res: "products/Ck2AF9QD2K/devices/test", Key: "KuF3NT/jUBJ62LNBB/A8XZA9CqS3Cu79B/ABmfA1UCw=", ET: 32472115200, Method: "md5"},
 		"version=2018-10-31&res=products%2FCk2AF9QD2K%2Fdevices%2Ftest&et=32472115200&method=md5&sign=htDD26UhXtXayMFAWRmNiA%3D%3D"},
 	{"docs sha1", Params{Res: "products/Ck2AF9QD2K/devices/test", Key: "KuF3NT/jUBJ62LNBB/A8XZA9CqS3Cu79B/ABmfA1UCw=", ET: 32472115200, Method: "sha1"},
 		"version=2018-10-31&res=products%2FCk2AF9QD2K%2Fdevices%2Ftest&et=32472115200&method=sha1&sign=onzQlILHFFNqIY%2BdOXYM3lthLT8%3D"},
 	{"docs sha256", Params{Res: "products/Ck2AF9QD2K/devices/test", Key: "KuF3NT/jUBJ62LNBB/A8XZA9CqS3Cu79B/ABmfA1UCw=", ET: 32472115200, Method: "sha256"},
 		"version=2018-10-31&res=products%2FCk2AF9QD2K%2Fdevices%2Ftest&et=32472115200&method=sha256&sign=6Y4zbk3Sa89tRf9lMxCCE0jG74uEcEuu%2Fnly1pU9ADM%3D"},
-	// Published vector, notes §1.
+	// Published vector, docs/PROTOCOL.md §1.
 	{"published md5", Params{Res: "products/c4bPG3v7Ii/devices/75440271", Key: "kxc3VSPtJXnf66FlG21Hh9kTL1dXU9F1FSPJ4yHPSxE=", ET: 1959846627, Method: "md5"},
 		"version=2018-10-31&res=products%2Fc4bPG3v7Ii%2Fdevices%2F75440271&et=1959846627&method=md5&sign=HhSJmJUChxGbjnQaGiRbCQ%3D%3D"},
 	// The following were computed with the seed's Python code

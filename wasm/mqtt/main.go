@@ -4,8 +4,7 @@
 // the browser. web/onenet.js loads it after the core module and wraps it as
 // onenet.connect and the client's methods.
 //
-// The JavaScript boundary is the hot path (notes/go-wasm-mqtt.md, "The
-// JavaScript boundary"), so:
+// The JavaScript boundary is the hot path (docs/BENCHMARKS.md), so:
 //   - asynchronous calls carry an id chosen by JavaScript, which keeps the
 //     Promise; Go creates no js.Func and no Promise per call;
 //   - acknowledged publishes are settled in batches, one call into
