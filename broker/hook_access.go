@@ -75,6 +75,11 @@ func (h *accessHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.P
 		if err := checkPublish(s, &pk); err != nil {
 			return pk, err
 		}
+		if strings.HasPrefix(pk.TopicName, onenet.SubdevPrefix) {
+			if err := h.b.checkSubdevPublish(s, pk.TopicName); err != nil {
+				return pk, err
+			}
+		}
 	case packets.Subscribe:
 		s := h.b.session(cl)
 		if s == nil {
@@ -107,6 +112,9 @@ func checkPublish(s *session, pk *packets.Packet) error {
 	case len(pk.Payload) > onenet.MaxPayload:
 		return reject(s, "payload of %d bytes to %s; the limit is %d (docs/PROTOCOL.md §5.1)", len(pk.Payload), logsafe.Q(pk.TopicName), onenet.MaxPayload)
 	}
+	if strings.HasPrefix(pk.TopicName, onenet.SubdevPrefix) {
+		return nil // a gateway's sub-devices: checkSubdevPublish (subdev.go)
+	}
 	if !strings.HasPrefix(pk.TopicName, d.prefix) {
 		return reject(s, "publish to %s, outside the device's own %s… (docs/PROTOCOL.md §4.2)", logsafe.Q(pk.TopicName), d.prefix)
 	}
@@ -134,9 +142,12 @@ func (h *accessHook) checkFilters(s *session, pk *packets.Packet) {
 			f.Filter = invalidFilter
 			continue
 		}
-		if strings.HasPrefix(f.Filter, onenet.SubdevPrefix) {
-			h.b.logf("subscribe refused: device %s: %s: sub-device topics are not served yet (SUBACK 0x80)", d.key, logsafe.Q(f.Filter))
-			f.Filter = invalidFilter
+		if strings.HasPrefix(f.Filter, onenet.SubdevPrefix) { // a gateway's sub-devices (subdev.go)
+			if why := h.b.subdevFilter(d, f.Filter); why != "" {
+				h.b.logf("subscribe refused: device %s: %s (SUBACK 0x80, docs/PROTOCOL.md, Gateways and sub-devices)", d.key, why)
+				f.Filter = invalidFilter
+			}
+			f.Qos = min(f.Qos, 1)
 			continue
 		}
 		if err := onenet.CheckFilter(f.Filter, d.pid, d.name); err != nil {
@@ -152,5 +163,5 @@ func (h *accessHook) checkFilters(s *session, pk *packets.Packet) {
 // filters were checked in OnPacketRead.
 func (h *accessHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	s := h.b.session(cl)
-	return s != nil && strings.HasPrefix(topic, s.dev.iprefix)
+	return s != nil && (strings.HasPrefix(topic, s.dev.iprefix) || h.b.subdevACL(s.dev, topic))
 }

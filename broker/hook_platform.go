@@ -30,6 +30,8 @@ func (h *platformHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pa
 	}
 	if s := h.b.session(cl); s != nil && strings.HasPrefix(pk.TopicName, s.dev.iprefix) {
 		s.out = h.b.handle(s.dev, pk.TopicName[len(s.dev.iprefix):], pk.Payload)
+	} else if s != nil && strings.HasPrefix(pk.TopicName, internalSubdev) {
+		s.out = h.b.handleSubdev(s.dev, pk.TopicName[len(internalSubdev):], pk.Payload) // subdev.go
 	}
 	return pk, packets.CodeSuccessIgnore
 }
@@ -65,6 +67,9 @@ func (b *Broker) publish(d *device, suffix string, payload []byte) error {
 	if payload == nil {
 		payload = []byte{}
 	}
-	topic, _ := b.route(d, suffix) // a sub-device's may go through its gateway (subdev.go)
+	topic, _, only := b.route(d, suffix) // a sub-device's may go through its gateway (subdev.go)
+	if only != nil {
+		return b.sendTo(only, topic, payload)
+	}
 	return b.srv.Publish(topic, payload, false, 0)
 }

@@ -43,6 +43,8 @@ func (h *sysHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Pack
 func (h *sysHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	if pk.FixedHeader.Type == packets.Publish && strings.HasPrefix(pk.TopicName, internalPrefix) {
 		pk.TopicName = onenet.SysPrefix + pk.TopicName[len(internalPrefix):]
+	} else if pk.FixedHeader.Type == packets.Publish && strings.HasPrefix(pk.TopicName, internalSubdev) {
+		pk.TopicName = onenet.SubdevPrefix + pk.TopicName[len(internalSubdev):]
 	}
 	return pk
 }
@@ -52,6 +54,9 @@ func (h *sysHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Pac
 func toInternal(topic string) string {
 	if strings.HasPrefix(topic, onenet.SysPrefix) {
 		return internalPrefix + topic[len(onenet.SysPrefix):]
+	}
+	if strings.HasPrefix(topic, onenet.SubdevPrefix) {
+		return internalSubdev + topic[len(onenet.SubdevPrefix):] // a gateway's sub-devices (subdev.go)
 	}
 	return topic
 }

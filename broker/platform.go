@@ -101,7 +101,7 @@ func (b *Broker) ready(d *device, suffix string) error {
 	if !online {
 		return fmt.Errorf("broker: device %s: %w", d.key, ErrOffline)
 	}
-	topic, client := b.route(d, suffix)
+	topic, client, _ := b.route(d, suffix)
 	subs := b.srv.Topics.Subscribers(topic)
 	if _, ok := subs.Subscriptions[client]; !ok {
 		return fmt.Errorf("broker: device %s: %w %s%s", d.key, ErrNotSubscribed, d.prefix, suffix)

@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/onenet-wasm/onenet-wasm/internal/logsafe"
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
@@ -86,16 +88,36 @@ func (b *Broker) isGateway(d *device) bool {
 }
 
 // route returns the internal topic a message for a device's suffix goes
-// to, and the mochi client id that must be subscribed to it: the device's
-// own, or, for a sub-device its gateway logged in on $subdev topics, the
-// gateway's.
-func (b *Broker) route(d *device, suffix string) (topic, client string) {
+// to, the mochi client id that must be subscribed to it, and, when the
+// message must go to one client only, that client: for a sub-device its
+// gateway logged in on $subdev topics, the gateway's session. A suffix
+// that is already an internal $subdev topic (a reply of handleSubdev to
+// gateway d) goes to d's session.
+func (b *Broker) route(d *device, suffix string) (topic, client string, only *mqtt.Client) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.online0() && d.sub.kit && d.sub.online() {
-		return internalSubdev + d.pid + "/" + d.name + "/" + suffix, d.sub.via.key
+	if strings.HasPrefix(suffix, internalSubdev) {
+		return suffix, d.key, d.cl
 	}
-	return d.iprefix + suffix, d.key
+	if !d.online0() && d.sub.kit && d.sub.online() {
+		return internalSubdev + d.pid + "/" + d.name + "/" + suffix, d.sub.via.key, d.sub.viaCl
+	}
+	return d.iprefix + suffix, d.key, nil
+}
+
+// sendTo sends payload on an internal topic to one client at QoS 0, if one
+// of its subscriptions matches: a sub-device's $subdev messages go to the
+// gateway that acts for it, not to every gateway of the product.
+func (b *Broker) sendTo(cl *mqtt.Client, topic string, payload []byte) error {
+	if cl == nil || cl.Closed() {
+		return nil
+	}
+	for f := range cl.State.Subscriptions.GetAll() {
+		if onenet.MatchFilter(f, topic) {
+			return cl.WritePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish}, TopicName: topic, Payload: payload})
+		}
+	}
+	return nil
 }
 
 // online0 reports whether the device itself is connected. The caller holds
@@ -171,7 +193,7 @@ func (b *Broker) handleSubRequest(gw *device, k onenet.Kind, payload []byte, out
 		e = b.subRequest(gw, sub, k, req)
 	}
 	if e != nil {
-		b.logf("gateway request refused: gateway %s, %s id %s, sub-device %s/%s: %s", gw.key, k, logID(req.ID), sd.ProductID, sd.DeviceName, e.msg)
+		b.logf("gateway request refused: gateway %s, %s id %s, sub-device %s: %s", gw.key, k, logID(req.ID), logsafe.Q(sd.ProductID+"/"+sd.DeviceName), logsafe.Line(e.msg))
 		out.add(reply, onenet.ThingReplyJSON(req.ID, e.code, e.msg))
 		return
 	}
@@ -321,4 +343,158 @@ type SubDeviceStatus struct {
 	Bound                 bool // Studio: bound by thing/sub/topo/add
 	Online                bool // logged in through this gateway now
 	Kit                   bool // logged in on the MQTT kit's $subdev topics
+}
+
+// MQTT kit sub-devices: the $subdev topics (docs/PROTOCOL.md, "Gateways and
+// sub-devices").
+
+// subdevIDs splits "{pid}/{device}/{suffix}" (a $subdev topic without its
+// prefix) and returns the sub-device, if it is one of gw's product.
+func (b *Broker) subdevIDs(gw *device, rest string) (sub *device, suffix string, why string) {
+	pid, r, _ := strings.Cut(rest, "/")
+	name, suffix, _ := strings.Cut(r, "/")
+	sub = b.devices[pid+"/"+name]
+	switch {
+	case sub == nil:
+		return nil, suffix, fmt.Sprintf("no sub-device %s", logsafe.Q(pid+"/"+name))
+	case b.gatewayOf(sub) != gw.pid:
+		return nil, suffix, fmt.Sprintf("%s is not a sub-device of gateway product %s", sub.key, gw.pid)
+	}
+	return sub, suffix, ""
+}
+
+// subdevACL lets a gateway publish, subscribe and receive under the
+// $subdev topics of its gateway product's sub-devices (internal names).
+func (b *Broker) subdevACL(gw *device, topic string) bool {
+	rest, ok := strings.CutPrefix(topic, internalSubdev)
+	if !ok {
+		return false
+	}
+	pid, _, ok := strings.Cut(rest, "/")
+	p := b.products[pid]
+	return ok && p != nil && p.Gateway == gw.pid
+}
+
+// subdevFilter says why a gateway may not subscribe to a $subdev filter,
+// or returns "".
+func (b *Broker) subdevFilter(gw *device, filter string) string {
+	if err := onenet.CheckFilter(filter, gw.pid, gw.name); err != nil {
+		return errText(err)
+	}
+	if _, _, why := b.subdevIDs(gw, filter[len(onenet.SubdevPrefix):]); why != "" {
+		return why
+	}
+	return ""
+}
+
+// checkSubdevPublish checks a gateway's publish to a $subdev topic: a
+// documented topic a gateway publishes, of a sub-device of its product,
+// logged in through it unless the topic is login or logout. Anything else
+// disconnects the gateway, as a publish to an illegal topic does (MQTTS
+// design note §3.1.4).
+func (b *Broker) checkSubdevPublish(s *session, topic string) error {
+	gw := s.dev
+	if err := onenet.CheckPublishTopic(topic, gw.pid, gw.name); err != nil {
+		return reject(s, "publish: %s (docs/PROTOCOL.md, Gateways and sub-devices)", errText(err))
+	}
+	info, err := onenet.ParseTopic(topic)
+	if err != nil || info.Kind.Direction() != "up" {
+		return reject(s, "publish to %s: not a sub-device topic a gateway publishes (docs/PROTOCOL.md, Gateways and sub-devices)", logsafe.Q(topic))
+	}
+	sub, _, why := b.subdevIDs(gw, topic[len(onenet.SubdevPrefix):])
+	if why != "" {
+		return reject(s, "publish to %s: %s (docs/PROTOCOL.md, Gateways and sub-devices)", logsafe.Q(topic), why)
+	}
+	if info.Kind == onenet.KindSubdevLogin || info.Kind == onenet.KindSubdevLogout {
+		return nil
+	}
+	sub.mu.Lock()
+	in := sub.sub.via == gw && sub.sub.kit && sub.sub.online()
+	sub.mu.Unlock()
+	if !in {
+		return reject(s, "publish to %s: sub-device %s is not logged in through this gateway (docs/PROTOCOL.md, Gateways and sub-devices)", logsafe.Q(topic), sub.key)
+	}
+	return nil
+}
+
+// subdevRejected is the payload of login/rejected and logout/rejected:
+// OneNET's illegal-data error (docs/PROTOCOL.md: the reason goes to the
+// log).
+var subdevRejected = []byte(`{"err_code":98,"err_msg":"illegal data"}`)
+
+// handleSubdev processes a gateway's publish to "$subdev/"+rest (checked
+// by checkSubdevPublish) and returns the replies, on the sub-device's
+// $subdev topics.
+func (b *Broker) handleSubdev(gw *device, rest string, payload []byte) replies {
+	sub, suffix, why := b.subdevIDs(gw, rest)
+	if why != "" {
+		return nil
+	}
+	base := internalSubdev + sub.pid + "/" + sub.name + "/"
+	var out replies
+	switch {
+	case suffix == "login" || suffix == "logout":
+		ok, why := b.subdevLogin(gw, sub, suffix == "login", payload)
+		if !ok {
+			b.logf("sub-device %s refused: gateway %s, %s: %s", suffix, gw.key, sub.key, why)
+			out.add(base+suffix+"/rejected", subdevRejected)
+			return out
+		}
+		b.logf("sub-device %s: %s through gateway %s", suffix, sub.key, gw.key)
+		out.add(base+suffix+"/accepted", nil)
+	case suffix == "dp/post/json":
+		b.handleDP(sub, payload, &out)
+	case strings.HasPrefix(suffix, "cmd/response/"):
+		b.handleCmdResponse(sub, strings.TrimPrefix(suffix, "cmd/response/"), payload, &out)
+	}
+	for i := range out {
+		if !strings.HasPrefix(out[i].suffix, internalSubdev) {
+			out[i].suffix = base + out[i].suffix
+		}
+	}
+	return out
+}
+
+// subdevLogin logs a sub-device in or out through a gateway's $subdev
+// topics (the limits page): no payload; one gateway at a time, the last
+// login wins and the previous gateway gets logout/notify; a second login
+// by the same gateway is a protocol error that ends the sub-device's
+// session; at most MaxSubdevsPerGateway per gateway.
+func (b *Broker) subdevLogin(gw, sub *device, login bool, payload []byte) (ok bool, why string) {
+	if len(payload) != 0 {
+		return false, fmt.Sprintf("a payload of %d bytes: a sub-device login or logout has none", len(payload))
+	}
+	gw.mu.Lock()
+	gwCl := gw.cl
+	gw.mu.Unlock()
+	if !login {
+		sub.mu.Lock()
+		defer sub.mu.Unlock()
+		if sub.sub.via != gw || !sub.sub.kit || !sub.sub.online() {
+			return false, "not logged in through this gateway"
+		}
+		sub.sub = subState{boundTo: sub.sub.boundTo}
+		sub.lastSeen = b.now()
+		return true, ""
+	}
+	n := b.countSubs(func(s *subState) bool { return s.via == gw && s.kit && s.online() })
+	sub.mu.Lock()
+	prev, prevCl, prevKit, prevOn := sub.sub.via, sub.sub.viaCl, sub.sub.kit, sub.sub.online()
+	if prev == gw && prevKit && prevOn {
+		sub.sub = subState{boundTo: sub.sub.boundTo}
+		sub.mu.Unlock()
+		return false, "already logged in through this gateway: a repeated login is a protocol error; the sub-device's session is cleared"
+	}
+	if n >= onenet.MaxSubdevsPerGateway {
+		sub.mu.Unlock()
+		return false, fmt.Sprintf("the gateway has %d sub-devices logged in, OneNET's limit", onenet.MaxSubdevsPerGateway)
+	}
+	sub.sub.via, sub.sub.viaCl, sub.sub.kit = gw, gwCl, true
+	sub.lastSeen = b.now()
+	sub.mu.Unlock()
+	if prev != nil && prev != gw && prevKit && prevOn {
+		b.logf("sub-device %s: logged in by gateway %s, so gateway %s loses it (logout/notify)", sub.key, gw.key, prev.key)
+		_ = b.sendTo(prevCl, internalSubdev+sub.pid+"/"+sub.name+"/logout/notify", []byte{})
+	}
+	return true, ""
 }

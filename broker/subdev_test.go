@@ -249,3 +249,136 @@ func TestSubNotAGateway(t *testing.T) {
 		}
 	}
 }
+
+// TestSubdevLoginNoPayload: docs/PROTOCOL.md "Gateways and sub-devices": an
+// MQTT-kit gateway logs a sub-device in and out on $subdev/{pid}/{device}/
+// login and logout with an empty payload (login/accepted, logout/accepted);
+// a payload is rejected (limits page, 其他限制 3); a second login by the
+// same gateway is a protocol error that clears the sub-device's session
+// (其他限制 2); over TCP and WebSocket.
+func TestSubdevLoginNoPayload(t *testing.T) {
+	t.Parallel()
+	for _, via := range []string{"tcp", "ws"} {
+		t.Run(via, func(t *testing.T) {
+			e := newEnv(t, noLimits, gatewayRegistry)
+			c := e.dialGW(t, via, "gw1")
+			if got := c.sub(t, 0, "$subdev/subp/s1/#", "$subdev/prod1/dev1/#"); got[0] == 0x80 || got[1] != 0x80 {
+				t.Fatalf("SUBACK %v: want the sub-device's filter granted, another device's refused", got)
+			}
+			const pre = "$subdev/subp/s1/"
+			c.pub(t, pre+"login", 1, "{}")
+			if m := c.expect(t, pre+"login/rejected"); string(m.payload) != `{"err_code":98,"err_msg":"illegal data"}` {
+				t.Errorf("login/rejected payload %s", m.payload)
+			}
+			if st := e.b.Devices("subp"); st[0].Online {
+				t.Fatal("online after a rejected login")
+			}
+			c.pub(t, pre+"login", 1, "")
+			if m := c.expect(t, pre+"login/accepted"); len(m.payload) != 0 {
+				t.Errorf("login/accepted payload %q", m.payload)
+			}
+			if st := e.b.Devices("subp"); !st[0].Online || st[1].Online {
+				t.Fatalf("Devices(subp) after login: %+v", st)
+			}
+			// The sub-device's own topics, through the gateway.
+			c.pub(t, pre+"dp/post/json", 1, `{"id":5,"dp":{"temp":[{"v":21}]}}`)
+			if m := c.expect(t, pre+"dp/post/json/accepted"); string(m.payload) != `{"id":5}` {
+				t.Errorf("dp accepted %s", m.payload)
+			}
+			if pts := e.b.Datapoints("subp", "s1")["temp"]; len(pts) != 1 || string(pts[0].Value) != "21" {
+				t.Errorf("sub-device datapoints %+v", pts)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			done := make(chan []byte, 1)
+			go func() {
+				resp, err := e.b.SendCommand(ctx, "subp", "s1", []byte("on"))
+				if err != nil {
+					t.Errorf("SendCommand(sub-device): %v", err)
+				}
+				done <- resp
+			}()
+			m := c.next(t)
+			id, ok := strings.CutPrefix(m.topic, pre+"cmd/request/")
+			if !ok || string(m.payload) != "on" {
+				t.Fatalf("command arrived as %s %q", m.topic, m.payload)
+			}
+			c.pub(t, pre+"cmd/response/"+id, 1, "done")
+			if resp := <-done; string(resp) != "done" {
+				t.Errorf("command response %q", resp)
+			}
+			c.expect(t, pre+"cmd/response/"+id+"/accepted")
+
+			// A repeated login: rejected, and the sub-device is logged out.
+			c.pub(t, pre+"login", 1, "")
+			c.expect(t, pre+"login/rejected")
+			if st := e.b.Devices("subp"); st[0].Online {
+				t.Error("online after a repeated login")
+			}
+			c.pub(t, pre+"login", 1, "")
+			c.expect(t, pre+"login/accepted")
+			c.pub(t, pre+"logout", 1, "x")
+			c.expect(t, pre+"logout/rejected")
+			c.pub(t, pre+"logout", 1, "")
+			c.expect(t, pre+"logout/accepted")
+			if st := e.b.Devices("subp"); st[0].Online {
+				t.Error("online after logout")
+			}
+			c.pub(t, pre+"logout", 1, "")
+			c.expect(t, pre+"logout/rejected")
+		})
+	}
+}
+
+// TestSubdevOneGateway: docs/PROTOCOL.md "Gateways and sub-devices": a
+// sub-device is logged in by one gateway at a time; the last login wins and
+// the other gateway gets logout/notify (limits page, 其他限制 1); a gateway
+// that publishes for a sub-device it has not logged in is disconnected.
+func TestSubdevOneGateway(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noLimits, gatewayRegistry)
+	const pre = "$subdev/subp/s1/"
+	g1 := e.dialGW(t, "tcp", "gw1")
+	g2 := e.dialGW(t, "ws", "gw2")
+	g1.sub(t, 0, pre+"#")
+	g2.sub(t, 0, pre+"login/+")
+	g1.pub(t, pre+"login", 1, "")
+	g1.expect(t, pre+"login/accepted")
+	g2.pub(t, pre+"login", 1, "")
+	g2.expect(t, pre+"login/accepted")
+	if m := g1.expect(t, pre+"logout/notify"); len(m.payload) != 0 {
+		t.Errorf("logout/notify payload %q", m.payload)
+	}
+	if subs, _ := e.b.SubDevices("gwp", "gw2"); len(subs) != 1 || !subs[0].Online || !subs[0].Kit {
+		t.Errorf("SubDevices(gw2) = %+v", subs)
+	}
+	// gw1 no longer acts for s1: publishing for it ends its connection.
+	g1.Publish(pre+"dp/post/json", 0, false, `{"id":1,"dp":{"t":[{"v":1}]}}`)
+	g1.waitLost(t, "publish for a sub-device logged in by another gateway")
+	e.log.waitFor(t, "sub-device subp/s1 is not logged in through this gateway")
+}
+
+// TestSubdevForeign: docs/PROTOCOL.md "Gateways and sub-devices": a
+// $subdev topic of a device that is not a sub-device of the gateway's
+// product, or one a gateway does not publish, disconnects the gateway.
+func TestSubdevForeign(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ pid, dev, topic, log string }{
+		{"gwp", "gw1", "$subdev/prod1/dev1/login", "prod1/dev1 is not a sub-device of gateway product gwp"},
+		{"gwp", "gw1", "$subdev/subp/nosuch/login", `no sub-device "subp/nosuch"`},
+		{"gwp", "gw1", "$subdev/subp/s1/login/accepted", "not a sub-device topic a gateway publishes"},
+		{"gwp", "gw1", "$subdev/subp/s1/image/update", "not a sub-device topic a gateway publishes"},
+		{"prod1", "dev1", "$subdev/subp/s1/login", "subp/s1 is not a sub-device of gateway product prod1"},
+	} {
+		e := newEnv(t, noLimits, gatewayRegistry)
+		var c *client
+		if tc.pid == "gwp" {
+			c = e.dialGW(t, "tcp", tc.dev)
+		} else {
+			c = e.mustDial(t, "tcp", tc.pid, tc.dev)
+		}
+		c.Publish(tc.topic, 0, false, "")
+		c.waitLost(t, tc.topic)
+		e.log.waitFor(t, tc.log)
+	}
+}
