@@ -66,9 +66,13 @@ fuzz:
 deps:
 	./scripts/deps.sh
 
-## lint: formatting, go.mod tidy, vet (native and js/wasm), staticcheck.
-lint:
+## lint: formatting, go.mod tidy, vet (native and js/wasm), staticcheck; the
+## page's JavaScript: ESLint (eslint.config.mjs) and TypeScript, which checks
+## web/onenet.js against its declarations, web/onenet.d.ts (tsconfig.json).
+lint: node_modules/.package-lock.json
 	$(GO) mod tidy -diff
+	./node_modules/.bin/eslint .
+	./node_modules/.bin/tsc -p .
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./token/... ./onenet/... ./mqttws/... ./wasm/...

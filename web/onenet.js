@@ -13,14 +13,21 @@
 // for token problems, OneNET's `reason` code.
 import "./wasm_exec.js";
 
+/**
+ * The API as onenet.d.ts declares it; tsc checks this file against it.
+ * @typedef {import("./onenet").Onenet} OnenetAPI
+ * @typedef {import("./onenet").Client} ClientAPI
+ * @typedef {import("./onenet").ConnectOptions} ConnectOptions
+ * @typedef {import("./onenet").StateEvent} StateEvent
+ * @typedef {import("./onenet").OnenetError} OnenetError
+ */
+
 const base = new URL(".", import.meta.url);
 
 /** Turns an error value from Go into an Error with field, code and params. */
 function toError(e) {
-  const err = new Error(e.message);
-  err.field = e.field || "";
-  err.code = e.code || "";
-  err.params = e.params || {};
+  /** @type {OnenetError} */
+  const err = Object.assign(new Error(e.message), { field: e.field || "", code: e.code || "", params: e.params || {} });
   if (e.detail) err.detail = e.detail;
   if (e.reason) err.reason = e.reason;
   if (e.connack !== undefined) err.connack = e.connack;
@@ -456,13 +463,18 @@ class Message {
   }
 }
 
-/** A connected MQTT client; returned by onenet.connect. */
+/**
+ * A connected MQTT client; returned by onenet.connect.
+ * @implements {ClientAPI}
+ */
 class Client {
+  /** @param {ConnectOptions} opts */
   constructor(opts) {
     this.handle = 0;
     this.onMessage = opts.onMessage || null;
     this.onMessages = opts.onMessages || null;
     this.onState = opts.onState || null;
+    /** @type {StateEvent["state"]} */
     this.state = "connecting";
     this._passwordFn = typeof opts.password === "function" ? opts.password : null;
     this._passwordValue = typeof opts.password === "function" ? "" : opts.password || "";
@@ -538,8 +550,11 @@ class Client {
   }
 }
 
-/** Connects; resolves with a Client once the broker accepted the login. */
-async function connect(opts = {}) {
+/**
+ * Connects; resolves with a Client once the broker accepted the login.
+ * @param {ConnectOptions} opts
+ */
+async function connect(opts) {
   await loadMQTT();
   const c = new Client(opts);
   const handle = unwrap(mqtt.newClient());
@@ -569,6 +584,7 @@ function sync(name) {
   return (...args) => unwrap(needCore()[name](...args));
 }
 
+/** @type {OnenetAPI} */
 export const onenet = {
   ready,
   get mqttReady() {
