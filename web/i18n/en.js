@@ -486,8 +486,6 @@ export default {
   "err.mqtt.maxbackoff": "The maximum reconnect delay is not valid: {detail}",
   "err.mqtt.maxinflight": "The in-flight limit is not valid: {detail}",
   "err.mqtt.queuesize": "The queue size is not valid: {detail}",
-  "err.mqtt.httpheader": "WebSocket headers cannot be set in a browser: {detail}",
-  "err.mqtt.tlsconfig": "TLS cannot be configured in a browser: {detail}",
   "err.mqtt.topic": "The topic is not valid: {detail}",
   "err.mqtt.filter": "The topic filter is not valid: {detail}",
   "err.mqtt.qos": "QoS must be 0, 1 or 2.",

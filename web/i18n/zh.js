@@ -484,8 +484,6 @@ export default {
   "err.mqtt.maxbackoff": "最长重连间隔无效：{detail}",
   "err.mqtt.maxinflight": "未确认消息数上限无效：{detail}",
   "err.mqtt.queuesize": "队列长度无效：{detail}",
-  "err.mqtt.httpheader": "浏览器中无法设置 WebSocket 请求头：{detail}",
-  "err.mqtt.tlsconfig": "浏览器中无法配置 TLS：{detail}",
   "err.mqtt.topic": "主题无效：{detail}",
   "err.mqtt.filter": "订阅主题无效：{detail}",
   "err.mqtt.qos": "QoS 只能是 0、1 或 2。",
