@@ -125,7 +125,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		aerr = errf(http.StatusNotFound, apiNotFound, "no API at %s: see the paths in the broker package documentation", logsafe.Word(r.URL.Path))
 	case r.Method != rt.method && !(rt.method == http.MethodGet && r.Method == http.MethodHead):
 		w.Header().Set("Allow", rt.method)
-		aerr = errf(http.StatusMethodNotAllowed, apiBadMethod, "%s %s: use %s", r.Method, path, rt.method)
+		aerr = errf(http.StatusMethodNotAllowed, apiBadMethod, "%s %s: use %s", logsafe.Word(r.Method), logsafe.Word(path), rt.method)
 	default:
 		data, aerr = rt.fn(a, r)
 	}
@@ -139,6 +139,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			msg = aerr.logMsg
 		}
 		a.b.logf("api: %s %s: %d %s", logsafe.Word(r.Method), logsafe.Word(path), aerr.code, logsafe.Cut(msg, 512))
+		dropUnreadBody(w, r)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -404,6 +405,9 @@ func (a *api) synccmds(r *http.Request) (any, *apiError) {
 		return nil, aerr
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, onenet.MaxCmdRequest+1))
+	if aerr := bodyError(err); aerr != nil {
+		return nil, aerr
+	}
 	if err != nil {
 		return nil, errf(http.StatusRequestEntityTooLarge, apiTooLarge, "the command is larger than %d bytes (docs/PROTOCOL.md §8)", onenet.MaxCmdRequest)
 	}
@@ -446,6 +450,9 @@ type thingBody struct {
 
 func readThingBody(r *http.Request) (*thingBody, *apiError) {
 	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, onenet.MaxPayload))
+	if aerr := bodyError(err); aerr != nil {
+		return nil, aerr
+	}
 	if err != nil {
 		return nil, errf(http.StatusRequestEntityTooLarge, apiTooLarge, "the body is larger than %d bytes", onenet.MaxPayload)
 	}
@@ -482,6 +489,9 @@ func jsonProblem(data []byte, err error) string {
 }
 
 func (a *api) thingCall(r *http.Request, call func(ctx context.Context, tb *thingBody) (*onenet.ThingReply, error)) (any, *apiError) {
+	if aerr := a.authBeforeBody(r); aerr != nil {
+		return nil, aerr
+	}
 	tb, aerr := readThingBody(r)
 	if aerr != nil {
 		return nil, aerr

@@ -115,7 +115,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.Handle("/api/", http.StripPrefix("/api", b.APIHandler()))
 	s.mux.HandleFunc("/local.json", s.serveInfo)
 	s.mux.Handle("/", st)
-	s.host = newHostCheck(cfg.Hosts, s.mux, logf)
+	s.host = newHostCheck(cfg.Hosts, bodyLimit(s.mux), logf)
 	if !st.has("/core.wasm") || !st.has("/mqtt.wasm") {
 		logf("server: the wasm modules are not built; the page will say so (run `make build`)")
 	}

@@ -16,7 +16,6 @@ import (
 	"io"
 	"log"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -120,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		logger.Printf("broker: MQTT over TCP on %s", a)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := srv.HTTPServer(server.HTTPLimits{}, log.New(stderr, "http: ", log.LstdFlags))
 	fmt.Fprintf(stdout, "onenet-web: open http://%s/\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -133,9 +132,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Close the broker and relay first so that devices see a clean
 	// disconnect, then stop the HTTP server.
 	srv.Close()
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return hs.Shutdown(sctx)
+	forced, err := server.Shutdown(hs, 5*time.Second)
+	if forced {
+		logger.Printf("shutting down: closed the HTTP connections still open after 5 s")
+	}
+	return err
 }
 
 // checkRemote refuses a listener beyond loopback unless -allow-remote is
