@@ -3,6 +3,8 @@
 //	onenet-token -product 469948 -device Chic_D -key-file device.key -ttl 720h
 //	onenet-token -res products/469948/devices/Chic_D -key KEY -et 1700000000 -method sha256
 //	onenet-token verify -key KEY [-res RES] TOKEN
+//	onenet-token code -lang python -product 469948 -device Chic_D -key-file device.key
+//	onenet-token -version
 //
 // The token alone goes to standard output; warnings and errors go to standard
 // error. The key may come from -key, -key-file or the environment variable
@@ -18,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onenet-wasm/onenet-wasm/internal/version"
 	"github.com/onenet-wasm/onenet-wasm/token"
 )
 
@@ -34,9 +37,17 @@ func main() {
 // run is the whole program; it returns the exit code.
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string, now time.Time) int {
 	var err error
-	if len(args) > 0 && args[0] == "verify" {
+	switch {
+	case len(args) == 1 && (args[0] == "-version" || args[0] == "--version" || args[0] == "version"):
+		// -version alone is this program's version; with a value (and other
+		// flags) it is the token's version, as before.
+		fmt.Fprintln(stdout, "onenet-token", version.Version)
+		return 0
+	case len(args) > 0 && args[0] == "verify":
 		err = verify(args[1:], stdout, stderr, getenv, now)
-	} else {
+	case len(args) > 0 && args[0] == "code":
+		err = code(args[1:], stdout, stderr, getenv, now)
+	default:
 		err = generate(args, stdout, stderr, getenv, now)
 	}
 	switch {
@@ -52,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string, no
 
 const generateUsage = `usage: onenet-token [flags]
        onenet-token verify -key KEY [-res RES] TOKEN
+       onenet-token code -lang LANG -product ID -device NAME [flags]
+       onenet-token -version
 
 Prints a OneNET token (the MQTT password of a device) and nothing else.
 

@@ -92,3 +92,34 @@ func TestWarningGoesToStderr(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
+
+func TestCode(t *testing.T) {
+	env := map[string]string{"ONENET_ACCESS_KEY": seedKey}
+	code, out, errs := runCLI(t, env, "code", "-lang", "python", "-product", "469948", "-device", "Chic_D", "-et", "1900000000")
+	if code != 0 || !strings.Contains(out, "import paho.mqtt.client as mqtt") || !strings.Contains(out, "et=1900000000") ||
+		!strings.Contains(out, `TOPIC = "$sys/469948/Chic_D/dp/post/json"`) || strings.Contains(out, seedKey) {
+		t.Fatalf("code: exit %d, stderr %q, stdout:\n%s", code, errs, out)
+	}
+	// With the key in it: a warning, and the program makes its tokens.
+	code, out, errs = runCLI(t, env, "code", "-lang", "node", "-product", "469948", "-device", "Chic_D", "-include-key", "-port", "8883")
+	if code != 0 || !strings.Contains(out, seedKey) || !strings.Contains(out, "function makeToken()") ||
+		!strings.Contains(out, `protocol: "mqtts"`) || !strings.Contains(errs, "warning") {
+		t.Fatalf("code -include-key: exit %d, stderr %q, stdout:\n%s", code, errs, out)
+	}
+	// Bad input names the field.
+	code, _, errs = runCLI(t, env, "code", "-lang", "python", "-product", "469948", "-device", "Chic_D", "-qos", "2")
+	if code != 1 || !strings.Contains(errs, "qos") {
+		t.Errorf("-qos 2: exit %d, stderr %q", code, errs)
+	}
+	code, _, _ = runCLI(t, env, "code", "-lang", "python")
+	if code != 2 {
+		t.Errorf("no -product: exit %d, want 2", code)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := runCLI(t, nil, "-version")
+	if code != 0 || out != "onenet-token dev\n" {
+		t.Errorf("-version: exit %d, %q", code, out)
+	}
+}
