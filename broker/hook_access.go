@@ -144,7 +144,7 @@ func (h *accessHook) checkFilters(s *session, pk *packets.Packet) {
 		}
 		if strings.HasPrefix(f.Filter, onenet.SubdevPrefix) { // a gateway's sub-devices (subdev.go)
 			if why := h.b.subdevFilter(d, f.Filter); why != "" {
-				h.b.logf("subscribe refused: device %s: %s (SUBACK 0x80, docs/PROTOCOL.md, Gateways and sub-devices)", d.key, why)
+				h.b.logf("subscribe refused: device %s: %s (SUBACK 0x80, docs/PROTOCOL.md §12)", d.key, why)
 				f.Filter = invalidFilter
 			}
 			f.Qos = min(f.Qos, 1)

@@ -12,7 +12,7 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
-// OTA (docs/PROTOCOL.md, "OTA"): the platform announces a firmware upgrade
+// OTA (docs/PROTOCOL.md §11): the platform announces a firmware upgrade
 // on ota/inform and the device answers on ota/inform_reply. OneNET's device
 // SDK passes the announcement's params to the device unread; this broker
 // sends what the platform caller gives.
@@ -29,7 +29,7 @@ type OTARecord struct {
 
 // InformOTA sends ota/inform with {"id":"N","version":"1.0","params":params}
 // to a device and returns its ota/inform_reply: code 200 when the device
-// takes the upgrade, 100 when it declines (docs/PROTOCOL.md, "OTA"). params
+// takes the upgrade, 100 when it declines (docs/PROTOCOL.md §11). params
 // must be a JSON object, e.g. {"targetVersion":"1.2.0"}. The device must be
 // online and subscribed to ota/inform (ErrOffline, ErrNotSubscribed); ctx
 // bounds the wait (ErrTimeout). A reply that comes after the wait is still

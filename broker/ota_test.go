@@ -13,7 +13,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 )
 
-// TestOTAInformReply: docs/PROTOCOL.md "OTA": the platform announces an
+// TestOTAInformReply: docs/PROTOCOL.md §11: the platform announces an
 // upgrade on ota/inform, a OneJSON request, and gets the device's
 // ota/inform_reply (200 takes it, 100 declines), over TCP and WebSocket; a
 // late reply is still recorded.
@@ -86,7 +86,7 @@ func TestOTAInformReply(t *testing.T) {
 	}
 }
 
-// TestOTAAPI: docs/PROTOCOL.md "OTA": POST /api/ota/inform returns the
+// TestOTAAPI: docs/PROTOCOL.md §11: POST /api/ota/inform returns the
 // device's reply and GET /api/ota/status the record.
 func TestOTAAPI(t *testing.T) {
 	t.Parallel()

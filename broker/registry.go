@@ -37,8 +37,7 @@ type Product struct {
 	Devices []Device `json:"devices"` //
 	// Gateway, when set, makes the product's devices sub-devices of the
 	// gateway product with this id: any device of that product may log
-	// them in and act for them (docs/PROTOCOL.md, "Gateways and
-	// sub-devices").
+	// them in and act for them (docs/PROTOCOL.md §12).
 	Gateway string `json:"gateway,omitempty"`
 }
 

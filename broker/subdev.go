@@ -14,7 +14,7 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
-// Gateways and sub-devices (docs/PROTOCOL.md, "Gateways and sub-devices").
+// Gateways and sub-devices (docs/PROTOCOL.md §12).
 //
 // The registry says which products are sub-device products and of which
 // gateway product (Product.Gateway); any device of that gateway product may
@@ -287,8 +287,7 @@ func (b *Broker) studioGateway(d *device) *device {
 
 // subCall sends the platform's property set or get or service call for a
 // Studio sub-device to the gateway that logged it in, on thing/sub/…, and
-// returns the gateway's reply (docs/PROTOCOL.md, "Gateways and
-// sub-devices"). reqSuffix is the call's topic for a directly connected
+// returns the gateway's reply (docs/PROTOCOL.md §12). reqSuffix is the call's topic for a directly connected
 // device.
 func (b *Broker) subCall(ctx context.Context, sub, gw *device, reqSuffix string, params json.RawMessage) (*onenet.ThingReply, error) {
 	var (
@@ -345,8 +344,7 @@ type SubDeviceStatus struct {
 	Kit                   bool // logged in on the MQTT kit's $subdev topics
 }
 
-// MQTT kit sub-devices: the $subdev topics (docs/PROTOCOL.md, "Gateways and
-// sub-devices").
+// MQTT kit sub-devices: the $subdev topics (docs/PROTOCOL.md §12).
 
 // subdevIDs splits "{pid}/{device}/{suffix}" (a $subdev topic without its
 // prefix) and returns the sub-device, if it is one of gw's product.
@@ -395,15 +393,15 @@ func (b *Broker) subdevFilter(gw *device, filter string) string {
 func (b *Broker) checkSubdevPublish(s *session, topic string) error {
 	gw := s.dev
 	if err := onenet.CheckPublishTopic(topic, gw.pid, gw.name); err != nil {
-		return reject(s, "publish: %s (docs/PROTOCOL.md, Gateways and sub-devices)", errText(err))
+		return reject(s, "publish: %s (docs/PROTOCOL.md §12)", errText(err))
 	}
 	info, err := onenet.ParseTopic(topic)
 	if err != nil || info.Kind.Direction() != "up" {
-		return reject(s, "publish to %s: not a sub-device topic a gateway publishes (docs/PROTOCOL.md, Gateways and sub-devices)", logsafe.Q(topic))
+		return reject(s, "publish to %s: not a sub-device topic a gateway publishes (docs/PROTOCOL.md §12)", logsafe.Q(topic))
 	}
 	sub, _, why := b.subdevIDs(gw, topic[len(onenet.SubdevPrefix):])
 	if why != "" {
-		return reject(s, "publish to %s: %s (docs/PROTOCOL.md, Gateways and sub-devices)", logsafe.Q(topic), why)
+		return reject(s, "publish to %s: %s (docs/PROTOCOL.md §12)", logsafe.Q(topic), why)
 	}
 	if info.Kind == onenet.KindSubdevLogin || info.Kind == onenet.KindSubdevLogout {
 		return nil
@@ -412,7 +410,7 @@ func (b *Broker) checkSubdevPublish(s *session, topic string) error {
 	in := sub.sub.via == gw && sub.sub.kit && sub.sub.online()
 	sub.mu.Unlock()
 	if !in {
-		return reject(s, "publish to %s: sub-device %s is not logged in through this gateway (docs/PROTOCOL.md, Gateways and sub-devices)", logsafe.Q(topic), sub.key)
+		return reject(s, "publish to %s: sub-device %s is not logged in through this gateway (docs/PROTOCOL.md §12)", logsafe.Q(topic), sub.key)
 	}
 	return nil
 }

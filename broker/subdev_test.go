@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
 var (
@@ -72,7 +75,7 @@ func subReq(t testing.TB, c *client, gw, kind, id, params string) (int, string, 
 	return code, msg, data
 }
 
-// TestSubStudioTopology: docs/PROTOCOL.md "Gateways and sub-devices": a
+// TestSubStudioTopology: docs/PROTOCOL.md §12: a
 // Studio gateway binds a sub-device with its token (topo/add), lists
 // (topo/get) and unbinds (topo/delete) it; only sub-devices of its gateway
 // product, with a valid token; login needs the binding, over TCP and
@@ -153,7 +156,7 @@ func studioSub(t testing.TB, c *client, gw string) {
 	}
 }
 
-// TestSubStudioCalls: docs/PROTOCOL.md "Gateways and sub-devices": the
+// TestSubStudioCalls: docs/PROTOCOL.md §12: the
 // platform's property set and service call for a logged-in Studio
 // sub-device go to its gateway on thing/sub/property/set and
 // thing/sub/service/invoke, with the sub-device named in params; the
@@ -219,7 +222,7 @@ func TestSubStudioCalls(t *testing.T) {
 	}
 }
 
-// TestSubNotAGateway: docs/PROTOCOL.md "Gateways and sub-devices": a
+// TestSubNotAGateway: docs/PROTOCOL.md §12: a
 // device of a product that no product names as its gateway gets an error
 // reply to thing/sub/ requests; the registry refuses broken gateway links.
 func TestSubNotAGateway(t *testing.T) {
@@ -250,7 +253,7 @@ func TestSubNotAGateway(t *testing.T) {
 	}
 }
 
-// TestSubdevLoginNoPayload: docs/PROTOCOL.md "Gateways and sub-devices": an
+// TestSubdevLoginNoPayload: docs/PROTOCOL.md §12: an
 // MQTT-kit gateway logs a sub-device in and out on $subdev/{pid}/{device}/
 // login and logout with an empty payload (login/accepted, logout/accepted);
 // a payload is rejected (limits page, 其他限制 3); a second login by the
@@ -330,7 +333,7 @@ func TestSubdevLoginNoPayload(t *testing.T) {
 	}
 }
 
-// TestSubdevOneGateway: docs/PROTOCOL.md "Gateways and sub-devices": a
+// TestSubdevOneGateway: docs/PROTOCOL.md §12: a
 // sub-device is logged in by one gateway at a time; the last login wins and
 // the other gateway gets logout/notify (limits page, 其他限制 1); a gateway
 // that publishes for a sub-device it has not logged in is disconnected.
@@ -358,7 +361,7 @@ func TestSubdevOneGateway(t *testing.T) {
 	e.log.waitFor(t, "sub-device subp/s1 is not logged in through this gateway")
 }
 
-// TestSubdevForeign: docs/PROTOCOL.md "Gateways and sub-devices": a
+// TestSubdevForeign: docs/PROTOCOL.md §12: a
 // $subdev topic of a device that is not a sub-device of the gateway's
 // product, or one a gateway does not publish, disconnects the gateway.
 func TestSubdevForeign(t *testing.T) {
@@ -380,5 +383,35 @@ func TestSubdevForeign(t *testing.T) {
 		c.Publish(tc.topic, 0, false, "")
 		c.waitLost(t, tc.topic)
 		e.log.waitFor(t, tc.log)
+	}
+}
+
+// TestSubdevLimit: docs/PROTOCOL.md §12: one gateway
+// logs in at most 50 sub-devices at a time (MQTTS design note §2.1).
+func TestSubdevLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noLimits, func(o *Options) {
+		gatewayRegistry(o)
+		many := Product{ID: "many", Key: keySP, Gateway: "gwp"}
+		for i := 0; i <= onenet.MaxSubdevsPerGateway; i++ {
+			many.Devices = append(many.Devices, Device{Name: "m" + strconv.Itoa(i)})
+		}
+		o.Registry.Products = append(o.Registry.Products, many)
+	})
+	c := e.dialGW(t, "tcp", "gw1")
+	for i := 0; i < onenet.MaxSubdevsPerGateway; i++ {
+		c.pub(t, "$subdev/many/m"+strconv.Itoa(i)+"/login", 1, "")
+	}
+	n := e.log.mark()
+	c.pub(t, "$subdev/many/m50/login", 1, "")
+	e.log.waitAfter(t, n, "the gateway has 50 sub-devices logged in")
+	online := 0
+	for _, s := range e.b.Devices("many") {
+		if s.Online {
+			online++
+		}
+	}
+	if online != onenet.MaxSubdevsPerGateway {
+		t.Errorf("%d sub-devices online, want %d", online, onenet.MaxSubdevsPerGateway)
 	}
 }

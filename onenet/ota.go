@@ -1,6 +1,6 @@
 package onenet
 
-// OTA over MQTT (docs/PROTOCOL.md, "OTA"). OneNET's device SDK defines two
+// OTA over MQTT (docs/PROTOCOL.md §11). OneNET's device SDK defines two
 // topics under the device's own tree: the platform announces an upgrade on
 // ota/inform, a OneJSON request whose "params" the SDK hands to the device's
 // callback unread, and the device answers on ota/inform_reply with
@@ -11,7 +11,7 @@ const (
 )
 
 // The "code" of an ota/inform_reply, as OneNET's device SDK sends it
-// (docs/PROTOCOL.md, "OTA").
+// (docs/PROTOCOL.md §11).
 const (
 	OTACodeAccepted = 200 // the device takes the upgrade
 	OTACodeDeclined = 100 // the device's upgrade callback failed

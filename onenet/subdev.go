@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Gateways and sub-devices (docs/PROTOCOL.md, "Gateways and sub-devices").
+// Gateways and sub-devices (docs/PROTOCOL.md §12).
 //
 // A OneNET Studio gateway speaks for its sub-devices on topics of its own
 // tree, thing/sub/…: it binds them (topo/add, topo/delete, topo/get), logs
@@ -60,8 +60,7 @@ const (
 // "$subdev/{pid}/{device}/".
 const SubdevPrefix = "$subdev/"
 
-// Limits of gateways and sub-devices (docs/PROTOCOL.md, "Gateways and
-// sub-devices").
+// Limits of gateways and sub-devices (docs/PROTOCOL.md §12).
 const (
 	MaxSubdevsPerGateway = 50   // MQTT kit: sub-devices one gateway may log in at a time
 	MaxTopoPerGateway    = 1500 // Studio: sub-devices bound to one gateway
@@ -105,8 +104,7 @@ var subKinds = []kindInfo{
 	{KindSubdevCmdResponseRejected, false, KindSubdevCmdResponse, "sub-device: command answer rejected", `{"err_code":99,"err_msg":"maximum payload size exceeded"}`},
 }
 
-// The shapes of the sub-device requests' params (docs/PROTOCOL.md,
-// "Gateways and sub-devices").
+// The shapes of the sub-device requests' params (docs/PROTOCOL.md §12).
 const (
 	shapeSubIdentity paramsShape = iota + 16 // {"productID","deviceName"}
 	shapeSubToken                            // … and "sasToken"
@@ -233,7 +231,7 @@ func SubDeviceOf(req *ThingRequest) (sd SubDevice, ok bool) {
 func (k Kind) IsSubdev() bool { return k.Valid() && strings.HasPrefix(string(k), SubdevPrefix) }
 
 // checkSubdevLoginPayload is the limits page's rule: a $subdev login or
-// logout carries no payload (docs/PROTOCOL.md, "Gateways and sub-devices").
+// logout carries no payload (docs/PROTOCOL.md §12).
 func checkSubdevLoginPayload(b []byte) error {
 	if len(b) == 0 {
 		return nil

@@ -6,14 +6,14 @@ import (
 	"testing"
 )
 
-// otaKindTable is docs/PROTOCOL.md "OTA": the SDK's ota/inform and
+// otaKindTable is docs/PROTOCOL.md §11: the SDK's ota/inform and
 // ota/inform_reply (OneNET_AIO_c onenet/tm/tm_api.c:56-58).
 var otaKindTable = []kindRow{
 	{KindOTAInform, "$sys/469948/Chic_D/ota/inform", "down", ""},
 	{KindOTAInformReply, "$sys/469948/Chic_D/ota/inform_reply", "up", KindOTAInform},
 }
 
-// subKindTable is docs/PROTOCOL.md "Gateways and sub-devices": Studio's
+// subKindTable is docs/PROTOCOL.md §12: Studio's
 // gateway topics (MQTT/topic.md; OneNET_AIO_c onenet/tm/tm_subdev.c:27-46)
 // and the MQTT kit's $subdev topics (the limits page and the MQTTS design
 // note, §2.3.1).
@@ -65,7 +65,7 @@ func errCodeOf(err error) string {
 	return ""
 }
 
-// TestSubdevLoginNoPayload: docs/PROTOCOL.md "Gateways and sub-devices":
+// TestSubdevLoginNoPayload: docs/PROTOCOL.md §12:
 // a $subdev login or logout carries no payload (limits page, 其他限制 3).
 func TestSubdevLoginNoPayload(t *testing.T) {
 	for _, tc := range []struct {
@@ -88,7 +88,7 @@ func TestSubdevLoginNoPayload(t *testing.T) {
 	}
 }
 
-// TestSubdevTopics: docs/PROTOCOL.md "Gateways and sub-devices": a gateway
+// TestSubdevTopics: docs/PROTOCOL.md §12: a gateway
 // publishes and subscribes under $subdev/{pid}/{device}/ for its
 // sub-devices; the names follow the rules of a topic level.
 func TestSubdevTopics(t *testing.T) {
@@ -142,7 +142,7 @@ func TestSubdevTopics(t *testing.T) {
 	}
 }
 
-// TestSubRequests: docs/PROTOCOL.md "Gateways and sub-devices": the
+// TestSubRequests: docs/PROTOCOL.md §12: the
 // payloads of the gateway topics (OneJSON subdevice-loginout.md,
 // topy-manager.md, subdevice-data.md).
 func TestSubRequests(t *testing.T) {
@@ -195,7 +195,7 @@ func TestSubRequests(t *testing.T) {
 	}
 }
 
-// TestOTAInform: docs/PROTOCOL.md "OTA": ota/inform is a OneJSON request
+// TestOTAInform: docs/PROTOCOL.md §11: ota/inform is a OneJSON request
 // whose params is an object; ota/inform_reply a OneJSON reply (200 or 100).
 func TestOTAInform(t *testing.T) {
 	for _, tc := range []struct {

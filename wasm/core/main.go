@@ -240,8 +240,7 @@ func topic(args []js.Value) (any, error) {
 	}
 	if k.IsSubdev() {
 		// A gateway's $subdev topic holds its sub-device's ids, given as
-		// subProductId and subDeviceName (docs/PROTOCOL.md, "Gateways and
-		// sub-devices").
+		// subProductId and subDeviceName (docs/PROTOCOL.md §12).
 		if a.ProductID, err = jsbridge.String(o, "subProductId"); err != nil {
 			return nil, err
 		}
