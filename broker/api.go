@@ -100,13 +100,16 @@ type route struct {
 }
 
 var routes = map[string]route{
-	"/devices":                          {http.MethodGet, (*api).devices},
-	"/datapoint/current-datapoints":     {http.MethodGet, (*api).current},
-	"/datapoint/history-datapoints":     {http.MethodGet, (*api).history},
-	"/datapoint/synccmds":               {http.MethodPost, (*api).synccmds},
-	"/thingmodel/query-device-property": {http.MethodGet, (*api).queryProperty},
-	"/thingmodel/set-device-property":   {http.MethodPost, (*api).setProperty},
-	"/thingmodel/call-service":          {http.MethodPost, (*api).callService},
+	"/devices":                                  {http.MethodGet, (*api).devices},
+	"/datapoint/current-datapoints":             {http.MethodGet, (*api).current},
+	"/datapoint/history-datapoints":             {http.MethodGet, (*api).history},
+	"/datapoint/synccmds":                       {http.MethodPost, (*api).synccmds},
+	"/thingmodel/query-device-property":         {http.MethodGet, (*api).queryProperty},
+	"/thingmodel/set-device-property":           {http.MethodPost, (*api).setProperty},
+	"/thingmodel/call-service":                  {http.MethodPost, (*api).callService},
+	"/thingmodel/get-device-property":           {http.MethodPost, (*api).getProperty},
+	"/thingmodel/set-device-desired-property":   {http.MethodPost, (*api).setDesired},
+	"/thingmodel/query-device-desired-property": {http.MethodGet, (*api).queryDesired},
 }
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -535,4 +538,48 @@ func (a *api) callService(r *http.Request) (any, *apiError) {
 		}
 		return a.b.InvokeService(ctx, tb.ProductID, tb.DeviceName, tb.Identifier, tb.Params)
 	})
+}
+
+// getProperty sends thing/property/get and returns the device's reply: the
+// body's "params" is the list of identifiers (docs/PROTOCOL.md, "Thing
+// model"; this local API, not one of OneNET's).
+func (a *api) getProperty(r *http.Request) (any, *apiError) {
+	return a.thingCall(r, func(ctx context.Context, tb *thingBody) (*onenet.ThingReply, error) {
+		var ids []string
+		if err := json.Unmarshal(tb.Params, &ids); err != nil {
+			return nil, errors.New(`"params" must be a list of identifiers such as ["temperature"]`)
+		}
+		return a.b.GetProperty(ctx, tb.ProductID, tb.DeviceName, ids)
+	})
+}
+
+// setDesired sets desired values, which the device reads with
+// thing/property/desired/get: {"product_id","device_name","params":{"Id":value}}.
+func (a *api) setDesired(r *http.Request) (any, *apiError) {
+	tb, aerr := readThingBody(r)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if _, aerr := a.target(r, tb.ProductID, tb.DeviceName, true); aerr != nil {
+		return nil, aerr
+	}
+	versions, err := a.b.SetDesired(tb.ProductID, tb.DeviceName, tb.Params)
+	if err != nil {
+		return nil, waitError(err)
+	}
+	return versions, nil
+}
+
+// queryDesired returns the desired values: {"Id":{"value":…,"version":N}}.
+func (a *api) queryDesired(r *http.Request) (any, *apiError) {
+	q := r.URL.Query()
+	d, aerr := a.target(r, q.Get("product_id"), q.Get("device_name"), true)
+	if aerr != nil {
+		return nil, aerr
+	}
+	out, err := a.b.Desired(d.pid, d.name)
+	if err != nil {
+		return nil, waitError(err)
+	}
+	return out, nil
 }

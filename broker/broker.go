@@ -181,6 +181,13 @@ func New(opts Options) (*Broker, error) {
 	b.pend.init()
 	for i := range opts.Registry.Products {
 		p := &opts.Registry.Products[i]
+		if p.model == nil {
+			// A registry built in code: an inline model, or a path from
+			// the working directory.
+			if err := p.loadModel("."); err != nil {
+				return nil, fmt.Errorf("broker: registry: products[%d].%w", i, err)
+			}
+		}
 		b.products[p.ID] = p
 		for _, d := range p.Devices {
 			dv := newDevice(p, d)

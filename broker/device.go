@@ -1,11 +1,14 @@
 package broker
 
 import (
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
+
+	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
 // device is the platform's state of one registered device.
@@ -33,6 +36,20 @@ type device struct {
 
 	ota *OTARecord // the last firmware announcement (ota.go)
 	sub subState   // gateway and sub-device links (subdev.go)
+
+	// The thing model (docs/PROTOCOL.md, "Thing model"): the product's
+	// model (nil: none), the desired values the platform set, and the
+	// points of history/post.
+	model   *onenet.ThingModel
+	desired map[string]desiredProp
+	history map[string]*ring
+}
+
+// desiredProp is a property's desired value and its version: 1 when first
+// set, one more at each set, 1 again after a delete (OneNET's desired.md).
+type desiredProp struct {
+	value   json.RawMessage
+	version int64
 }
 
 func newDevice(p *Product, d Device) *device {
@@ -46,6 +63,9 @@ func newDevice(p *Product, d Device) *device {
 		iprefix: internalPrefix + p.ID + "/" + d.Name + "/",
 		streams: map[string]*ring{},
 		props:   map[string]StoredPoint{},
+		model:   p.model,
+		desired: map[string]desiredProp{},
+		history: map[string]*ring{},
 	}
 }
 

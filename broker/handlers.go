@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/onenet-wasm/onenet-wasm/internal/logsafe"
@@ -145,115 +144,6 @@ func errCode(err error) string {
 		s += " at line " + l + ", column " + c
 	}
 	return s
-}
-
-// Thing model (docs/PROTOCOL.md §9, OneNET Studio).
-
-// thingErrCode is the "code" of a reply to a request the platform cannot
-// read; OneNET Studio documents no code for this (docs/PROTOCOL.md §9).
-const thingErrCode = 400
-
-// handleThingPost answers a device's thing-model request on its /reply
-// topic and keeps the properties it posts.
-func (b *Broker) handleThingPost(d *device, k onenet.Kind, payload []byte, out *replies) {
-	reply := string(k) + "/reply"
-	req, err := onenet.ParseThingRequest(k, payload)
-	if err != nil {
-		id := thingID(payload)
-		b.logf("thing request rejected: device %s, %s id %s: %s", d.key, k, logID(id), errCode(err))
-		out.add(reply, onenet.ThingReplyJSON(id, thingErrCode, errMsg(err)))
-		return
-	}
-	switch k {
-	case onenet.KindPropertyPost:
-		b.storeProps(d, req.Params)
-	case onenet.KindPackPost:
-		var p struct{ Properties json.RawMessage }
-		if json.Unmarshal(req.Params, &p) == nil && p.Properties != nil {
-			b.storeProps(d, p.Properties)
-		}
-	case onenet.KindPropertyDesiredGet:
-		// Answer with the desired values of the device shadow.
-		var names []string
-		_ = json.Unmarshal(req.Params, &names)
-		data := map[string]any{}
-		d.mu.Lock()
-		for _, n := range names {
-			if v, ok := d.shadow.desired[n]; ok {
-				data[n] = map[string]any{"value": v, "version": d.shadow.version}
-			}
-		}
-		d.mu.Unlock()
-		msg, _ := json.Marshal(map[string]any{"id": req.ID, "code": onenet.ThingCodeSuccess, "msg": "success", "data": data})
-		out.add(reply, msg)
-		return
-	}
-	out.add(reply, onenet.ThingReplyJSON(req.ID, onenet.ThingCodeSuccess, "success"))
-}
-
-// storeProps keeps the latest value of each property of
-// {"Id":{"value":…,"time":ms}}.
-func (b *Broker) storeProps(d *device, params json.RawMessage) {
-	var props map[string]struct {
-		Value json.RawMessage `json:"value"`
-		Time  int64           `json:"time"`
-	}
-	if json.Unmarshal(params, &props) != nil {
-		return
-	}
-	now := b.now()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for id, p := range props {
-		if p.Value == nil {
-			continue
-		}
-		at := now
-		if p.Time > 0 {
-			at = time.UnixMilli(p.Time)
-		}
-		if _, ok := d.props[id]; !ok && len(d.props) >= b.opts.MaxStreams {
-			continue
-		}
-		d.props[id] = StoredPoint{At: at, Value: compact(p.Value)}
-	}
-}
-
-// thingID reads the "id" of a request that failed to parse, for its reply.
-func thingID(payload []byte) string {
-	var v struct {
-		ID any `json:"id"`
-	}
-	_ = json.Unmarshal(payload, &v)
-	switch id := v.ID.(type) {
-	case string:
-		return id
-	case float64:
-		return strconv.FormatFloat(id, 'f', -1, 64)
-	}
-	return ""
-}
-
-// logID is a thing-model id for the log: 1 to 13 digits, or a placeholder
-// (anything else may be part of a payload).
-func logID(id string) string {
-	if id == "" || len(id) > 13 || strings.Trim(id, "0123456789") != "" {
-		return "(none)"
-	}
-	return id
-}
-
-// handleThingReply passes a device's set_reply, get_reply or invoke_reply
-// to the platform call waiting for it.
-func (b *Broker) handleThingReply(d *device, suffix string, payload []byte) {
-	r, err := onenet.ParseThingReply(payload)
-	if err != nil {
-		b.logf("thing reply ignored: device %s, %s: %s", d.key, logsafe.Q(suffix), errCode(err))
-		return
-	}
-	if !b.pend.deliver(pendKey{d.key, suffix, r.ID}, result{reply: r}) {
-		b.logf("thing reply ignored: device %s, %s id %s: no request waits for it", d.key, logsafe.Q(suffix), logID(r.ID))
-	}
 }
 
 // Commands (docs/PROTOCOL.md §8: cmd/request/{cmdid}, cmd/response/{cmdid}).

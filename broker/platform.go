@@ -153,11 +153,26 @@ func (b *Broker) sendCommand(ctx context.Context, pid, dev string, payload []byt
 	return id, r.payload, r.err
 }
 
+// ErrThingModel is a platform call that the device's thing model refuses
+// (an identifier it does not have, or a value that breaks its rule).
+var ErrThingModel = errors.New("refused by the thing model")
+
 // SetProperty sends thing/property/set with {"id":"N","version":"1.0",
 // "params":params} to a device and returns its property/set_reply (docs/PROTOCOL.md
 // §9). params must be a JSON object.
 func (b *Broker) SetProperty(ctx context.Context, pid, dev string, params json.RawMessage) (*onenet.ThingReply, error) {
-	return b.thingCall(ctx, pid, dev, string(onenet.KindPropertySet), string(onenet.KindPropertySetReply), params)
+	return b.thingCall(ctx, pid, dev, onenet.KindPropertySet, "", string(onenet.KindPropertySet), string(onenet.KindPropertySetReply), params)
+}
+
+// GetProperty sends thing/property/get with the identifiers ids to a
+// device and returns its property/get_reply, whose "data" holds the values
+// (docs/PROTOCOL.md, "Thing model").
+func (b *Broker) GetProperty(ctx context.Context, pid, dev string, ids []string) (*onenet.ThingReply, error) {
+	if ids == nil {
+		ids = []string{}
+	}
+	params, _ := json.Marshal(ids)
+	return b.thingCall(ctx, pid, dev, onenet.KindPropertyGet, "", string(onenet.KindPropertyGet), string(onenet.KindPropertyGetReply), params)
 }
 
 // InvokeService sends thing/service/{identifier}/invoke to a device and
@@ -168,10 +183,13 @@ func (b *Broker) InvokeService(ctx context.Context, pid, dev, identifier string,
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	prefix := "$sys/" + pid + "/" + dev + "/"
-	return b.thingCall(ctx, pid, dev, req[len(prefix):], req[len(prefix):]+"_reply", params)
+	return b.thingCall(ctx, pid, dev, onenet.KindServiceInvoke, identifier, req[len(prefix):], req[len(prefix):]+"_reply", params)
 }
 
-func (b *Broker) thingCall(ctx context.Context, pid, dev, reqSuffix, replySuffix string, params json.RawMessage) (*onenet.ThingReply, error) {
+// thingCall sends a thing-model request of the given kind and waits for
+// the reply. With a thing model, the request is checked against it first
+// (an *onenet.Error naming the identifier).
+func (b *Broker) thingCall(ctx context.Context, pid, dev string, kind onenet.Kind, identifier, reqSuffix, replySuffix string, params json.RawMessage) (*onenet.ThingReply, error) {
 	d, err := b.device(pid, dev)
 	if err != nil {
 		return nil, err
@@ -188,12 +206,13 @@ func (b *Broker) thingCall(ctx context.Context, pid, dev, reqSuffix, replySuffix
 	if err != nil {
 		return nil, fmt.Errorf("broker: params: %w", err)
 	}
-	var kind onenet.Kind = onenet.KindPropertySet
-	if reqSuffix != string(onenet.KindPropertySet) {
-		kind = onenet.KindServiceInvoke
-	}
 	if _, err := onenet.ParseThingRequest(kind, msg); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
+	}
+	if d.model != nil {
+		if err := d.model.CheckRequest(kind, identifier, msg); err != nil {
+			return nil, fmt.Errorf("broker: %w: %w", ErrThingModel, err)
+		}
 	}
 	if err := b.ready(d, reqSuffix); err != nil {
 		return nil, err

@@ -2,16 +2,19 @@ package broker
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/onenet-wasm/onenet-wasm/onenet"
 	"github.com/onenet-wasm/onenet-wasm/token"
 )
 
@@ -31,14 +34,68 @@ type Registry struct {
 
 // A Product is one OneNET product: its id (the MQTT username) and its
 // product-level access key.
+//
+// Kind is "kit" (an MQTT-kit product, the default when empty) or "studio" (a
+// OneNET Studio product, described by a thing model). ThingModel, for a
+// Studio product only, is its thing model as the console exports it: either
+// the path of the exported file (a JSON string, relative to the registry
+// file) or the model itself (a JSON object). With a model the broker checks
+// thing-model posts and the platform's calls against it (docs/PROTOCOL.md,
+// "Thing model").
 type Product struct {
-	ID      string   `json:"id"`
-	Key     string   `json:"key"`     // base64, as the console shows it
-	Devices []Device `json:"devices"` //
+	ID         string          `json:"id"`
+	Key        string          `json:"key"` // base64, as the console shows it
+	Kind       string          `json:"kind,omitempty"`
+	ThingModel json.RawMessage `json:"thingModel,omitempty"`
+	Devices    []Device        `json:"devices"` //
 	// Gateway, when set, makes the product's devices sub-devices of the
 	// gateway product with this id: any device of that product may log
 	// them in and act for them (docs/PROTOCOL.md §12).
 	Gateway string `json:"gateway,omitempty"`
+
+	model *onenet.ThingModel // parsed ThingModel
+}
+
+// Product kinds (Product.Kind).
+const (
+	KindKit    = "kit"
+	KindStudio = "studio"
+)
+
+// Model returns the product's parsed thing model, or nil.
+func (p *Product) Model() *onenet.ThingModel { return p.model }
+
+// loadModel parses a product's ThingModel: a path (relative to dir) or an
+// inline object.
+func (p *Product) loadModel(dir string) error {
+	if len(p.ThingModel) == 0 || string(p.ThingModel) == "null" {
+		p.model = nil
+		return nil
+	}
+	if p.Kind != KindStudio {
+		return fmt.Errorf("thingModel: only a Studio product has a thing model: add \"kind\": \"studio\"")
+	}
+	data := []byte(p.ThingModel)
+	var path string
+	if json.Unmarshal(p.ThingModel, &path) == nil {
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return fmt.Errorf("thingModel: %w", err)
+		}
+	}
+	m, err := onenet.ParseThingModel(data)
+	if err != nil {
+		var oe *onenet.Error
+		if errors.As(err, &oe) {
+			return fmt.Errorf("thingModel: %s", oe.Msg)
+		}
+		return fmt.Errorf("thingModel: %w", err)
+	}
+	p.model = m
+	return nil
 }
 
 // A Device is one device of a product: its name (the MQTT client id) and its
@@ -82,6 +139,11 @@ func ParseRegistry(name string, data []byte) (*Registry, error) {
 	}
 	if err := r.check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	for i := range r.Products {
+		if err := r.Products[i].loadModel(filepath.Dir(name)); err != nil {
+			return nil, fmt.Errorf("%s: products[%d].%w", name, i, err)
+		}
 	}
 	return &r, nil
 }
@@ -168,6 +230,11 @@ func (r *Registry) check() error {
 			return fmt.Errorf("%s.id: duplicate product id %q (also products[%d])", at, p.ID, j)
 		}
 		pids[p.ID] = i
+		switch p.Kind {
+		case "", KindKit, KindStudio:
+		default:
+			return fmt.Errorf("%s.kind: %q is neither \"kit\" nor \"studio\"", at, p.Kind)
+		}
 		if p.Key == "" {
 			return fmt.Errorf("%s.key: empty: give the product's access key (base64)", at)
 		}
@@ -227,11 +294,19 @@ func checkKey(k string) error {
 	return nil
 }
 
-// DemoRegistry returns a registry with one product ("demo" and six digits)
-// and one device ("device1"), each with a random 32-byte key, read from rand
-// (crypto/rand.Reader in production).
+// demoModel is the demo Studio product's thing model: the page's sample
+// model (web/thingmodel-sample.json; a test keeps the two the same).
+//
+//go:embed demomodel.json
+var demoModel []byte
+
+// DemoRegistry returns a registry with two products, each with one device
+// ("device1") and random 32-byte keys read from rand (crypto/rand.Reader in
+// production): an MQTT-kit product ("demo" and six digits) and a OneNET
+// Studio product (ten letters and digits) with a small thing model, the
+// page's sample model.
 func DemoRegistry(rand io.Reader) (*Registry, error) {
-	var b [6 + 32 + 32]byte
+	var b [6 + 32 + 32 + 10 + 32 + 32]byte
 	if _, err := io.ReadFull(rand, b[:]); err != nil {
 		return nil, fmt.Errorf("broker: demo registry: %w", err)
 	}
@@ -240,12 +315,25 @@ func DemoRegistry(rand io.Reader) (*Registry, error) {
 	for _, c := range b[:6] {
 		id = append(id, '0'+c%10)
 	}
-	return &Registry{Products: []Product{{
-		ID:  string(id),
-		Key: base64.StdEncoding.EncodeToString(b[6:38]),
-		Devices: []Device{{
-			Name: "device1",
-			Key:  base64.StdEncoding.EncodeToString(b[38:]),
-		}},
-	}}}, nil
+	const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	sid := make([]byte, 0, 10)
+	for _, c := range b[70:80] {
+		sid = append(sid, alnum[int(c)%len(alnum)])
+	}
+	enc := base64.StdEncoding.EncodeToString
+	r := &Registry{Products: []Product{{
+		ID:      string(id),
+		Key:     enc(b[6:38]),
+		Devices: []Device{{Name: "device1", Key: enc(b[38:70])}},
+	}, {
+		ID:         string(sid),
+		Key:        enc(b[80:112]),
+		Kind:       KindStudio,
+		ThingModel: json.RawMessage(demoModel),
+		Devices:    []Device{{Name: "device1", Key: enc(b[112:144])}},
+	}}}
+	if err := r.Products[1].loadModel(""); err != nil {
+		return nil, fmt.Errorf("broker: demo registry: %w", err)
+	}
+	return r, nil
 }

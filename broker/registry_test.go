@@ -77,17 +77,23 @@ func TestLoadRegistry(t *testing.T) {
 }
 
 func TestDemoRegistry(t *testing.T) {
-	r1, err := DemoRegistry(bytes.NewReader(bytes.Repeat([]byte{7, 200, 3}, 30)))
+	r1, err := DemoRegistry(bytes.NewReader(bytes.Repeat([]byte{7, 200, 3}, 60)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, _ := DemoRegistry(bytes.NewReader(bytes.Repeat([]byte{7, 200, 3}, 30)))
+	r2, _ := DemoRegistry(bytes.NewReader(bytes.Repeat([]byte{7, 200, 3}, 60)))
+	if s := r1.Products[1]; s.Kind != KindStudio || s.Model() == nil || s.Model().Property("temperature") == nil || len(s.ID) != 10 {
+		t.Errorf("the Studio product %+v", s)
+	}
 	if r1.Products[0].ID != r2.Products[0].ID || r1.Products[0].ID != "demo703703" {
 		t.Errorf("ids %q %q, want demo703703 from the same bytes", r1.Products[0].ID, r2.Products[0].ID)
 	}
-	data, _ := json.Marshal(r1)
-	if _, err := ParseRegistry("demo", data); err != nil {
+	data, _ := json.MarshalIndent(r1, "", "  ")
+	back, err := ParseRegistry("demo", data)
+	if err != nil {
 		t.Errorf("the demo registry does not check: %v", err)
+	} else if back.Products[1].Model() == nil || len(back.Products[1].Model().Properties) != 7 {
+		t.Errorf("the Studio product's model is lost in its file: %s", back.Products[1].ThingModel)
 	}
 	if _, err := DemoRegistry(bytes.NewReader(nil)); err == nil {
 		t.Error("no randomness: no error")
@@ -108,5 +114,66 @@ func TestDemoRegistry(t *testing.T) {
 	}
 	if _, err := New(Options{Registry: &Registry{Products: []Product{{ID: "p"}}}}); err == nil {
 		t.Error("New with a product without key: no error")
+	}
+}
+
+// TestDemoModelIsThePageSample: the demo Studio product's model is the
+// sample model the page ships.
+func TestDemoModelIsThePageSample(t *testing.T) {
+	page, err := os.ReadFile("../web/thingmodel-sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(page, demoModel) {
+		t.Error("broker/demomodel.json differs from web/thingmodel-sample.json: copy the page's sample")
+	}
+}
+
+// TestRegistryThingModel: "kind" and "thingModel" (a path relative to the
+// registry file, or inline), and the errors that name the place at fault.
+func TestRegistryThingModel(t *testing.T) {
+	dir := t.TempDir()
+	sample, err := os.ReadFile("../web/thingmodel-sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "model.json"), sample, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := `{"properties":[{"identifier":"t","dataType":{"type":"int32","specs":{"min":"0","max":"x"}}}]}`
+	if err := os.WriteFile(filepath.Join(dir, "bad.json"), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reg := func(product string) string {
+		return `{"products":[` + product + `]}`
+	}
+	k := keyP1
+	for _, tc := range []struct {
+		product, err string
+	}{
+		{`{"id":"S1","key":"` + k + `","kind":"studio","thingModel":"model.json","devices":[]}`, ""},
+		{`{"id":"S1","key":"` + k + `","kind":"studio","thingModel":` + bad + `,"devices":[]}`, "products[0].thingModel: properties[0].dataType.specs.max"},
+		{`{"id":"S1","key":"` + k + `","kind":"studio","thingModel":"bad.json","devices":[]}`, "products[0].thingModel: properties[0].dataType.specs.max"},
+		{`{"id":"S1","key":"` + k + `","kind":"studio","thingModel":"none.json","devices":[]}`, "products[0].thingModel: open"},
+		{`{"id":"S1","key":"` + k + `","thingModel":"model.json","devices":[]}`, `products[0].thingModel: only a Studio product has a thing model`},
+		{`{"id":"S1","key":"` + k + `","kind":"lwm2m","devices":[]}`, `products[0].kind: "lwm2m"`},
+		{`{"id":"S1","key":"` + k + `","kind":"studio","devices":[]}`, ""},
+	} {
+		name := filepath.Join(dir, "devices.json")
+		r, err := ParseRegistry(name, []byte(reg(tc.product)))
+		if tc.err == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.product, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%.80s: error %v, want %q", tc.product, err, tc.err)
+		}
+		_ = r
+	}
+	r, err := ParseRegistry(filepath.Join(dir, "devices.json"), []byte(reg(`{"id":"S1","key":"`+k+`","kind":"studio","thingModel":"model.json","devices":[]}`)))
+	if err != nil || r.Products[0].Model().Service("reboot") == nil {
+		t.Errorf("the model from a path: %v", err)
 	}
 }

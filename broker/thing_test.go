@@ -49,8 +49,8 @@ func TestThingPost(t *testing.T) {
 		t.Errorf("event reply %s", m.payload)
 	}
 
-	// desired/get answers with the shadow's desired values.
-	if _, err := e.b.UpdateShadow("prod1", "dev1", []byte(`{"state":{"desired":{"Power":"off"}}}`)); err != nil {
+	// desired/get answers with the desired values the platform set.
+	if _, err := e.b.SetDesired("prod1", "dev1", json.RawMessage(`{"Power":"off"}`)); err != nil {
 		t.Fatal(err)
 	}
 	c.pub(t, pre+"property/desired/get", 1, `{"id":"126","version":"1.0","params":["Power","Other"]}`)
