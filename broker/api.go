@@ -541,8 +541,7 @@ func (a *api) callService(r *http.Request) (any, *apiError) {
 }
 
 // getProperty sends thing/property/get and returns the device's reply: the
-// body's "params" is the list of identifiers (docs/PROTOCOL.md, "Thing
-// model"; this local API, not one of OneNET's).
+// body's "params" is the list of identifiers (docs/PROTOCOL.md §9; this local API, not one of OneNET's).
 func (a *api) getProperty(r *http.Request) (any, *apiError) {
 	return a.thingCall(r, func(ctx context.Context, tb *thingBody) (*onenet.ThingReply, error) {
 		var ids []string
@@ -556,6 +555,9 @@ func (a *api) getProperty(r *http.Request) (any, *apiError) {
 // setDesired sets desired values, which the device reads with
 // thing/property/desired/get: {"product_id","device_name","params":{"Id":value}}.
 func (a *api) setDesired(r *http.Request) (any, *apiError) {
+	if aerr := a.authBeforeBody(r); aerr != nil {
+		return nil, aerr
+	}
 	tb, aerr := readThingBody(r)
 	if aerr != nil {
 		return nil, aerr

@@ -37,7 +37,7 @@ type device struct {
 	ota *OTARecord // the last firmware announcement (ota.go)
 	sub subState   // gateway and sub-device links (subdev.go)
 
-	// The thing model (docs/PROTOCOL.md, "Thing model"): the product's
+	// The thing model (docs/PROTOCOL.md §9): the product's
 	// model (nil: none), the desired values the platform set, and the
 	// points of history/post.
 	model   *onenet.ThingModel

@@ -52,7 +52,7 @@
 //     update that leaves desired and reported different it sends
 //     image/update/delta {"state","metadata","version","timestamp"} (seconds).
 //     image/get answers image/get/accepted with the document
-//     (docs/PROTOCOL.md, "Device image").
+//     (docs/PROTOCOL.md §10).
 //
 // Replies go only to a device that has subscribed to them (the reply topic
 // itself, a "+" level, or "$sys/{pid}/{device}/#"). A device's own

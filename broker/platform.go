@@ -166,7 +166,7 @@ func (b *Broker) SetProperty(ctx context.Context, pid, dev string, params json.R
 
 // GetProperty sends thing/property/get with the identifiers ids to a
 // device and returns its property/get_reply, whose "data" holds the values
-// (docs/PROTOCOL.md, "Thing model").
+// (docs/PROTOCOL.md §9).
 func (b *Broker) GetProperty(ctx context.Context, pid, dev string, ids []string) (*onenet.ThingReply, error) {
 	if ids == nil {
 		ids = []string{}

@@ -40,8 +40,7 @@ type Registry struct {
 // Studio product only, is its thing model as the console exports it: either
 // the path of the exported file (a JSON string, relative to the registry
 // file) or the model itself (a JSON object). With a model the broker checks
-// thing-model posts and the platform's calls against it (docs/PROTOCOL.md,
-// "Thing model").
+// thing-model posts and the platform's calls against it (docs/PROTOCOL.md §9).
 type Product struct {
 	ID         string          `json:"id"`
 	Key        string          `json:"key"` // base64, as the console shows it

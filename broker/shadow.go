@@ -12,7 +12,7 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
-// Device image (shadow): docs/PROTOCOL.md, "Device image". OneNET's
+// Device image (shadow): docs/PROTOCOL.md §10. OneNET's
 // image-topics.md gives the messages, the error codes and the delta's
 // format; image.md the limits: the image at most 4 KB, keys of 1 to 30
 // characters of [A-Za-z0-9_], reported and desired nested at most 4 levels.
@@ -362,7 +362,7 @@ func (b *Broker) handleShadowGet(d *device, out *replies) {
 }
 
 // ErrImage is an image update the platform refuses; the error's text
-// gives OneNET's code (docs/PROTOCOL.md, "Device image").
+// gives OneNET's code (docs/PROTOCOL.md §10).
 var ErrImage = errors.New("image update refused")
 
 // Shadow returns a device's image as image/get/accepted sends it.

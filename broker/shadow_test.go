@@ -33,7 +33,7 @@ func jsonOf(v any) string {
 }
 
 // TestShadow: image/update, image/get and image/update/delta in OneNET's
-// formats (docs/PROTOCOL.md, "Device image"): a flat delta with metadata,
+// formats (docs/PROTOCOL.md §10): a flat delta with metadata,
 // version and a timestamp in seconds, sent after any update that leaves a
 // difference; nested merge and nested delta.
 func TestShadow(t *testing.T) {
@@ -116,7 +116,7 @@ func TestShadow(t *testing.T) {
 
 // TestShadowErrors: the documented error codes 160–165 and limits (4 KB,
 // keys of 1 to 30 characters of [A-Za-z0-9_], depth ≤ 4), over TCP and
-// WebSocket (docs/PROTOCOL.md, "Device image").
+// WebSocket (docs/PROTOCOL.md §10).
 func TestShadowErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits)

@@ -12,12 +12,11 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
-// Thing model (docs/PROTOCOL.md, "Thing model": OneNET Studio's OneJSON
+// Thing model (docs/PROTOCOL.md §9: OneNET Studio's OneJSON
 // messages).
 
 // The "code" of a reply to a request the platform refuses. OneNET documents
-// only 200 (success); these are this broker's choice (docs/PROTOCOL.md,
-// "Thing model", reply codes).
+// only 200 (success); these are this broker's choice (docs/PROTOCOL.md §9, reply codes).
 const (
 	thingErrCode    = 400 // the request cannot be read (not OneJSON)
 	thingErrUnknown = 404 // an identifier the product's thing model does not have

@@ -53,8 +53,7 @@ func decodeReply(t testing.TB, m message) tmReply {
 
 // TestThingModelPosts: with a thing model in the registry, posts are checked
 // against it: a valid post is answered 200 and kept; an unknown identifier
-// 404, a bad value 422, each naming the identifier (docs/PROTOCOL.md,
-// "Thing model", reply codes). Over TCP and WebSocket.
+// 404, a bad value 422, each naming the identifier (docs/PROTOCOL.md §9, reply codes). Over TCP and WebSocket.
 func TestThingModelPosts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits, withStudio(t))

@@ -12,7 +12,7 @@
 //   - §4 topics and payloads: Kind, Kinds, Topic, ParseTopic, CheckPayload,
 //     CheckJSON, ParseDPPost, BuildDPPost, DPReply, ParseThingRequest,
 //     ParseThingReply.
-//   - the thing model (docs/PROTOCOL.md, "Thing model"): ParseThingModel,
+//   - the thing model (docs/PROTOCOL.md §9): ParseThingModel,
 //     DataType.CheckValue, ThingModel.CheckRequest, CheckReply,
 //     ExampleRequest.
 //   - §5 rules: CheckPublishTopic, CheckFilter, CheckPublish and the limits

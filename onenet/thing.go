@@ -250,7 +250,7 @@ func ThingReplyJSON(id string, code int, msg string) []byte {
 	return append(b, '}')
 }
 
-// Limits of pack/post and history/post (docs/PROTOCOL.md, "Thing model":
+// Limits of pack/post and history/post (docs/PROTOCOL.md §9:
 // OneNET's property&event.md, 批量数据上报 and 历史数据上报).
 const (
 	MaxPackDevices = 10  // entries of params

@@ -9,7 +9,7 @@ import (
 )
 
 // CheckValue checks a JSON value against the data type of the identifier
-// id (docs/PROTOCOL.md, "Thing model": the rules of each data type). A
+// id (docs/PROTOCOL.md §9: the rules of each data type). A
 // failure is an *Error with Field "value", Params "identifier" and a code
 // naming the rule (tm.value.type, tm.value.range, …).
 func (dt *DataType) CheckValue(id string, value []byte) error {
@@ -209,7 +209,7 @@ func (d *big) sub(a, b int64) *big {
 func (d *big) multipleOf(step int64) bool { return d.mag%uint64(step) == 0 }
 
 // CheckRequest checks a thing-model request of the given kind against the
-// model (docs/PROTOCOL.md, "Thing model"), after ParseThingRequest's checks:
+// model (docs/PROTOCOL.md §9), after ParseThingRequest's checks:
 //
 //   - property/post: each identifier is a property, each value valid;
 //   - event/post: each identifier is an event, its value an object of the

@@ -7,8 +7,7 @@ import (
 	"strings"
 )
 
-// Limits of a thing-model description file (docs/PROTOCOL.md, "Thing
-// model"). MaxFeatures is OneNET's ("功能点数量不超过100个"); the others are
+// Limits of a thing-model description file (docs/PROTOCOL.md §9). MaxFeatures is OneNET's ("功能点数量不超过100个"); the others are
 // this package's bounds on what a hostile file may make it hold.
 const (
 	MaxFeatures      = 100     // properties, events and services together
@@ -20,7 +19,7 @@ const (
 	MaxBitMapBits    = 64      // bits of a bitMap
 )
 
-// Data types of the thing model (docs/PROTOCOL.md, "Thing model": OneNET's
+// Data types of the thing model (docs/PROTOCOL.md §9: OneNET's
 // introduce.md, 数据类型支持).
 const (
 	TypeInt32  = "int32"
@@ -161,7 +160,7 @@ func findParam(ps []Param, id string) *Param {
 }
 
 // ParseThingModel parses and checks a thing-model description file
-// (docs/PROTOCOL.md, "Thing model"). Every failure is an *Error with Field
+// (docs/PROTOCOL.md §9). Every failure is an *Error with Field
 // "model" and, in Params "path", the place at fault, e.g.
 // properties[3].dataType.specs.max (a file that is not JSON has Field
 // "payload", as CheckJSON gives it).

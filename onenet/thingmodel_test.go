@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// The sample model the page ships (docs/PROTOCOL.md, "Thing model").
+// The sample model the page ships (docs/PROTOCOL.md §9).
 func sampleModel(t testing.TB) *ThingModel {
 	t.Helper()
 	b, err := os.ReadFile("../web/thingmodel-sample.json")
@@ -129,7 +129,7 @@ func TestParseThingModelErrors(t *testing.T) {
 	}
 }
 
-// TestCheckValue: every data type's rules (docs/PROTOCOL.md, "Thing model").
+// TestCheckValue: every data type's rules (docs/PROTOCOL.md §9).
 func TestCheckValue(t *testing.T) {
 	dt := func(s string) *DataType {
 		t.Helper()
