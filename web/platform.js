@@ -18,6 +18,7 @@ export class Platform {
     const $ = this.$;
     $("plat-send").addEventListener("click", () => this.run(() => this.sendCommand()));
     $("plat-set").addEventListener("click", () => this.run(() => this.setProperty()));
+    $("plat-ota-send").addEventListener("click", () => this.run(() => this.informOTA()));
     $("plat-refresh").addEventListener("click", () => this.run(() => this.refresh()));
   }
 
@@ -34,6 +35,7 @@ export class Platform {
     this.show($("plat-err"), null);
     $("plat-key").removeAttribute("aria-invalid");
     $("plat-prop").removeAttribute("aria-invalid");
+    $("plat-ota").removeAttribute("aria-invalid");
     try {
       await fn();
     } catch (e) {
@@ -43,6 +45,7 @@ export class Platform {
       this.show($("plat-err"), render);
       if (e.field === "key") $("plat-key").setAttribute("aria-invalid", "true");
       if (e.field === "plat-prop") $("plat-prop").setAttribute("aria-invalid", "true");
+      if (e.field === "plat-ota") $("plat-ota").setAttribute("aria-invalid", "true");
     }
   }
 
@@ -72,6 +75,7 @@ export class Platform {
       const key = "plat.code." + j.code;
       const err = pageError(() => (this.t(key, { msg: j.msg }) !== key ? this.t(key, { msg: j.msg }) : this.t("plat.apiError", { code: j.code, msg: j.msg })));
       if (j.code === 401) err.field = "key"; // the token made from the product key was refused
+      err.apiCode = j.code;
       throw err;
     }
     return j.data;
@@ -104,6 +108,33 @@ export class Platform {
     this.show($("plat-out"), () => this.t("plat.waiting"));
     const data = await this.api("POST", "thingmodel/set-device-property", { product_id: productId, device_name: deviceName, params });
     this.show($("plat-out"), () => JSON.stringify(data, null, 2));
+  }
+
+  /**
+   * Announces a firmware version on ota/inform (docs/PROTOCOL.md §11) and
+   * shows the device's ota/inform_reply: 200 takes the upgrade, 100
+   * declines it.
+   */
+  async informOTA() {
+    const $ = this.$;
+    const version = $("plat-ota").value.trim();
+    if (!version) {
+      const err = pageError(() => this.t("plat.otaEmpty"));
+      err.field = "plat-ota";
+      throw err;
+    }
+    const { productId, deviceName } = this.ids();
+    this.show($("plat-out"), () => this.t("plat.waiting"));
+    let data;
+    try {
+      data = await this.api("POST", "ota/inform", { product_id: productId, device_name: deviceName, params: { targetVersion: version } });
+    } catch (e) {
+      this.show($("plat-out"), null);
+      if (e.apiCode === 10500) throw pageError(() => this.t("plat.otaNotSubscribed"));
+      throw e;
+    }
+    const verdict = data.code === 200 ? "plat.otaAccepted" : "plat.otaDeclined";
+    this.show($("plat-out"), () => this.t(verdict, { version, code: data.code, msg: data.msg || "" }));
   }
 
   async refresh() {
