@@ -45,7 +45,7 @@ const apiTime = "2006-01-02 15:04:05.000"
 //
 //	GET  /devices?product_id=P
 //	GET  /datapoint/current-datapoints?product_id=P&device_name=D
-//	GET  /datapoint/history-datapoints?product_id=P&device_name=D[&datastream_id=ds][&start=2006-01-02T15:04:05][&end=…][&limit=N][&sort=ASC|DESC]
+//	GET  /datapoint/history-datapoints?product_id=P&device_name=D[&datastream_id=ds][&start=2006-01-02T15:04:05][&end=…][&limit=N][&sort=ASC|DESC][&cursor=C]
 //	POST /datapoint/synccmds?product_id=P&device_name=D[&timeout=S]   body: the command bytes
 //	GET  /thingmodel/query-device-property?product_id=P&device_name=D
 //	POST /thingmodel/set-device-property   {"product_id","device_name","params":{…}[,"timeout":S]}
@@ -53,7 +53,9 @@ const apiTime = "2006-01-02 15:04:05.000"
 //	POST /ota/inform                       {"product_id","device_name","params":{…}[,"timeout":S]}
 //	GET  /ota/status?product_id=P&device_name=D
 //
-// timeout is in seconds, 1 to 30, default 10.
+// timeout is in seconds, 1 to 30, default 10. A history-datapoints answer
+// holds at most 4 MiB of values; when it holds less than was asked for it
+// has a "cursor" to give back for the rest, as OneNET's has.
 //
 // Every request needs the header "authorization: <token>" with
 // res=products/{pid} signed with the product key, or, for a request naming
@@ -337,9 +339,15 @@ func (a *api) history(r *http.Request) (any, *apiError) {
 	}
 	out := []stream{}
 	count := 0
-	for _, id := range ids {
+	from, aerr := parseCursor(q.Get("cursor"))
+	if aerr != nil {
+		return nil, aerr
+	}
+	budget := maxAnswerBytes
+	next := ""
+	for i, id := range ids {
 		pts, ok := all[id]
-		if !ok {
+		if !ok || i < from.stream || next != "" {
 			continue
 		}
 		var sel []StoredPoint
@@ -355,17 +363,30 @@ func (a *api) history(r *http.Request) (any, *apiError) {
 				sel[i], sel[j] = sel[j], sel[i]
 			}
 		}
+		skip := 0
+		if i == from.stream {
+			skip = min(from.point, len(sel))
+		}
+		sel = sel[skip:]
 		if len(sel) > limit {
 			sel = sel[:limit]
 		}
 		s := stream{ID: id, Datapoints: []apiPoint{}}
-		for _, p := range sel {
+		for j, p := range sel {
+			if budget -= len(p.Value) + answerPointOverhead; budget < 0 && count+len(s.Datapoints) > 0 {
+				next = fmt.Sprintf("%d_%d", i, skip+j) // the rest in the next page
+				break
+			}
 			s.Datapoints = append(s.Datapoints, apiPoint{p.At.In(cst).Format(apiTime), p.Value})
 		}
 		count += len(s.Datapoints)
 		out = append(out, s)
 	}
-	return map[string]any{"count": count, "datastreams": out}, nil
+	data := map[string]any{"count": count, "datastreams": out}
+	if next != "" {
+		data["cursor"] = next
+	}
+	return data, nil
 }
 
 // waitError turns a platform call's error into the API's answer.

@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,4 +58,32 @@ func bodyError(err error) *apiError {
 		return errf(http.StatusRequestTimeout, apiBadRequest, "the body did not arrive in full within the server's read timeout")
 	}
 	return errf(http.StatusBadRequest, apiBadRequest, "the body did not arrive in full: the client stopped sending it")
+}
+
+// maxAnswerBytes bounds the datapoint values in one history-datapoints
+// answer; past it the answer ends with a "cursor" for the next page, as
+// OneNET's does when it cannot return everything at once (limit stays
+// OneNET's 1 to 6000 points).
+var maxAnswerBytes = 4 << 20
+
+// answerPointOverhead is what a point costs in the answer besides its
+// value: {"at":"2006-01-02 15:04:05.000","value":…},
+const answerPointOverhead = 48
+
+// cursor is where a history-datapoints page starts: the index of a
+// datastream among those asked for, and of a point among its selected
+// ones. Written "stream_point".
+type cursor struct{ stream, point int }
+
+func parseCursor(s string) (cursor, *apiError) {
+	if s == "" {
+		return cursor{}, nil
+	}
+	a, b, ok := strings.Cut(s, "_")
+	i, err1 := strconv.Atoi(a)
+	j, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || i < 0 || j < 0 {
+		return cursor{}, errf(http.StatusBadRequest, apiBadRequest, "cursor=%s: give the cursor of the previous answer unchanged", logsafe.Q(s))
+	}
+	return cursor{i, j}, nil
 }

@@ -56,6 +56,12 @@ type Options struct {
 	// MaxStoredPoints bounds the datapoints kept per datastream (the oldest
 	// go first). Default 1000.
 	MaxStoredPoints int
+	// MaxStoredBytes bounds the bytes of datapoints kept per device (the
+	// oldest go first); MaxTotalStoredBytes those of all devices together
+	// (an upload past it is rejected). Defaults 16 MiB and 256 MiB
+	// (store.go).
+	MaxStoredBytes      int64
+	MaxTotalStoredBytes int64
 	// MaxStreams bounds the datastreams kept per device; a dp/post/json that
 	// would add more is rejected. Default 100.
 	MaxStreams int
@@ -101,7 +107,8 @@ type Broker struct {
 
 	pend pendingTable
 
-	logins loginThrottle
+	logins      loginThrottle
+	storedTotal atomic.Int64 // bytes of datapoints stored, all devices (store.go)
 
 	thingID atomic.Uint64
 
@@ -164,6 +171,12 @@ func New(opts Options) (*Broker, error) {
 	}
 	if opts.MaxStoredPoints <= 0 {
 		opts.MaxStoredPoints = 1000
+	}
+	if opts.MaxStoredBytes <= 0 {
+		opts.MaxStoredBytes = 16 << 20
+	}
+	if opts.MaxTotalStoredBytes <= 0 {
+		opts.MaxTotalStoredBytes = 256 << 20
 	}
 	if opts.MaxStreams <= 0 {
 		opts.MaxStreams = 100

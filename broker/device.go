@@ -31,6 +31,8 @@ type device struct {
 	bannedUntil time.Time
 
 	streams map[string]*ring
+	stored  int64  // bytes the streams hold (store.go)
+	seq     uint64 // numbers the stored points in arrival order
 	props   map[string]StoredPoint
 	shadow  shadowDoc
 
@@ -105,43 +107,4 @@ func (d *device) count(now time.Time, lim *RateLimits, which int) string {
 		return fmt.Sprintf("more than %d %s in %s: banned for %s (docs/PROTOCOL.md §5.6)", limit, countNames[which], lim.Window, lim.Ban)
 	}
 	return ""
-}
-
-// ring keeps the last cap(buf) points of a datastream.
-type ring struct {
-	buf   []StoredPoint
-	start int // index of the oldest point once full
-	full  bool
-}
-
-// add appends p, dropping the oldest point when max are kept.
-
-func (r *ring) add(p StoredPoint, max int) {
-	if !r.full {
-		r.buf = append(r.buf, p)
-		if len(r.buf) == max {
-			r.full = true
-		}
-		return
-	}
-	r.buf[r.start] = p
-	r.start = (r.start + 1) % len(r.buf)
-}
-
-// slice returns a copy of the points, oldest first.
-func (r *ring) slice() []StoredPoint {
-	out := make([]StoredPoint, 0, len(r.buf))
-	out = append(out, r.buf[r.start:]...)
-	return append(out, r.buf[:r.start]...)
-}
-
-func (r *ring) last() (StoredPoint, bool) {
-	if len(r.buf) == 0 {
-		return StoredPoint{}, false
-	}
-	i := r.start - 1
-	if i < 0 {
-		i = len(r.buf) - 1
-	}
-	return r.buf[i], true
 }

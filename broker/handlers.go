@@ -83,21 +83,19 @@ func (b *Broker) handleDP(d *device, payload []byte, out *replies) {
 			fmt.Sprintf("Illegal Data: the device has %d datastreams and this upload adds %d; this local broker keeps at most %d per device", n, newStreams, b.opts.MaxStreams)))
 		return
 	}
-	for id, pts := range post.Streams {
-		r := d.streams[id]
-		if r == nil {
-			r = &ring{}
-			d.streams[id] = r
+	why := b.storeDP(d, post, func(p onenet.DataPoint) StoredPoint {
+		at := now
+		if p.T > 0 {
+			at = time.Unix(p.T, 0)
 		}
-		for _, p := range pts {
-			at := now
-			if p.T > 0 {
-				at = time.Unix(p.T, 0)
-			}
-			r.add(StoredPoint{At: at, Value: compact(p.V)}, b.opts.MaxStoredPoints)
-		}
-	}
+		return StoredPoint{At: at, Value: compact(p.V)}
+	})
 	d.mu.Unlock()
+	if why != "" {
+		b.logf("dp rejected: device %s, id %d: %s", d.key, post.ID, why)
+		out.add(string(onenet.KindDPRejected), onenet.DPRejected(post.ID, onenet.DPErrIllegalData, "Illegal Data: "+why))
+		return
+	}
 	out.add(string(onenet.KindDPAccepted), onenet.DPAccepted(post.ID))
 }
 

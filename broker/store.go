@@ -1,0 +1,141 @@
+package broker
+
+import (
+	"fmt"
+
+	"github.com/onenet-wasm/onenet-wasm/onenet"
+)
+
+// The datapoint store is bounded three ways: MaxStoredPoints per
+// datastream, MaxStoredBytes per device and MaxTotalStoredBytes for the
+// whole broker (docs/RELIABILITY.md, "Datapoint store"). Past the first
+// two, a device's oldest points go; the third never takes one device's
+// points for another's: an upload that would pass it even after the
+// device's own points are dropped is rejected.
+
+// pointOverhead is what a stored point costs besides its value: its time,
+// slice headers and sequence number, rounded up.
+const pointOverhead = 64
+
+func pointCost(v []byte) int64 { return int64(len(v)) + pointOverhead }
+
+// stored is a point with its arrival number.
+type stored struct {
+	p   StoredPoint
+	seq uint64
+}
+
+// ring keeps a datastream's points, oldest first, from buf[head].
+type ring struct {
+	buf  []stored
+	head int
+}
+
+func (r *ring) len() int { return len(r.buf) - r.head }
+
+// add appends p and, beyond max points, drops the oldest; it returns the
+// bytes dropped.
+func (r *ring) add(p StoredPoint, seq uint64, max int) (freed int64) {
+	r.buf = append(r.buf, stored{p, seq})
+	for r.len() > max {
+		freed += r.pop()
+	}
+	return freed
+}
+
+// pop drops the oldest point and returns its cost. The slot is cleared so
+// that the value can be collected; the slice is compacted when half empty.
+func (r *ring) pop() int64 {
+	c := pointCost(r.buf[r.head].p.Value)
+	r.buf[r.head] = stored{}
+	r.head++
+	if r.head > len(r.buf)/2 {
+		n := copy(r.buf, r.buf[r.head:])
+		clear(r.buf[n:])
+		r.buf, r.head = r.buf[:n], 0
+	}
+	return c
+}
+
+// oldestSeq is the arrival number of the oldest point; ok is false when
+// the ring is empty.
+func (r *ring) oldestSeq() (seq uint64, ok bool) {
+	if r.len() == 0 {
+		return 0, false
+	}
+	return r.buf[r.head].seq, true
+}
+
+// slice returns a copy of the points, oldest first.
+func (r *ring) slice() []StoredPoint {
+	out := make([]StoredPoint, 0, r.len())
+	for _, s := range r.buf[r.head:] {
+		out = append(out, s.p)
+	}
+	return out
+}
+
+func (r *ring) last() (StoredPoint, bool) {
+	if r.len() == 0 {
+		return StoredPoint{}, false
+	}
+	return r.buf[len(r.buf)-1].p, true
+}
+
+// dropOldest drops the device's oldest point, whatever its datastream, and
+// returns its cost (0 if the device stores nothing). The caller holds d.mu.
+func (b *Broker) dropOldest(d *device) int64 {
+	var oldest *ring
+	var min uint64
+	for _, r := range d.streams {
+		if s, ok := r.oldestSeq(); ok && (oldest == nil || s < min) {
+			oldest, min = r, s
+		}
+	}
+	if oldest == nil {
+		return 0
+	}
+	c := oldest.pop()
+	d.stored -= c
+	b.storedTotal.Add(-c)
+	return c
+}
+
+// storeDP stores an accepted upload's points, or returns why it cannot
+// (the broker's total bound). The caller holds d.mu and has checked
+// MaxStreams.
+func (b *Broker) storeDP(d *device, post *onenet.DPPost, at func(onenet.DataPoint) StoredPoint) string {
+	var cost int64
+	for _, pts := range post.Streams {
+		for _, p := range pts {
+			cost += pointCost(p.V)
+		}
+	}
+	if cost > b.opts.MaxStoredBytes {
+		return fmt.Sprintf("the upload needs %d bytes of storage; this local broker keeps at most %d per device", cost, b.opts.MaxStoredBytes)
+	}
+	if total := b.storedTotal.Load(); total+cost-d.stored > b.opts.MaxTotalStoredBytes {
+		return fmt.Sprintf("this local broker's datapoint store is full (%d of %d bytes, %d of them this device's)", total, b.opts.MaxTotalStoredBytes, d.stored)
+	}
+	for id, pts := range post.Streams {
+		r := d.streams[id]
+		if r == nil {
+			r = &ring{}
+			d.streams[id] = r
+		}
+		for _, p := range pts {
+			sp := at(p)
+			d.seq++
+			c := pointCost(sp.Value)
+			freed := r.add(sp, d.seq, b.opts.MaxStoredPoints)
+			d.stored += c - freed
+			b.storedTotal.Add(c - freed)
+		}
+	}
+	for d.stored > b.opts.MaxStoredBytes || b.storedTotal.Load() > b.opts.MaxTotalStoredBytes {
+		if b.dropOldest(d) == 0 {
+			break
+		}
+	}
+	return ""
+}
