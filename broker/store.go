@@ -6,7 +6,8 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
-// The datapoint store is bounded three ways: MaxStoredPoints per
+// The datapoint store (datastreams and thing-model property histories) is
+// bounded three ways: MaxStoredPoints per
 // datastream, MaxStoredBytes per device and MaxTotalStoredBytes for the
 // whole broker (docs/RELIABILITY.md, "Datapoint store"). Past the first
 // two, a device's oldest points go; the third never takes one device's
@@ -87,9 +88,11 @@ func (r *ring) last() (StoredPoint, bool) {
 func (b *Broker) dropOldest(d *device) int64 {
 	var oldest *ring
 	var min uint64
-	for _, r := range d.streams {
-		if s, ok := r.oldestSeq(); ok && (oldest == nil || s < min) {
-			oldest, min = r, s
+	for _, rings := range []map[string]*ring{d.streams, d.history} {
+		for _, r := range rings {
+			if s, ok := r.oldestSeq(); ok && (oldest == nil || s < min) {
+				oldest, min = r, s
+			}
 		}
 	}
 	if oldest == nil {
@@ -124,18 +127,36 @@ func (b *Broker) storeDP(d *device, post *onenet.DPPost, at func(onenet.DataPoin
 			d.streams[id] = r
 		}
 		for _, p := range pts {
-			sp := at(p)
-			d.seq++
-			c := pointCost(sp.Value)
-			freed := r.add(sp, d.seq, b.opts.MaxStoredPoints)
-			d.stored += c - freed
-			b.storedTotal.Add(c - freed)
+			b.account(d, r, at(p))
 		}
 	}
+	b.trim(d)
+	return ""
+}
+
+// account adds sp to r and counts its bytes. The caller holds d.mu and
+// calls trim after.
+func (b *Broker) account(d *device, r *ring, sp StoredPoint) {
+	d.seq++
+	c := pointCost(sp.Value)
+	freed := r.add(sp, d.seq, b.opts.MaxStoredPoints)
+	d.stored += c - freed
+	b.storedTotal.Add(c - freed)
+}
+
+// trim drops the device's oldest points while it or the broker is past its
+// bound. The caller holds d.mu.
+func (b *Broker) trim(d *device) {
 	for d.stored > b.opts.MaxStoredBytes || b.storedTotal.Load() > b.opts.MaxTotalStoredBytes {
 		if b.dropOldest(d) == 0 {
 			break
 		}
 	}
-	return ""
+}
+
+// addPoint stores one point (a thing-model property's history) under the
+// same bounds as datapoints. The caller holds d.mu.
+func (b *Broker) addPoint(d *device, r *ring, sp StoredPoint) {
+	b.account(d, r, sp)
+	b.trim(d)
 }

@@ -133,7 +133,7 @@ func (b *Broker) addHistory(d *device, id string, sp StoredPoint) {
 		r = &ring{}
 		d.history[id] = r
 	}
-	r.add(sp, b.opts.MaxStoredPoints)
+	b.addPoint(d, r, sp)
 }
 
 // storeEntries keeps the properties of pack/post or history/post entries
