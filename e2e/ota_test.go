@@ -3,6 +3,7 @@ package e2e
 import (
 	"testing"
 
+	"github.com/onenet-wasm/onenet-wasm/broker"
 	"github.com/onenet-wasm/onenet-wasm/server"
 )
 
@@ -37,4 +38,40 @@ func TestOTAAnnounce(t *testing.T) {
 	if e.isInvalid("plat-ota") {
 		t.Error("the version field is still marked invalid")
 	}
+}
+
+// TestGatewaySubDevice: docs/PROTOCOL.md §12: the page, as an MQTT-kit
+// gateway, subscribes to a sub-device's $subdev topics, logs it in with the
+// Publish form's $subdev/login template (empty payload) and uploads
+// datapoints for it; the broker answers on the sub-device's topics.
+func TestGatewaySubDevice(t *testing.T) {
+	reg := testRegistry()
+	reg.Products = append(reg.Products, broker.Product{ID: "sub001", Key: productKey, Gateway: productID, Devices: []broker.Device{{Name: "sensor1"}}})
+	e := newEnv(t, server.Config{Registry: reg})
+	e.open("/")
+	e.connectLocal(deviceKey)
+	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected"`, "connected")
+	e.set("sub-filter", "$subdev/sub001/sensor1/#")
+	e.click("subscribe")
+	e.waitJS(`document.querySelectorAll("#subs li").length === 1`, "the subscription")
+
+	e.set("pub-kind", "$subdev/login")
+	e.set("pub-sub", "sub001/sensor1")
+	e.waitJS(`document.getElementById("pub-topic").value === "$subdev/sub001/sensor1/login"`, "the sub-device's login topic")
+	e.click("tab-raw")
+	e.set("payload", "")
+	e.click("publish")
+	e.waitJS(`[...document.querySelectorAll("#msg-list .msg")].some(m => m.textContent.includes("$subdev/sub001/sensor1/login/accepted"))`, "login/accepted")
+
+	e.set("pub-kind", "$subdev/dp/post/json")
+	e.waitJS(`document.getElementById("pub-topic").value === "$subdev/sub001/sensor1/dp/post/json"`, "the sub-device's datapoint topic")
+	e.click("tab-raw")
+	e.set("payload", `{"id":7,"dp":{"temp":[{"v":21}]}}`)
+	e.click("publish")
+	e.waitJS(`[...document.querySelectorAll("#msg-list .msg")].some(m => m.textContent.includes("$subdev/sub001/sensor1/dp/post/json/accepted"))`, "dp/post/json/accepted")
+
+	// A sub-device name with a '/' is refused in the page, before sending.
+	e.set("pub-kind", "$subdev/login")
+	e.set("pub-sub", "sub001/a/b")
+	e.waitJS(`document.getElementById("pub-topic").value === "" && document.getElementById("pub-warn").textContent !== ""`, "the bad sub-device refused")
 }

@@ -39,6 +39,9 @@ export class PublishPanel {
     const kind = $("pub-kind").value;
     const arg = this.needsArg(kind);
     $("pub-arg-row").hidden = !arg;
+    // A gateway's $subdev topics name its sub-device (docs/PROTOCOL.md §12).
+    const sub = kind.startsWith("$subdev/");
+    $("pub-sub-row").hidden = !sub;
     $("pub-arg-label").dataset.i18n = "field." + (arg || "cmdId");
     $("pub-arg-label").textContent = t("field." + (arg || "cmdId"));
     if (!kind) {
@@ -49,6 +52,13 @@ export class PublishPanel {
     $("pub-topic").disabled = true;
     const a = this.app.token.ids();
     if (arg) a[arg] = $("pub-arg").value.trim();
+    if (sub) {
+      // "product/device": a further '/' stays in the device name, which Go refuses.
+      const v = $("pub-sub").value.trim();
+      const i = v.indexOf("/");
+      a.subProductId = i < 0 ? v : v.slice(0, i);
+      a.subDeviceName = i < 0 ? "" : v.slice(i + 1);
+    }
     try {
       $("pub-topic").value = this.app.onenet.topic(kind, a);
       markField("pub-topic", false);
@@ -240,6 +250,7 @@ export class PublishPanel {
       this.updateTopic();
     });
     $("pub-arg").addEventListener("input", () => this.updateTopic());
+    $("pub-sub").addEventListener("input", () => this.updateTopic());
     $("pub-topic").addEventListener("input", () => this.updatePayload());
     $("pub-qos").addEventListener("change", () => this.updatePayload());
     $("payload").addEventListener("input", () => this.updatePayload());

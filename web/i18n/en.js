@@ -63,6 +63,7 @@ export default {
   "field.filter": "Topic filter",
   "field.payload": "Payload",
   "field.cmdId": "Command ID",
+  "field.subDevice": "Sub-device (product ID/device name)",
   "field.identifier": "Service identifier",
 
   // Decode panel.

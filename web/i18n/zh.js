@@ -61,6 +61,7 @@ export default {
   "field.filter": "订阅主题（Topic Filter）",
   "field.payload": "消息内容（Payload）",
   "field.cmdId": "命令ID（cmdid）",
+  "field.subDevice": "子设备（产品 ID/设备名称）",
   "field.identifier": "服务标识符（identifier）",
 
   // 解析 token
