@@ -2,16 +2,19 @@
 // an MQTT-over-WebSocket client, all computed by Go compiled to WebAssembly.
 // Declared for page authors in onenet.d.ts.
 //
-// Two wasm modules back it: core.wasm (tokens and protocol checks, small, so
-// the token generator works early) and mqtt.wasm (the MQTT client, loaded in
-// the background). `onenet.ready` resolves when the first has started;
-// `onenet.mqttReady` when the second has. onenet.connect waits for it.
+// Two wasm modules back it (onenet/loader.js): core.wasm (tokens and
+// protocol checks, small, so the token generator works early) and
+// mqtt.wasm (the MQTT client, loaded in the background). `onenet.ready`
+// resolves when the first has started; `onenet.mqttReady` when the second
+// has. onenet.connect waits for it.
 //
-// Go never throws into JavaScript: every Go function returns {value} or
-// {error}; this file turns errors into thrown Errors (synchronous calls) or
-// rejected Promises (asynchronous ones), with `field`, `code`, `params` and,
-// for token problems, OneNET's `reason` code.
-import "./wasm_exec.js";
+// Errors are thrown (synchronous calls) or rejected (asynchronous ones) as
+// Errors with `field`, `code`, `params` and, for token problems, OneNET's
+// `reason` code (onenet/calls.js). The MQTT client's WebSockets are driven
+// from JavaScript for Go (onenet/socket.js).
+import { load } from "./onenet/loader.js";
+import { attach as attachCalls, call, flushPublishes, publish, settle, settleMany, toError, unwrap } from "./onenet/calls.js";
+import { attach as attachSockets, wsClose, wsOpen, wsRead, wsSend } from "./onenet/socket.js";
 
 /**
  * The API as onenet.d.ts declares it; tsc checks this file against it.
@@ -19,127 +22,17 @@ import "./wasm_exec.js";
  * @typedef {import("./onenet").Client} ClientAPI
  * @typedef {import("./onenet").ConnectOptions} ConnectOptions
  * @typedef {import("./onenet").StateEvent} StateEvent
- * @typedef {import("./onenet").OnenetError} OnenetError
  */
 
-const base = new URL(".", import.meta.url);
-
-/** Turns an error value from Go into an Error with field, code and params. */
-function toError(e) {
-  /** @type {OnenetError} */
-  const err = Object.assign(new Error(e.message), { field: e.field || "", code: e.code || "", params: e.params || {} });
-  if (e.detail) err.detail = e.detail;
-  if (e.reason) err.reason = e.reason;
-  if (e.connack !== undefined) err.connack = e.connack;
-  return err;
-}
-
-function unwrap(r) {
-  if (r.error) throw toError(r.error);
-  return r.value;
-}
-
-/** Starts downloading a module's wasm; resolves with the Response. */
-function fetchWasm(file) {
-  const url = new URL(file, base);
-  return fetch(url).then((resp) => {
-    if (!resp.ok) throw new Error(`HTTP ${resp.status} for ${url.pathname}`);
-    return resp;
-  });
-}
-
-/**
- * Returns a Response with resp's body that calls done() once the body has
- * been read to the end, still streamed to the compiler.
- */
-function onBodyRead(resp, done) {
-  if (!resp.body || typeof ReadableStream === "undefined") {
-    done();
-    return resp;
-  }
-  const reader = resp.body.getReader();
-  const body = new ReadableStream({
-    async pull(ctrl) {
-      const { done: end, value } = await reader.read();
-      if (end) {
-        ctrl.close();
-        done();
-      } else ctrl.enqueue(value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
-  return new Response(body, { status: resp.status, statusText: resp.statusText, headers: resp.headers });
-}
-
-/**
- * Loads one Go wasm module from the Response `fetched` resolves with;
- * resolves with the exports it registers.
- */
-function loadModule(file, name, fetched) {
-  return new Promise((resolve, reject) => {
-    const go = new Go();
-    globalThis[name + "Ready"] = () => {
-      delete globalThis[name + "Ready"];
-      resolve(globalThis[name]);
-    };
-    const url = new URL(file, base);
-    const fail = (e) => reject(new Error(`cannot load ${file}: ${e && e.message ? e.message : e}`));
-    const start = (result) => {
-      memories[name] = result.instance.exports.mem;
-      go.run(result.instance).then(
-        () => fail(new Error("the Go program exited")),
-        fail,
-      );
-    };
-    if (WebAssembly.instantiateStreaming) {
-      WebAssembly.instantiateStreaming(fetched, go.importObject)
-        .catch(async (e) => {
-          // A server that sends the wrong Content-Type: fall back to bytes.
-          if (!String(e).includes("MIME")) throw e;
-          const resp = await fetch(url);
-          return WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
-        })
-        .then(start, fail);
-    } else {
-      fetched
-        .then((resp) => resp.arrayBuffer())
-        .then((buf) => WebAssembly.instantiate(buf, go.importObject))
-        .then(start, fail);
-    }
-  });
-}
-
-// The Go instances' memories, by module: the MQTT module passes the
-// addresses of what it hands over (ids, received messages) instead of
-// JavaScript objects, and they are read here (see wasm/mqtt).
-const memories = {};
-const mqttBytes = (address, length) => new Uint8Array(memories.__onenetMQTT.buffer, address, length);
+const modules = load(new URL(".", import.meta.url));
 
 let core = null;
 let mqtt = null;
+let mqttMemory = null;
 let mqttPromise = null;
 
-// mqtt.wasm starts downloading as soon as core.wasm has been received, not
-// when core has compiled and started: on a slow network the two downloads
-// then neither share the bandwidth nor leave it idle (docs/BENCHMARKS.md).
-// index.html preloads core.wasm.
-let mqttFetch = null;
-function fetchMQTT() {
-  if (!mqttFetch) {
-    mqttFetch = fetchWasm("mqtt.wasm");
-    mqttFetch.catch(() => {}); // reported by loadMQTT
-  }
-  return mqttFetch;
-}
-
-const ready = loadModule(
-  "core.wasm",
-  "__onenetCore",
-  fetchWasm("core.wasm").then((resp) => onBodyRead(resp, fetchMQTT)),
-).then((exports) => {
-  core = exports;
+const ready = modules.core.then((m) => {
+  core = m.exports;
 });
 
 function needCore() {
@@ -147,185 +40,17 @@ function needCore() {
   return core;
 }
 
-// Pending asynchronous calls into the MQTT module, settled by Go by id.
-const pending = new Map();
-let nextId = 1;
+// The MQTT module's clients, by handle.
 const clients = new Map();
 
-function call(fn, ...args) {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    let r;
-    try {
-      r = fn(id, ...args);
-    } catch (e) {
-      pending.delete(id);
-      reject(e);
-      return;
-    }
-    if (r && r.error) {
-      pending.delete(id);
-      reject(toError(r.error));
-    }
-  });
-}
-
-// The MQTT client's WebSockets (wasm/mqtt/jsws.go): opened here, read and
-// written by Go through its memory, so that no object crosses for a
-// message. Messages that arrive while Go is busy wait in the inbox and are
-// read together.
-const sockets = new Map();
-
-// Waking Go for data is a call into Go, which costs more than the data:
-// when data keeps coming (the last wakeStreak messages each came less than
-// wakeGap ms after Go had run out), the wake is put off by one task, so
-// that the messages already queued in the browser arrive first and Go
-// reads them together. A message after a pause (a request and its answer,
-// even a PUBACK and a PUBLISH together) wakes Go at once.
-const wakeGap = 0.3;
-const wakeStreak = 2;
-const wakeChannel = new MessageChannel();
-wakeChannel.port1.onmessage = (e) => wake(e.data);
-function wake(id) {
-  const s = sockets.get(id);
-  if (!s || !s.waiting) return;
-  s.waiting = false;
-  s.wakeScheduled = false;
-  s.budget = readBudget;
-  mqtt.wsEvent(id, 2);
-}
-
-// readBudget bounds what Go reads in one task: after a stall (a long
-// frame, a collection) thousands of messages may be waiting, and handing
-// them all over in one go would make one long task of the page. The rest
-// is read in the next task.
-const readBudget = 64 << 10;
-
-function wsOpen(id, url) {
-  let ws;
-  try {
-    ws = new WebSocket(url, ["mqtt"]);
-  } catch (e) {
-    return `${e && e.name ? e.name + ": " : ""}${e && e.message ? e.message : e}`;
-  }
-  ws.binaryType = "arraybuffer";
-  const s = { ws, inbox: [], head: 0, off: 0, waiting: false, closed: false, wakeScheduled: false, waitSince: 0, streak: 0, budget: readBudget };
-  sockets.set(id, s);
-  ws.onopen = () => mqtt.wsEvent(id, 1, ws.protocol === "mqtt");
-  ws.onmessage = (e) => {
-    s.inbox.push(new Uint8Array(e.data));
-    if (!s.waiting || s.wakeScheduled) return;
-    s.streak = performance.now() - s.waitSince < wakeGap ? s.streak + 1 : 0;
-    if (s.streak >= wakeStreak) {
-      s.wakeScheduled = true;
-      wakeChannel.port2.postMessage(id);
-    } else wake(id);
-  };
-  ws.onclose = (e) => {
-    s.closed = true;
-    mqtt.wsEvent(id, 3, e.code, e.reason || "");
-  };
-  return 0;
-}
-
-// wsRead copies what arrived into Go's memory; it returns the bytes copied;
-// -2 - n when it copied n and nothing more is waiting (Go then waits for
-// wake, without asking again); 0 when nothing is waiting; -1 when closed.
-function wsRead(id, address, length) {
-  const s = sockets.get(id);
-  if (!s) return -1;
-  if (s.budget <= 0 && s.head < s.inbox.length) {
-    // This task has read its share: Go waits, and is woken in the next.
-    s.waiting = true;
-    s.waitSince = performance.now();
-    if (!s.wakeScheduled) {
-      s.wakeScheduled = true;
-      wakeChannel.port2.postMessage(id);
-    }
-    return 0;
-  }
-  const dst = mqttBytes(address, Math.min(length, Math.max(s.budget, 4096)));
-  length = dst.length;
-  let n = 0;
-  while (n < length && s.head < s.inbox.length) {
-    const chunk = s.inbox[s.head];
-    const take = Math.min(chunk.length - s.off, length - n);
-    dst.set(take === chunk.length ? chunk : chunk.subarray(s.off, s.off + take), n);
-    n += take;
-    s.off += take;
-    if (s.off === chunk.length) {
-      s.inbox[s.head++] = undefined;
-      s.off = 0;
-    }
-  }
-  s.budget -= n;
-  if (s.head === s.inbox.length) {
-    s.inbox.length = 0;
-    s.head = 0;
-    if (n > 0 && !s.closed) {
-      // Drained: Go waits for the next data without asking again (the
-      // returned value is negative: -2 - n).
-      s.waiting = true;
-      s.waitSince = performance.now();
-      return -2 - n;
-    }
-  }
-  if (n > 0) return n;
-  if (s.closed) {
-    sockets.delete(id);
-    return -1;
-  }
-  s.waiting = true;
-  s.waitSince = performance.now();
-  return 0;
-}
-
-function wsSend(id, address, length) {
-  const s = sockets.get(id);
-  if (!s || s.closed || s.ws.readyState !== WebSocket.OPEN) return -1;
-  s.ws.send(mqttBytes(address, length));
-  return 0;
-}
-
-function wsClose(id) {
-  const s = sockets.get(id);
-  if (!s) return;
-  sockets.delete(id);
-  s.closed = true;
-  try {
-    s.ws.close(1000);
-  } catch {
-    // Already closing.
-  }
-}
-
+// What the MQTT module calls (wasm/mqtt/main.go).
 const hooks = {
   wsOpen,
   wsRead,
   wsSend,
   wsClose,
-  // settle(id, error|null, value) completes one call.
-  settle(id, err, value) {
-    const p = pending.get(id);
-    if (!p) return;
-    pending.delete(id);
-    if (err) p.reject(toError(err));
-    else p.resolve(value);
-  },
-  // settleMany(address, count) completes a batch of calls that succeeded
-  // without a value (acknowledged publishes): one crossing from Go for many
-  // Promises. The ids are count int32s at address in Go's memory.
-  settleMany(address, count) {
-    const ids = new Int32Array(memories.__onenetMQTT.buffer, address, count).slice();
-    for (let i = 0; i < ids.length; i++) {
-      const p = pending.get(ids[i]);
-      if (p) {
-        pending.delete(ids[i]);
-        p.resolve();
-      }
-    }
-  },
+  settle,
+  settleMany,
   // deliver(handle, address, length, count) hands over a batch of received
   // messages: length bytes at address in Go's memory, copied out at once,
   // packed by Go as: flags u8 (qos | retained<<2 | dup<<3), topic length
@@ -333,10 +58,10 @@ const hooks = {
   deliver(handle, address, length, count) {
     const c = clients.get(handle);
     if (!c) return;
-    c._deliver(mqttBytes(address, length).slice(), count);
+    c._deliver(new Uint8Array(mqttMemory.buffer, address, length).slice(), count);
     // What the page published in answer goes to Go now, still inside this
     // call from Go, rather than in a call of its own after it.
-    if (pubCount > 0) flushPublishes();
+    flushPublishes();
   },
   state(handle, state, reason, err) {
     const c = clients.get(handle);
@@ -354,99 +79,18 @@ const hooks = {
 
 function loadMQTT() {
   if (!mqttPromise) {
-    mqttPromise = ready
-      .then(() => loadModule("mqtt.wasm", "__onenetMQTT", fetchMQTT()))
-      .then((exports) => {
-        unwrap(exports.init(hooks));
-        mqtt = exports;
-      });
+    mqttPromise = modules.mqtt().then((m) => {
+      attachCalls(m);
+      attachSockets(m);
+      mqttMemory = m.memory;
+      unwrap(m.exports.init(hooks));
+      mqtt = m.exports;
+    });
   }
   return mqttPromise;
 }
 
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
-
-// Publishes are queued and handed to Go in one call per microtask
-// (publishMany): a call into Go costs far more than packing a message, and
-// a page that publishes in a loop then pays it once, and the client sends
-// the batch as one WebSocket message. The batch is packed little-endian,
-// per message: id u32, handle u32, qos u8 (255: not 0, 1 or 2), flags u8
-// (retain 1, topic not a string 2, payload neither a string nor a
-// Uint8Array 4), topic length u32, payload length u32, topic, payload.
-let pubBuf = new Uint8Array(64 << 10);
-let pubLen = 0;
-let pubCount = 0;
-let pubScheduled = false;
-
-function pubReserve(n) {
-  if (pubLen + n <= pubBuf.length) return;
-  let size = pubBuf.length * 2;
-  while (size < pubLen + n) size *= 2;
-  const b = new Uint8Array(size);
-  b.set(pubBuf.subarray(0, pubLen));
-  pubBuf = b;
-}
-
-function queuePublish(id, handle, topic, payload, qos, retain) {
-  let flags = retain ? 1 : 0;
-  if (typeof topic !== "string") {
-    flags |= 2;
-    topic = "";
-  }
-  const isText = typeof payload === "string";
-  if (!isText && !(payload instanceof Uint8Array) && payload !== undefined && payload !== null) flags |= 4;
-  const plen = isText ? payload.length * 3 : payload instanceof Uint8Array ? payload.length : 0;
-  pubReserve(18 + topic.length * 3 + plen);
-  const b = pubBuf;
-  const v = new DataView(b.buffer);
-  const at = pubLen;
-  v.setUint32(at, id, true);
-  v.setUint32(at + 4, handle, true);
-  b[at + 8] = Number.isInteger(qos) && qos >= 0 && qos <= 2 ? qos : 255;
-  b[at + 9] = flags;
-  let off = at + 18;
-  const tlen = topic.length === 0 ? 0 : encoder.encodeInto(topic, b.subarray(off)).written;
-  off += tlen;
-  let n = 0;
-  if (isText) n = encoder.encodeInto(payload, b.subarray(off)).written;
-  else if (payload instanceof Uint8Array) {
-    b.set(payload, off);
-    n = payload.length;
-  }
-  v.setUint32(at + 10, tlen, true);
-  v.setUint32(at + 14, n, true);
-  pubLen = off + n;
-  pubCount++;
-  if (!pubScheduled) {
-    pubScheduled = true;
-    queueMicrotask(flushPublishes);
-  }
-}
-
-function flushPublishes() {
-  pubScheduled = false;
-  if (pubCount === 0) return;
-  const bytes = pubBuf.subarray(0, pubLen);
-  const count = pubCount;
-  pubLen = 0;
-  pubCount = 0;
-  let r;
-  try {
-    r = mqtt.publishMany(bytes, count);
-  } catch (e) {
-    r = { error: { message: String(e && e.message ? e.message : e) } };
-  }
-  if (r && r.error) {
-    // The whole batch failed (Go could not read it): reject every call.
-    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let off = 0, i = 0; i < count; i++) {
-      hooks.settle(v.getUint32(off, true), r.error, undefined);
-      off += 18 + v.getUint32(off + 10, true) + v.getUint32(off + 14, true);
-    }
-  }
-  if (pubBuf.length > 1 << 20) pubBuf = new Uint8Array(64 << 10); // don't keep a burst's buffer
-}
 
 /** A message received by a client. `text` is decoded on first use. */
 class Message {
@@ -535,11 +179,7 @@ class Client {
   }
   /** Publishes; resolves once the broker acknowledged (QoS 1, 2) or once written (QoS 0). */
   publish(topic, payload, opts = {}) {
-    const id = nextId++;
-    return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      queuePublish(id, this.handle, topic, payload, opts.qos || 0, !!opts.retain);
-    });
+    return publish(this.handle, topic, payload, opts.qos || 0, !!opts.retain);
   }
   /** Messages dropped because the page did not keep up. */
   get dropped() {

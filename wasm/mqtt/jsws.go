@@ -16,19 +16,19 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/mqttws"
 )
 
-// The client's WebSocket, opened and driven by web/onenet.js
+// The client's WebSocket, opened and driven by web/onenet/socket.js
 // (mqttws.Options.Dial). github.com/coder/websocket, which mqttws uses on
 // its own, makes JavaScript objects for every message in both directions
 // (the event, its data, a Uint8Array each way), each with a finalizer;
 // here only numbers cross:
 //
 //   - wsOpen(id, url) opens; wsEvent(id, kind, …) tells Go it opened
-//     (kind 1, with whether the server chose "mqtt"), that data arrived
-//     while Go was waiting for it (2), or that it closed (3, code, reason);
+//     (wsEventOpen, with whether the server chose "mqtt"), that data
+//     arrived while Go was waiting for it (wsEventData), or that it closed
+//     (wsEventClosed, code, reason);
 //   - wsRead(id, address, length) copies what arrived into Go's memory at
-//     address, as much as fits, and returns how much (0: nothing yet, and
-//     JavaScript will send event 2; -1: closed; -2-n: n, and that was all,
-//     so event 2 will come for more);
+//     address, as much as fits, and returns how much, or wsReadNothing,
+//     wsReadClosed, or wsReadDrained - n (wsproto.go);
 //   - wsSend(id, address, length) sends length bytes at address;
 //   - wsClose(id) closes.
 //
@@ -125,17 +125,17 @@ func wsEvent(this js.Value, args []js.Value) any {
 		return nil
 	}
 	switch args[1].Int() {
-	case 1: // open
+	case wsEventOpen:
 		c.mu.Lock()
 		c.mqttOK = len(args) > 2 && args[2].Truthy()
 		c.mu.Unlock()
 		close(c.opened)
-	case 2: // data
+	case wsEventData:
 		select {
 		case c.readable <- struct{}{}:
 		default:
 		}
-	case 3: // closed
+	case wsEventClosed:
 		code, reason := 1006, ""
 		if len(args) > 3 {
 			code, reason = args[2].Int(), args[3].String()
@@ -192,13 +192,14 @@ func (c *jsConn) Read(p []byte) (int, error) {
 		switch {
 		case n > 0:
 			return n, nil
-		case n < -1:
-			c.drained = true
-			return -2 - n, nil
-		case n == -1:
+		case n == wsReadNothing:
+			c.wait()
+		case n == wsReadClosed:
 			return 0, c.readErr()
+		default: // n <= wsReadDrained
+			c.drained = true
+			return wsReadDrained - n, nil
 		}
-		c.wait()
 	}
 }
 
@@ -224,7 +225,7 @@ func (c *jsConn) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if hooks.wsSend.Invoke(c.id, address(unsafe.Pointer(&p[0])), len(p)).Int() < 0 {
+	if hooks.wsSend.Invoke(c.id, address(unsafe.Pointer(&p[0])), len(p)).Int() != wsSendOK {
 		return 0, c.readErr()
 	}
 	return len(p), nil

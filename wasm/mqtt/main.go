@@ -345,7 +345,7 @@ func (cl *client) onMessages(batch []mqttws.Message) {
 	cl.buf = buf
 }
 
-// publishMany(bytes, count) publishes a batch that web/onenet.js packed,
+// publishMany(bytes, count) publishes a batch that web/onenet/calls.js packed,
 // little-endian, per message: id u32, handle u32, qos u8 (255: invalid),
 // flags u8 (retain 1, topic not a string 2, bad payload type 4), topic
 // length u32, payload length u32, topic, payload. Each message's Promise is
