@@ -43,15 +43,15 @@ func (dt *DataType) check(v *jvalue) (*problem, string) {
 					return nil, ""
 				}
 			}
-			return &problem{"tm.value.enum", fmt.Sprintf("%d is not one of the enum's values (%s)", n, enumList(dt.Enum)), []string{"value", v.str}}, ""
+			return &problem{"tm.value.enum", fmt.Sprintf("%d is not one of the enum's values (%s)", n, enumList(dt.Enum)), []string{"value", v.str, "values", enumList(dt.Enum)}}, ""
 		case TypeBitMap:
 			if n < 0 || dt.Length < 63 && n >= int64(1)<<dt.Length {
-				return &problem{"tm.value.bitmap", fmt.Sprintf("%d is not a bitMap of %d bits (0 to 2^%d-1)", n, dt.Length, dt.Length), []string{"value", v.str}}, ""
+				return &problem{"tm.value.bitmap", fmt.Sprintf("%d is not a bitMap of %d bits (0 to 2^%d-1)", n, dt.Length, dt.Length), []string{"value", v.str, "bits", itoa(dt.Length)}}, ""
 			}
 			if len(dt.Bits) > 0 {
 				for bit := 0; bit < 64; bit++ {
 					if n&(1<<bit) != 0 && !hasBit(dt.Bits, bit) {
-						return &problem{"tm.value.bitmap", fmt.Sprintf("%d sets bit %d, which the model does not name", n, bit), []string{"value", v.str}}, ""
+						return &problem{"tm.value.bitmap", fmt.Sprintf("%d sets bit %d, which the model does not name (%d bits)", n, bit, dt.Length), []string{"value", v.str, "bits", itoa(dt.Length)}}, ""
 					}
 				}
 			}
@@ -60,15 +60,15 @@ func (dt *DataType) check(v *jvalue) (*problem, string) {
 			case n >= secondsLow && n < minThingTime:
 				return &problem{"tm.value.seconds", fmt.Sprintf("%d looks like seconds: a date is Unix milliseconds (%d000)", n, n), []string{"value", v.str}}, ""
 			case n < 0:
-				return &problem{"tm.value.range", fmt.Sprintf("%d is before 1970: a date is Unix milliseconds", n), []string{"value", v.str}}, ""
+				return &problem{"tm.value.range", fmt.Sprintf("%d is outside 0 to %d: a date is Unix milliseconds", n, int64(math.MaxInt64)), []string{"value", v.str, "min", "0", "max", "9223372036854775807"}}, ""
 			}
 		default:
 			if n < dt.IntMin || n > dt.IntMax {
-				return &problem{"tm.value.range", fmt.Sprintf("%d is outside %d to %d", n, dt.IntMin, dt.IntMax), []string{"value", v.str}}, ""
+				return &problem{"tm.value.range", fmt.Sprintf("%d is outside %d to %d", n, dt.IntMin, dt.IntMax), []string{"value", v.str, "min", i64(dt.IntMin), "max", i64(dt.IntMax)}}, ""
 			}
 			if dt.IntStep > 0 {
 				if d := new(big).sub(n, dt.IntMin); !d.multipleOf(dt.IntStep) {
-					return &problem{"tm.value.step", fmt.Sprintf("%d is not min %d plus a multiple of the step %d", n, dt.IntMin, dt.IntStep), []string{"value", v.str}}, ""
+					return &problem{"tm.value.step", fmt.Sprintf("%d is not min %d plus a multiple of the step %d", n, dt.IntMin, dt.IntStep), []string{"value", v.str, "min", i64(dt.IntMin), "step", i64(dt.IntStep)}}, ""
 				}
 			}
 		}
@@ -78,15 +78,16 @@ func (dt *DataType) check(v *jvalue) (*problem, string) {
 		}
 		x, err := strconv.ParseFloat(v.str, 64)
 		if err != nil || dt.Type == TypeFloat && math.Abs(x) > math.MaxFloat32 {
-			return &problem{"tm.value.range", fmt.Sprintf("%s is out of the range of %s", v.str, dt.Type), []string{"value", v.str}}, ""
+			lim := fmtFloat(math.MaxFloat32)
+			return &problem{"tm.value.range", fmt.Sprintf("%s is outside -%s to %s, the range of %s", v.str, lim, lim, dt.Type), []string{"value", v.str, "min", "-" + lim, "max", lim}}, ""
 		}
 		if x < dt.Min || x > dt.Max {
-			return &problem{"tm.value.range", fmt.Sprintf("%s is outside %s to %s", v.str, fmtFloat(dt.Min), fmtFloat(dt.Max)), []string{"value", v.str}}, ""
+			return &problem{"tm.value.range", fmt.Sprintf("%s is outside %s to %s", v.str, fmtFloat(dt.Min), fmtFloat(dt.Max)), []string{"value", v.str, "min", fmtFloat(dt.Min), "max", fmtFloat(dt.Max)}}, ""
 		}
 		if dt.Step > 0 {
 			q := (x - dt.Min) / dt.Step
 			if math.Abs(q-math.Round(q)) > 1e-6*math.Max(1, math.Abs(q)) {
-				return &problem{"tm.value.step", fmt.Sprintf("%s is not min %s plus a multiple of the step %s", v.str, fmtFloat(dt.Min), fmtFloat(dt.Step)), []string{"value", v.str}}, ""
+				return &problem{"tm.value.step", fmt.Sprintf("%s is not min %s plus a multiple of the step %s", v.str, fmtFloat(dt.Min), fmtFloat(dt.Step)), []string{"value", v.str, "min", fmtFloat(dt.Min), "step", fmtFloat(dt.Step)}}, ""
 			}
 		}
 	case TypeBool:
@@ -98,14 +99,14 @@ func (dt *DataType) check(v *jvalue) (*problem, string) {
 			return typeProblem(v, dt.Type, "a string"), ""
 		}
 		if n := utf8.RuneCountInString(v.str); dt.Length > 0 && n > dt.Length {
-			return &problem{"tm.value.length", fmt.Sprintf("%d characters; the string holds at most %d", n, dt.Length), nil}, ""
+			return &problem{"tm.value.length", fmt.Sprintf("%d characters; the string holds at most %d", n, dt.Length), []string{"count", itoa(n), "limit", itoa(dt.Length)}}, ""
 		}
 	case TypeArray:
 		if v.kind != jArray {
 			return typeProblem(v, dt.Type, "an array"), ""
 		}
 		if len(v.elems) > dt.Length {
-			return &problem{"tm.value.size", fmt.Sprintf("%d elements; the array holds at most %d", len(v.elems), dt.Length), nil}, ""
+			return &problem{"tm.value.size", fmt.Sprintf("%d elements; the array holds at most %d", len(v.elems), dt.Length), []string{"count", itoa(len(v.elems)), "limit", itoa(dt.Length)}}, ""
 		}
 		for i, e := range v.elems {
 			if pb, sub := dt.Elem.check(e); pb != nil {
@@ -119,7 +120,7 @@ func (dt *DataType) check(v *jvalue) (*problem, string) {
 		for _, m := range v.members {
 			p := findParam(dt.Members, m.name)
 			if p == nil {
-				return &problem{"tm.value.member", fmt.Sprintf("%q is not a member of the struct (%s)", m.name, paramList(dt.Members)), []string{"member", m.name}}, ""
+				return &problem{"tm.value.member", fmt.Sprintf("%q is not a member of the struct (%s)", m.name, paramList(dt.Members)), []string{"member", m.name, "members", paramList(dt.Members)}}, ""
 			}
 			if pb, sub := p.DataType.check(m.val); pb != nil {
 				return pb, "." + m.name + sub
@@ -138,15 +139,15 @@ func integer(v *jvalue, typ string) (int64, *problem) {
 	n, err := strconv.ParseInt(v.str, 10, 64)
 	if err != nil {
 		if strings.ContainsAny(v.str, ".eE") {
-			return 0, &problem{"tm.value.type", fmt.Sprintf("%s is not an integer; %s needs one", v.str, typ), []string{"value", v.str}}
+			return 0, &problem{"tm.value.type", fmt.Sprintf("%s is not an integer; %s needs one", v.str, typ), []string{"value", v.str, "type", typ}}
 		}
-		return 0, &problem{"tm.value.range", fmt.Sprintf("%s is out of the range of a 64-bit integer", v.str), []string{"value", v.str}}
+		return 0, &problem{"tm.value.range", fmt.Sprintf("%s is outside %d to %d", v.str, int64(math.MinInt64), int64(math.MaxInt64)), []string{"value", v.str, "min", i64(math.MinInt64), "max", i64(math.MaxInt64)}}
 	}
 	return n, nil
 }
 
 func typeProblem(v *jvalue, typ, want string) *problem {
-	return &problem{"tm.value.type", fmt.Sprintf("is %s; %s needs %s", describeValue(v), typ, want), nil}
+	return &problem{"tm.value.type", fmt.Sprintf("is %s; %s needs %s", describeValue(v), typ, want), []string{"type", typ}}
 }
 
 func hasBit(bits []EnumItem, bit int) bool {
@@ -352,7 +353,7 @@ func (c *msgChecker) unknown(v *jvalue, path, what, id string) error {
 	case "service":
 		known = idList(len(c.m.Services), func(i int) string { return c.m.Services[i].Identifier })
 	}
-	return (&problem{"tm.identifier.unknown", fmt.Sprintf("%q is not a %s of the model (%s)", id, what, known), []string{"identifier", id}}).at(c.b, v.start, path)
+	return (&problem{"tm.identifier.unknown", fmt.Sprintf("%q is not a %s of the model (%s)", id, what, known), []string{"identifier", id, "known", known}}).at(c.b, v.start, path)
 }
 
 func idList(n int, at func(int) string) string {
@@ -464,7 +465,7 @@ func (c *msgChecker) params(list []Param, v *jvalue, path, owner string) error {
 		at := path + "." + mem.name
 		p := findParam(list, mem.name)
 		if p == nil {
-			return (&problem{"tm.param.unknown", fmt.Sprintf("%q is not a parameter of %s (%s)", mem.name, owner, paramList(list)), []string{"identifier", mem.name}}).at(c.b, mem.val.start, at)
+			return (&problem{"tm.param.unknown", fmt.Sprintf("%q is not a parameter of %s (%s)", mem.name, owner, paramList(list)), []string{"identifier", mem.name, "owner", owner, "known", paramList(list)}}).at(c.b, mem.val.start, at)
 		}
 		if err := c.value(&p.DataType, mem.val, at, mem.name); err != nil {
 			return err
@@ -472,3 +473,5 @@ func (c *msgChecker) params(list []Param, v *jvalue, path, owner string) error {
 	}
 	return nil
 }
+
+func i64(n int64) string { return strconv.FormatInt(n, 10) }
