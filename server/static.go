@@ -8,9 +8,9 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/andybalholm/brotli"
 
@@ -134,27 +134,28 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Content-Type", f.ctype)
 	// Revalidate every time: cheap (304) and never stale after a rebuild.
 	hd.Set("Cache-Control", "no-cache")
-	hd.Set("ETag", f.etag)
 	hd.Add("Vary", "Accept-Encoding")
-	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, f.etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
 	f.compressed(path.Ext(name))
-	body := f.data
+	// Each encoding is its own representation, with its own ETag, so that
+	// a 304 or a range always refers to the bytes the client holds.
+	body, etag := f.data, f.etag
 	switch accept := r.Header.Get("Accept-Encoding"); {
 	case f.br != nil && acceptsEncoding(accept, "br"):
 		hd.Set("Content-Encoding", "br")
-		body = f.br
+		body, etag = f.br, encodedETag(f.etag, "br")
 	case f.gz != nil && acceptsEncoding(accept, "gzip"):
 		hd.Set("Content-Encoding", "gzip")
-		body = f.gz
+		body, etag = f.gz, encodedETag(f.etag, "gz")
 	}
-	hd.Set("Content-Length", strconv.Itoa(len(body)))
-	if r.Method == http.MethodHead {
-		return
-	}
-	w.Write(body)
+	hd.Set("ETag", etag)
+	// Conditional requests (If-None-Match → 304), ranges (206, 416) and
+	// HEAD, by the ETag.
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+}
+
+// encodedETag is the ETag of a file's encoding enc.
+func encodedETag(etag, enc string) string {
+	return strings.TrimSuffix(etag, `"`) + "-" + enc + `"`
 }
 
 // acceptsEncoding reports whether an Accept-Encoding header allows enc
