@@ -67,6 +67,8 @@ func (h *accessHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 // mochi validates it; a packet that breaks a rule disconnects the client.
 func (h *accessHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	switch pk.FixedHeader.Type {
+	case packets.Connect:
+		return pk, h.b.checkProtocolLevel(cl, pk)
 	case packets.Publish:
 		s := h.b.session(cl)
 		if s == nil {
