@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,9 +68,32 @@ const apiTime = "2006-01-02 15:04:05.000"
 // with the same HTTP status; 10500 (device offline or not subscribed) and
 // 10501 (no answer in time) with HTTP 200, as OneNET answers. Times are CST ("2006-01-02
 // 15:04:05.000"), as OneNET writes them.
-func (b *Broker) APIHandler() http.Handler { return &api{b: b} }
+func (b *Broker) APIHandler() http.Handler {
+	a := &api{b: b, mux: http.NewServeMux()}
+	for p, rt := range routes {
+		// "GET /devices" answers HEAD too; the path without a method
+		// answers the other methods: 405 with Allow.
+		a.mux.HandleFunc(rt.method+" "+p, func(w http.ResponseWriter, r *http.Request) {
+			data, aerr := rt.fn(a, r)
+			a.respond(w, r, data, aerr)
+		})
+		a.mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", rt.method)
+			a.respond(w, r, nil, errf(http.StatusMethodNotAllowed, apiBadMethod, "%s %s: use %s",
+				logsafe.Word(r.Method), logsafe.Word(r.URL.Path), rt.method))
+		})
+	}
+	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		a.respond(w, r, nil, errf(http.StatusNotFound, apiNotFound, "no API at %s: see the paths in the broker package documentation",
+			logsafe.Word(requestPath(r))))
+	})
+	return a
+}
 
-type api struct{ b *Broker }
+type api struct {
+	b   *Broker
+	mux *http.ServeMux // routes, by method and path
+}
 
 type apiResponse struct {
 	Code      int    `json:"code"`
@@ -114,26 +138,35 @@ var routes = map[string]route{
 	"/thingmodel/query-device-desired-property": {http.MethodGet, (*api).queryDesired},
 }
 
+// ServeHTTP serves a request by its path without the "/api" prefix and a
+// trailing slash, cleaned (so that the mux never redirects).
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	if p, ok := strings.CutPrefix(path, "/api"); ok && (p == "" || p[0] == '/') {
-		path = p
+	p := r.URL.Path
+	if rest, ok := strings.CutPrefix(p, "/api"); ok && (rest == "" || rest[0] == '/') {
+		p = rest
 	}
-	path = strings.TrimSuffix(path, "/")
-	var (
-		data any
-		aerr *apiError
-	)
-	rt, ok := routes[path]
-	switch {
-	case !ok:
-		aerr = errf(http.StatusNotFound, apiNotFound, "no API at %s: see the paths in the broker package documentation", logsafe.Word(r.URL.Path))
-	case r.Method != rt.method && !(rt.method == http.MethodGet && r.Method == http.MethodHead):
-		w.Header().Set("Allow", rt.method)
-		aerr = errf(http.StatusMethodNotAllowed, apiBadMethod, "%s %s: use %s", logsafe.Word(r.Method), logsafe.Word(path), rt.method)
-	default:
-		data, aerr = rt.fn(a, r)
+	p = path.Clean("/" + strings.TrimSuffix(p, "/"))
+	if p != r.URL.Path {
+		r2 := new(http.Request)
+		*r2 = *r
+		u := *r.URL
+		u.Path, u.RawPath = p, ""
+		r2.URL = &u
+		r = r2
 	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// requestPath is the path the client asked for, before ServeHTTP's changes.
+func requestPath(r *http.Request) string {
+	if p, _, _ := strings.Cut(r.RequestURI, "?"); p != "" {
+		return p
+	}
+	return r.URL.Path
+}
+
+// respond writes the JSON answer: data, or aerr's code and message.
+func (a *api) respond(w http.ResponseWriter, r *http.Request, data any, aerr *apiError) {
 	resp := apiResponse{Code: apiOK, Msg: "succ", RequestID: a.requestID(), Data: data}
 	status := http.StatusOK
 	if aerr != nil {
@@ -143,7 +176,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if aerr.logMsg != "" {
 			msg = aerr.logMsg
 		}
-		a.b.logf("api: %s %s: %d %s", logsafe.Word(r.Method), logsafe.Word(path), aerr.code, logsafe.Cut(msg, 512))
+		a.b.logf("api: %s %s: %d %s", logsafe.Word(r.Method), logsafe.Word(r.URL.Path), aerr.code, logsafe.Cut(msg, 512))
 		dropUnreadBody(w, r)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
