@@ -194,9 +194,6 @@ func (b *Broker) thingCall(ctx context.Context, pid, dev string, kind onenet.Kin
 	if err != nil {
 		return nil, err
 	}
-	if gw := b.studioGateway(d); gw != nil { // a sub-device: through its gateway (subdev.go)
-		return b.subCall(ctx, d, gw, reqSuffix, params)
-	}
 	id := strconv.FormatUint(b.thingID.Add(1)%1e13, 10)
 	msg, err := json.Marshal(struct {
 		ID      string          `json:"id"`
@@ -213,6 +210,9 @@ func (b *Broker) thingCall(ctx context.Context, pid, dev string, kind onenet.Kin
 		if err := d.model.CheckRequest(kind, identifier, msg); err != nil {
 			return nil, fmt.Errorf("broker: %w: %w", ErrThingModel, err)
 		}
+	}
+	if gw := b.studioGateway(d); gw != nil { // a sub-device: through its gateway (subdev.go)
+		return b.subCall(ctx, d, gw, reqSuffix, params)
 	}
 	if err := b.ready(d, reqSuffix); err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -68,9 +69,19 @@ func (r *Registry) checkGateways() error {
 			return fmt.Errorf("%s: no product %q in the registry: give the id of the gateway product", at, p.Gateway)
 		case g.Gateway != "":
 			return fmt.Errorf("%s: product %q is itself a sub-device product (of %q); a gateway product cannot be one", at, p.Gateway, g.Gateway)
+		case kindOf(&p) != kindOf(g):
+			return fmt.Errorf("%s: product %q is a %s product and its gateway %q a %s one: a sub-device product is of its gateway's kind", at, p.ID, kindOf(&p), p.Gateway, kindOf(g))
 		}
 	}
 	return nil
+}
+
+// kindOf is a product's kind, KindKit when not given.
+func kindOf(p *Product) string {
+	if p.Kind == "" {
+		return KindKit
+	}
+	return p.Kind
 }
 
 // gatewayOf returns the gateway product of a sub-device, "" for a device
@@ -185,6 +196,8 @@ func (b *Broker) handleSubRequest(gw *device, k onenet.Kind, payload []byte, out
 	switch {
 	case !b.isGateway(gw):
 		e = &subErr{thingErrCode, fmt.Sprintf("product %s is not a gateway product: no product of the registry names it as its gateway", gw.pid)}
+	case kindOf(b.products[gw.pid]) != KindStudio:
+		e = &subErr{thingErrCode, "an MQTT-kit gateway logs its sub-devices in on $subdev/{pid}/{device}/login (docs/PROTOCOL.md §12.1); thing/sub/ is OneNET Studio's"}
 	case sub == nil:
 		e = &subErr{thingErrCode, fmt.Sprintf("no sub-device %s/%s", sd.ProductID, sd.DeviceName)}
 	case b.gatewayOf(sub) != gw.pid:
@@ -311,7 +324,30 @@ func (b *Broker) subCall(ctx context.Context, sub, gw *device, reqSuffix string,
 	if err != nil {
 		return nil, fmt.Errorf("broker: params: %w", err)
 	}
+	// OneNET waits 5 s for a sub-device's answer (subdevice-data.md).
+	ctx, cancel := context.WithTimeout(ctx, subCallTimeout)
+	defer cancel()
 	return b.request(ctx, gw, kind, string(kind), string(kind.Replies()[0]), wrapped, nil)
+}
+
+// subCallTimeout bounds the wait for a gateway's answer for a sub-device.
+const subCallTimeout = 5 * time.Second
+
+// packTarget returns the device a gateway's thing/pack/post or
+// thing/history/post entry with "identity" {pid, name} is for: a
+// sub-device bound to the gateway (docs/PROTOCOL.md §12.4; logging it in
+// is optional, subdevice-loginout.md), or nil.
+func (b *Broker) packTarget(gw *device, pid, name string) *device {
+	sub := b.devices[pid+"/"+name]
+	if sub == nil {
+		return nil
+	}
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if sub.sub.boundTo != gw {
+		return nil
+	}
+	return sub
 }
 
 // SubDevices returns the sub-devices a gateway has bound (Studio) or
@@ -379,6 +415,9 @@ func (b *Broker) subdevFilter(gw *device, filter string) string {
 	if err := onenet.CheckFilter(filter, gw.pid, gw.name); err != nil {
 		return errText(err)
 	}
+	if kindOf(b.products[gw.pid]) == KindStudio {
+		return "a OneNET Studio gateway speaks for its sub-devices on thing/sub/ topics, not $subdev/ (docs/PROTOCOL.md §12.3)"
+	}
 	if _, _, why := b.subdevIDs(gw, filter[len(onenet.SubdevPrefix):]); why != "" {
 		return why
 	}
@@ -394,6 +433,9 @@ func (b *Broker) checkSubdevPublish(s *session, topic string) error {
 	gw := s.dev
 	if err := onenet.CheckPublishTopic(topic, gw.pid, gw.name); err != nil {
 		return reject(s, "publish: %s (docs/PROTOCOL.md §12)", errText(err))
+	}
+	if kindOf(b.products[gw.pid]) == KindStudio {
+		return reject(s, "publish to %s: a OneNET Studio gateway speaks for its sub-devices on thing/sub/ topics, not $subdev/ (docs/PROTOCOL.md §12.3)", logsafe.Q(topic))
 	}
 	info, err := onenet.ParseTopic(topic)
 	if err != nil || info.Kind.Direction() != "up" {

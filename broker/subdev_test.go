@@ -20,23 +20,25 @@ var (
 	keyS1  = key(43)
 )
 
-// gatewayRegistry adds to testRegistry a gateway product gwp (devices gw1,
-// gw2) and a sub-device product subp of gateway product gwp (s1 with a
-// device key, s2 without).
+// gatewayRegistry adds to testRegistry an MQTT-kit gateway product gwp
+// (devices gw1, gw2) with its sub-device product subp (s1 with a device key,
+// s2 without), and the same in OneNET Studio: gws and subs.
 func gatewayRegistry(o *Options) {
 	r := testRegistry()
 	r.Products = append(r.Products,
 		Product{ID: "gwp", Key: keyGW, Devices: []Device{{Name: "gw1", Key: keyGW1}, {Name: "gw2"}}},
 		Product{ID: "subp", Key: keySP, Gateway: "gwp", Devices: []Device{{Name: "s1", Key: keyS1}, {Name: "s2"}}},
+		Product{ID: "gws", Key: keyGW, Kind: KindStudio, Devices: []Device{{Name: "gw1", Key: keyGW1}, {Name: "gw2"}}},
+		Product{ID: "subs", Key: keySP, Kind: KindStudio, Gateway: "gws", Devices: []Device{{Name: "s1", Key: keyS1}, {Name: "s2"}}},
 	)
 	o.Registry = r
 }
 
-// dialGW logs a gateway device in.
-func (e *env) dialGW(t testing.TB, via, dev string) *client {
+// dialGW logs a gateway device of product pid in.
+func (e *env) dialGW(t testing.TB, via, pid, dev string) *client {
 	t.Helper()
-	pw := tok(t, "products/gwp", keyGW)
-	c, code, err := e.dial(t, via, "gwp", dev, pw)
+	pw := tok(t, "products/"+pid, keyGW)
+	c, code, err := e.dial(t, via, pid, dev, pw)
 	if err != nil || code != 0 {
 		t.Fatalf("gateway %s: CONNACK %d, %v", dev, code, err)
 	}
@@ -61,7 +63,7 @@ func thingReply(t testing.TB, m message) (id string, code int, msg string, data 
 // subReq publishes a gateway request and returns its reply's code and msg.
 func subReq(t testing.TB, c *client, gw, kind, id, params string) (int, string, json.RawMessage) {
 	t.Helper()
-	pre := "$sys/gwp/" + gw + "/thing/sub/"
+	pre := "$sys/gws/" + gw + "/thing/sub/"
 	body := `{"id":"` + id + `","version":"1.0"`
 	if params != "" {
 		body += `,"params":` + params
@@ -85,17 +87,17 @@ func TestSubStudioTopology(t *testing.T) {
 	for _, via := range []string{"tcp", "ws"} {
 		t.Run(via, func(t *testing.T) {
 			e := newEnv(t, noLimits, gatewayRegistry)
-			c := e.dialGW(t, via, "gw1")
-			c.sub(t, 0, "$sys/gwp/gw1/thing/sub/#")
+			c := e.dialGW(t, via, "gws", "gw1")
+			c.sub(t, 0, "$sys/gws/gw1/thing/sub/#")
 			s1 := func(extra string) string {
-				return `{"productID":"subp","deviceName":"s1"` + extra + `}`
+				return `{"productID":"subs","deviceName":"s1"` + extra + `}`
 			}
-			good := `,"sasToken":"` + devTok(t, "subp", "s1", keyS1) + `"`
+			good := `,"sasToken":"` + devTok(t, "subs", "s1", keyS1) + `"`
 
 			if code, msg, _ := subReq(t, c, "gw1", "login", "1", s1("")); code == 200 || !strings.Contains(msg, "not bound") {
 				t.Errorf("login before topo/add: %d %q", code, msg)
 			}
-			if code, msg, _ := subReq(t, c, "gw1", "topo/add", "2", s1(`,"sasToken":"`+devTok(t, "subp", "s1", keyNone)+`"`)); code == 200 || !strings.Contains(msg, "sasToken") {
+			if code, msg, _ := subReq(t, c, "gw1", "topo/add", "2", s1(`,"sasToken":"`+devTok(t, "subs", "s1", keyNone)+`"`)); code == 200 || !strings.Contains(msg, "sasToken") {
 				t.Errorf("topo/add with a wrong token: %d %q", code, msg)
 			}
 			if code, msg, _ := subReq(t, c, "gw1", "topo/add", "3", `{"productID":"prod1","deviceName":"dev1","sasToken":"x"}`); code == 200 || !strings.Contains(msg, "not a sub-device") {
@@ -108,25 +110,25 @@ func TestSubStudioTopology(t *testing.T) {
 				t.Fatalf("topo/add: %d %q", code, msg)
 			}
 			// The product key signs a sub-device token too.
-			if code, msg, _ := subReq(t, c, "gw1", "topo/add", "6", `{"productID":"subp","deviceName":"s2","sasToken":"`+tok(t, "products/subp", keySP)+`"}`); code != 200 {
+			if code, msg, _ := subReq(t, c, "gw1", "topo/add", "6", `{"productID":"subs","deviceName":"s2","sasToken":"`+tok(t, "products/subs", keySP)+`"}`); code != 200 {
 				t.Fatalf("topo/add s2 with a product token: %d %q", code, msg)
 			}
-			if code, _, data := subReq(t, c, "gw1", "topo/get", "7", ""); code != 200 || string(data) != `[{"productID":"subp","deviceName":"s1"},{"productID":"subp","deviceName":"s2"}]` {
+			if code, _, data := subReq(t, c, "gw1", "topo/get", "7", ""); code != 200 || string(data) != `[{"productID":"subs","deviceName":"s1"},{"productID":"subs","deviceName":"s2"}]` {
 				t.Errorf("topo/get: %d %s", code, data)
 			}
 			// The gateway answers the topology it got; the platform logs it.
 			n := e.log.mark()
-			c.pub(t, "$sys/gwp/gw1/thing/sub/topo/get/result", 1, `{"id":"7","code":200}`)
-			e.log.waitAfter(t, n, "gateway gwp/gw1: thing/sub/topo/get/result id 7, code 200")
+			c.pub(t, "$sys/gws/gw1/thing/sub/topo/get/result", 1, `{"id":"7","code":200}`)
+			e.log.waitAfter(t, n, "gateway gws/gw1: thing/sub/topo/get/result id 7, code 200")
 
-			if code, msg, _ := subReq(t, c, "gw1", "topo/delete", "8", `{"productID":"subp","deviceName":"s2","sasToken":"`+tok(t, "products/subp", keySP)+`"}`); code != 200 {
+			if code, msg, _ := subReq(t, c, "gw1", "topo/delete", "8", `{"productID":"subs","deviceName":"s2","sasToken":"`+tok(t, "products/subs", keySP)+`"}`); code != 200 {
 				t.Errorf("topo/delete: %d %q", code, msg)
 			}
-			if code, _, data := subReq(t, c, "gw1", "topo/get", "9", ""); code != 200 || string(data) != `[{"productID":"subp","deviceName":"s1"}]` {
+			if code, _, data := subReq(t, c, "gw1", "topo/get", "9", ""); code != 200 || string(data) != `[{"productID":"subs","deviceName":"s1"}]` {
 				t.Errorf("topo/get after delete: %d %s", code, data)
 			}
 			// A malformed request gets its reply with the problem.
-			if code, msg, _ := subReq(t, c, "gw1", "login", "10", `{"productID":"subp"}`); code == 200 || !strings.Contains(msg, "deviceName") {
+			if code, msg, _ := subReq(t, c, "gw1", "login", "10", `{"productID":"subs"}`); code == 200 || !strings.Contains(msg, "deviceName") {
 				t.Errorf("login without deviceName: %d %q", code, msg)
 			}
 		})
@@ -137,7 +139,7 @@ func TestSubStudioTopology(t *testing.T) {
 // sub-devices: the reply's data echoes the request's params.
 func studioSub(t testing.TB, c *client, gw string) {
 	t.Helper()
-	pre := "$sys/gwp/" + gw + "/thing/sub/"
+	pre := "$sys/gws/" + gw + "/thing/sub/"
 	handler := func(cl paho.Client, m paho.Message) {
 		var req struct {
 			ID     string          `json:"id"`
@@ -164,60 +166,60 @@ func studioSub(t testing.TB, c *client, gw string) {
 func TestSubStudioCalls(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits, gatewayRegistry)
-	c := e.dialGW(t, "tcp", "gw1")
-	c.sub(t, 0, "$sys/gwp/gw1/thing/sub/+/reply", "$sys/gwp/gw1/thing/sub/topo/+/reply")
+	c := e.dialGW(t, "tcp", "gws", "gw1")
+	c.sub(t, 0, "$sys/gws/gw1/thing/sub/+/reply", "$sys/gws/gw1/thing/sub/topo/+/reply")
 	studioSub(t, c, "gw1")
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 
-	if code, msg, _ := subReq(t, c, "gw1", "topo/add", "1", `{"productID":"subp","deviceName":"s1","sasToken":"`+devTok(t, "subp", "s1", keyS1)+`"}`); code != 200 {
+	if code, msg, _ := subReq(t, c, "gw1", "topo/add", "1", `{"productID":"subs","deviceName":"s1","sasToken":"`+devTok(t, "subs", "s1", keyS1)+`"}`); code != 200 {
 		t.Fatalf("topo/add: %d %q", code, msg)
 	}
-	if _, err := e.b.SetProperty(ctx, "subp", "s1", json.RawMessage(`{"t":1}`)); !errors.Is(err, ErrOffline) {
+	if _, err := e.b.SetProperty(ctx, "subs", "s1", json.RawMessage(`{"t":1}`)); !errors.Is(err, ErrOffline) {
 		t.Fatalf("set before login: %v", err)
 	}
-	if code, msg, _ := subReq(t, c, "gw1", "login", "2", `{"productID":"subp","deviceName":"s1"}`); code != 200 {
+	if code, msg, _ := subReq(t, c, "gw1", "login", "2", `{"productID":"subs","deviceName":"s1"}`); code != 200 {
 		t.Fatalf("login: %d %q", code, msg)
 	}
-	if st := e.b.Devices("subp"); !st[0].Online || st[1].Online {
-		t.Errorf("Devices(subp) after login: %+v", st)
+	if st := e.b.Devices("subs"); !st[0].Online || st[1].Online {
+		t.Errorf("Devices(subs) after login: %+v", st)
 	}
-	r, err := e.b.SetProperty(ctx, "subp", "s1", json.RawMessage(`{"t":30.5}`))
-	if err != nil || r.Code != 200 || string(r.Data) != `{"deviceName":"s1","params":{"t":30.5},"productID":"subp"}` {
+	r, err := e.b.SetProperty(ctx, "subs", "s1", json.RawMessage(`{"t":30.5}`))
+	if err != nil || r.Code != 200 || string(r.Data) != `{"deviceName":"s1","params":{"t":30.5},"productID":"subs"}` {
 		t.Fatalf("SetProperty(sub-device) = %+v, %v", r, err)
 	}
-	r, err = e.b.InvokeService(ctx, "subp", "s1", "reboot", json.RawMessage(`{"delay":1}`))
-	if err != nil || r.Code != 200 || string(r.Data) != `{"deviceName":"s1","identifier":"reboot","input":{"delay":1},"productID":"subp"}` {
+	r, err = e.b.InvokeService(ctx, "subs", "s1", "reboot", json.RawMessage(`{"delay":1}`))
+	if err != nil || r.Code != 200 || string(r.Data) != `{"deviceName":"s1","identifier":"reboot","input":{"delay":1},"productID":"subs"}` {
 		t.Fatalf("InvokeService(sub-device) = %+v, %v", r, err)
 	}
-	if subs, _ := e.b.SubDevices("gwp", "gw1"); len(subs) != 1 || !subs[0].Online || !subs[0].Bound || subs[0].Kit {
+	if subs, _ := e.b.SubDevices("gws", "gw1"); len(subs) != 1 || !subs[0].Online || !subs[0].Bound || subs[0].Kit {
 		t.Errorf("SubDevices = %+v", subs)
 	}
 
 	// Another gateway of the product cannot log in a sub-device bound to
 	// gw1: one gateway at a time.
-	c2 := e.dialGW(t, "ws", "gw2")
-	c2.sub(t, 0, "$sys/gwp/gw2/thing/sub/+/reply")
-	if code, msg, _ := subReq(t, c2, "gw2", "login", "3", `{"productID":"subp","deviceName":"s1"}`); code == 200 || !strings.Contains(msg, "not bound to this gateway") {
+	c2 := e.dialGW(t, "ws", "gws", "gw2")
+	c2.sub(t, 0, "$sys/gws/gw2/thing/sub/+/reply")
+	if code, msg, _ := subReq(t, c2, "gw2", "login", "3", `{"productID":"subs","deviceName":"s1"}`); code == 200 || !strings.Contains(msg, "not bound to this gateway") {
 		t.Errorf("login by a second gateway: %d %q", code, msg)
 	}
-	if code, msg, _ := subReq(t, c2, "gw2", "logout", "4", `{"productID":"subp","deviceName":"s1"}`); code == 200 {
+	if code, msg, _ := subReq(t, c2, "gw2", "logout", "4", `{"productID":"subs","deviceName":"s1"}`); code == 200 {
 		t.Errorf("logout by a second gateway: %d %q", code, msg)
 	}
 
-	if code, msg, _ := subReq(t, c, "gw1", "logout", "5", `{"productID":"subp","deviceName":"s1"}`); code != 200 {
+	if code, msg, _ := subReq(t, c, "gw1", "logout", "5", `{"productID":"subs","deviceName":"s1"}`); code != 200 {
 		t.Fatalf("logout: %d %q", code, msg)
 	}
-	if _, err := e.b.SetProperty(ctx, "subp", "s1", json.RawMessage(`{"t":1}`)); !errors.Is(err, ErrOffline) {
+	if _, err := e.b.SetProperty(ctx, "subs", "s1", json.RawMessage(`{"t":1}`)); !errors.Is(err, ErrOffline) {
 		t.Errorf("set after logout: %v", err)
 	}
 	// Logged in again, then the gateway goes: the sub-device is offline.
-	if code, msg, _ := subReq(t, c, "gw1", "login", "6", `{"productID":"subp","deviceName":"s1"}`); code != 200 {
+	if code, msg, _ := subReq(t, c, "gw1", "login", "6", `{"productID":"subs","deviceName":"s1"}`); code != 200 {
 		t.Fatalf("login again: %d %q", code, msg)
 	}
 	c.Disconnect(0)
-	e.log.waitFor(t, "disconnected: device gwp/gw1")
-	if st := e.b.Devices("subp"); st[0].Online {
+	e.log.waitFor(t, "disconnected: device gws/gw1")
+	if st := e.b.Devices("subs"); st[0].Online {
 		t.Errorf("sub-device online after its gateway left: %+v", st)
 	}
 }
@@ -264,7 +266,7 @@ func TestSubdevLoginNoPayload(t *testing.T) {
 	for _, via := range []string{"tcp", "ws"} {
 		t.Run(via, func(t *testing.T) {
 			e := newEnv(t, noLimits, gatewayRegistry)
-			c := e.dialGW(t, via, "gw1")
+			c := e.dialGW(t, via, "gwp", "gw1")
 			if got := c.sub(t, 0, "$subdev/subp/s1/#", "$subdev/prod1/dev1/#"); got[0] == 0x80 || got[1] != 0x80 {
 				t.Fatalf("SUBACK %v: want the sub-device's filter granted, another device's refused", got)
 			}
@@ -341,8 +343,8 @@ func TestSubdevOneGateway(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits, gatewayRegistry)
 	const pre = "$subdev/subp/s1/"
-	g1 := e.dialGW(t, "tcp", "gw1")
-	g2 := e.dialGW(t, "ws", "gw2")
+	g1 := e.dialGW(t, "tcp", "gwp", "gw1")
+	g2 := e.dialGW(t, "ws", "gwp", "gw2")
 	g1.sub(t, 0, pre+"#")
 	g2.sub(t, 0, pre+"login/+")
 	g1.pub(t, pre+"login", 1, "")
@@ -376,7 +378,7 @@ func TestSubdevForeign(t *testing.T) {
 		e := newEnv(t, noLimits, gatewayRegistry)
 		var c *client
 		if tc.pid == "gwp" {
-			c = e.dialGW(t, "tcp", tc.dev)
+			c = e.dialGW(t, "tcp", tc.pid, tc.dev)
 		} else {
 			c = e.mustDial(t, "tcp", tc.pid, tc.dev)
 		}
@@ -398,7 +400,7 @@ func TestSubdevLimit(t *testing.T) {
 		}
 		o.Registry.Products = append(o.Registry.Products, many)
 	})
-	c := e.dialGW(t, "tcp", "gw1")
+	c := e.dialGW(t, "tcp", "gwp", "gw1")
 	for i := 0; i < onenet.MaxSubdevsPerGateway; i++ {
 		c.pub(t, "$subdev/many/m"+strconv.Itoa(i)+"/login", 1, "")
 	}
@@ -413,5 +415,77 @@ func TestSubdevLimit(t *testing.T) {
 	}
 	if online != onenet.MaxSubdevsPerGateway {
 		t.Errorf("%d sub-devices online, want %d", online, onenet.MaxSubdevsPerGateway)
+	}
+}
+
+// TestSubProductKinds: docs/PROTOCOL.md §12: an MQTT-kit gateway uses the
+// $subdev topics, a OneNET Studio gateway thing/sub/; each is refused the
+// other's (an error reply; a disconnection for a publish to $subdev), and a
+// sub-device product is of its gateway's kind.
+func TestSubProductKinds(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noLimits, gatewayRegistry)
+	kit := e.dialGW(t, "tcp", "gwp", "gw1")
+	kit.sub(t, 0, "$sys/gwp/gw1/thing/sub/login/reply")
+	kit.pub(t, "$sys/gwp/gw1/thing/sub/login", 1, `{"id":"1","params":{"productID":"subp","deviceName":"s1"}}`)
+	if _, code, msg, _ := thingReply(t, kit.expect(t, "$sys/gwp/gw1/thing/sub/login/reply")); code == 200 || !strings.Contains(msg, "$subdev") {
+		t.Errorf("thing/sub/login from a kit gateway: %d %q", code, msg)
+	}
+	studio := e.dialGW(t, "ws", "gws", "gw1")
+	if got := studio.sub(t, 0, "$subdev/subs/s1/#"); got[0] != 0x80 {
+		t.Errorf("a Studio gateway's $subdev filter: SUBACK %v", got)
+	}
+	studio.Publish("$subdev/subs/s1/login", 0, false, "")
+	studio.waitLost(t, "a Studio gateway publishing to $subdev")
+	e.log.waitFor(t, "a OneNET Studio gateway speaks for its sub-devices on thing/sub/ topics")
+
+	r := &Registry{Products: []Product{
+		{ID: "g", Key: keyGW, Kind: KindStudio},
+		{ID: "s", Key: keySP, Gateway: "g"},
+	}}
+	if err := r.check(); err == nil || !strings.Contains(err.Error(), "a sub-device product is of its gateway's kind") {
+		t.Errorf("kit sub-device of a Studio gateway: %v", err)
+	}
+}
+
+// TestSubPackPost: docs/PROTOCOL.md §12.4: a Studio gateway's
+// thing/pack/post entries with the "identity" of a sub-device bound to it
+// are that sub-device's properties; an entry for a device that is not
+// bound is not kept. A gateway that never answers a call for its
+// sub-device makes it time out after OneNET's 5 s.
+func TestSubPackPost(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noLimits, gatewayRegistry)
+	c := e.dialGW(t, "tcp", "gws", "gw1")
+	c.sub(t, 0, "$sys/gws/gw1/thing/sub/+/reply", "$sys/gws/gw1/thing/sub/topo/+/reply", "$sys/gws/gw1/thing/pack/post/reply", "$sys/gws/gw1/thing/sub/property/set")
+	if code, msg, _ := subReq(t, c, "gw1", "topo/add", "1", `{"productID":"subs","deviceName":"s1","sasToken":"`+devTok(t, "subs", "s1", keyS1)+`"}`); code != 200 {
+		t.Fatalf("topo/add: %d %q", code, msg)
+	}
+	n := e.log.mark()
+	c.pub(t, "$sys/gws/gw1/thing/pack/post", 1, `{"id":"2","version":"1.0","params":[`+
+		`{"identity":{"productID":"subs","deviceName":"s1"},"properties":{"temp":{"value":21.5,"time":1700000000000}},"events":{}},`+
+		`{"identity":{"productID":"subs","deviceName":"s2"},"properties":{"temp":{"value":99,"time":1700000000000}},"events":{}}]}`)
+	if _, code, msg, _ := thingReply(t, c.expect(t, "$sys/gws/gw1/thing/pack/post/reply")); code != 200 {
+		t.Fatalf("pack/post: %d %q", code, msg)
+	}
+	e.log.waitAfter(t, n, "thing entry not kept: device gws/gw1 posted for another device, not a sub-device bound to it")
+	if p := e.b.Properties("subs", "s1"); string(p["temp"].Value) != "21.5" {
+		t.Errorf("s1's properties %+v", p)
+	}
+	if p := e.b.Properties("subs", "s2"); len(p) != 0 {
+		t.Errorf("s2 (not bound) has properties %+v", p)
+	}
+
+	// The gateway subscribes to property/set but never answers.
+	if code, msg, _ := subReq(t, c, "gw1", "login", "3", `{"productID":"subs","deviceName":"s1"}`); code != 200 {
+		t.Fatalf("login: %d %q", code, msg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, err := e.b.SetProperty(ctx, "subs", "s1", json.RawMessage(`{"temp":1}`)); !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("unanswered sub-device call: %v, want ErrTimeout after OneNET's 5 s", err)
+	}
+	if ctx.Err() != nil {
+		t.Error("the call waited for the caller's deadline, not OneNET's 5 s")
 	}
 }

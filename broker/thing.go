@@ -137,9 +137,9 @@ func (b *Broker) addHistory(d *device, id string, sp StoredPoint) {
 }
 
 // storeEntries keeps the properties of pack/post or history/post entries
-// that are the device's own: without "identity", or naming the device
-// itself. A sub-device's entry is logged and left (the gateway topology is
-// not kept here). Events are acknowledged, not kept.
+// that are the device's own (without "identity", or naming the device
+// itself) or, from a gateway, of a sub-device bound to it (docs/PROTOCOL.md
+// §12.4); others are logged and left. Events are acknowledged, not kept.
 func (b *Broker) storeEntries(d *device, params json.RawMessage, history bool) {
 	type entry struct {
 		Identity *struct {
@@ -158,10 +158,15 @@ func (b *Broker) storeEntries(d *device, params json.RawMessage, history bool) {
 	} else if json.Unmarshal(params, &entries) != nil {
 		return
 	}
+	gw := d
 	for _, e := range entries {
+		d := gw
 		if e.Identity != nil && (e.Identity.ProductID != d.pid || e.Identity.DeviceName != d.name) {
-			b.logf("thing entry not kept: device %s posted for another device", d.key)
-			continue
+			// A gateway's entry for a sub-device bound to it (subdev.go).
+			if d = b.packTarget(gw, e.Identity.ProductID, e.Identity.DeviceName); d == nil {
+				b.logf("thing entry not kept: device %s posted for another device, not a sub-device bound to it", gw.key)
+				continue
+			}
 		}
 		if e.Properties == nil {
 			continue
