@@ -568,10 +568,10 @@ func (a *api) thingCall(r *http.Request, call func(ctx context.Context, tb *thin
 	if err != nil {
 		return nil, waitError(err)
 	}
-	return reply2json(reply), nil
+	return replyJSON(reply), nil
 }
 
-func reply2json(r *onenet.ThingReply) map[string]any {
+func replyJSON(r *onenet.ThingReply) map[string]any {
 	m := map[string]any{"id": r.ID, "code": r.Code, "msg": r.Msg}
 	if r.Data != nil {
 		m["data"] = r.Data

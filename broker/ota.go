@@ -155,7 +155,7 @@ func (a *api) otaStatus(r *http.Request) (any, *apiError) {
 	}
 	out := map[string]any{"id": rec.ID, "params": rec.Params, "sent_at": rec.SentAt.In(cst).Format(apiTime), "reply": nil, "replied_at": nil}
 	if rec.Reply != nil {
-		out["reply"] = reply2json(rec.Reply)
+		out["reply"] = replyJSON(rec.Reply)
 		out["replied_at"] = rec.RepliedAt.In(cst).Format(apiTime)
 	}
 	return out, nil

@@ -59,19 +59,19 @@ type shadowDoc struct {
 	updated           time.Time
 }
 
-// errShadow is an update that cannot be applied: a documented code, and
+// shadowError is an update that cannot be applied: a documented code, and
 // what is wrong for the log.
-type errShadow struct {
+type shadowError struct {
 	code   int
 	detail string
 }
 
-func (e *errShadow) Error() string {
+func (e *shadowError) Error() string {
 	return fmt.Sprintf("image error %d (%s): %s", e.code, imgErrMsg[e.code], e.detail)
 }
 
 // rejected is the image/update/rejected message: {"err_code":N,"err_msg":"…"}.
-func (e *errShadow) rejected() []byte {
+func (e *shadowError) rejected() []byte {
 	out, _ := json.Marshal(struct {
 		Code int    `json:"err_code"`
 		Msg  string `json:"err_msg"`
@@ -81,49 +81,49 @@ func (e *errShadow) rejected() []byte {
 
 // parseImageUpdate reads {"state":{"reported":{…},"desired":{…}}} and checks
 // it against the documented limits.
-func parseImageUpdate(payload []byte) (reported, desired map[string]any, err *errShadow) {
+func parseImageUpdate(payload []byte) (reported, desired map[string]any, err *shadowError) {
 	if len(payload) > maxImageBytes {
-		return nil, nil, &errShadow{imgErrTooLarge, fmt.Sprintf("an update of %d bytes; the image holds at most %d", len(payload), maxImageBytes)}
+		return nil, nil, &shadowError{imgErrTooLarge, fmt.Sprintf("an update of %d bytes; the image holds at most %d", len(payload), maxImageBytes)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	var root any
 	if e := dec.Decode(&root); e != nil {
-		return nil, nil, &errShadow{imgErrJSON, "not JSON: " + e.Error()}
+		return nil, nil, &shadowError{imgErrJSON, "not JSON: " + e.Error()}
 	}
 	if _, e := dec.Token(); e != io.EOF {
-		return nil, nil, &errShadow{imgErrJSON, "not JSON: more after the value"}
+		return nil, nil, &shadowError{imgErrJSON, "not JSON: more after the value"}
 	}
 	obj, ok := root.(map[string]any)
 	if !ok {
-		return nil, nil, &errShadow{imgErrJSON, "the payload is not a JSON object"}
+		return nil, nil, &shadowError{imgErrJSON, "the payload is not a JSON object"}
 	}
 	st, ok := obj["state"]
 	if !ok {
-		return nil, nil, &errShadow{imgErrNoState, `no "state"`}
+		return nil, nil, &shadowError{imgErrNoState, `no "state"`}
 	}
 	state, ok := st.(map[string]any)
 	if !ok {
-		return nil, nil, &errShadow{imgErrParams, `"state" is not an object`}
+		return nil, nil, &shadowError{imgErrParams, `"state" is not an object`}
 	}
 	r, hasR := state["reported"]
 	d, hasD := state["desired"]
 	if !hasR && !hasD {
-		return nil, nil, &errShadow{imgErrNoSection, `"state" has neither "desired" nor "reported"`}
+		return nil, nil, &shadowError{imgErrNoSection, `"state" has neither "desired" nor "reported"`}
 	}
-	section := func(name string, v any, has bool) (map[string]any, *errShadow) {
+	section := func(name string, v any, has bool) (map[string]any, *shadowError) {
 		if !has || v == nil {
 			return nil, nil
 		}
 		m, ok := v.(map[string]any)
 		if !ok {
-			return nil, &errShadow{imgErrParams, fmt.Sprintf("%q is not an object", name)}
+			return nil, &shadowError{imgErrParams, fmt.Sprintf("%q is not an object", name)}
 		}
 		if depth(m) > maxImageDepth+1 {
-			return nil, &errShadow{imgErrDepth, fmt.Sprintf("%q is nested more than %d levels", name, maxImageDepth)}
+			return nil, &shadowError{imgErrDepth, fmt.Sprintf("%q is nested more than %d levels", name, maxImageDepth)}
 		}
 		if msg := checkKeys(m); msg != "" {
-			return nil, &errShadow{imgErrParams, fmt.Sprintf("%s: %s", name, msg)}
+			return nil, &shadowError{imgErrParams, fmt.Sprintf("%s: %s", name, msg)}
 		}
 		return m, nil
 	}
@@ -287,10 +287,10 @@ func (s *shadowDoc) update(payload []byte, now time.Time) error {
 	merge(newD, newMD, desired, secs)
 	state, err := json.Marshal(map[string]any{"reported": newR, "desired": newD})
 	if err != nil {
-		return &errShadow{imgErrUnspecified, err.Error()}
+		return &shadowError{imgErrUnspecified, err.Error()}
 	}
 	if len(state) > maxImageBytes {
-		return &errShadow{imgErrTooLarge, fmt.Sprintf("the image would be %d bytes; it holds at most %d", len(state), maxImageBytes)}
+		return &shadowError{imgErrTooLarge, fmt.Sprintf("the image would be %d bytes; it holds at most %d", len(state), maxImageBytes)}
 	}
 	s.reported, s.metaR, s.desired, s.metaD = newR, newMR, newD, newMD
 	s.version++
@@ -343,7 +343,7 @@ func (b *Broker) applyShadow(d *device, payload []byte) (doc, delta []byte, err 
 func (b *Broker) handleShadowUpdate(d *device, payload []byte, out *replies) {
 	doc, delta, err := b.applyShadow(d, payload)
 	if err != nil {
-		es := err.(*errShadow)
+		es := err.(*shadowError)
 		b.logf("image update rejected: device %s: err_code %d: %s", d.key, es.code, es.detail)
 		out.add(string(onenet.KindImageUpdateRejected), es.rejected())
 		return

@@ -161,12 +161,12 @@ func TestEveryErrorHasCode(t *testing.T) {
 
 func isWarning(code string) bool { return code == "et.sdk" || code == "version.http" }
 
-func TestAdvice(t *testing.T) {
-	w := Advice(Params{ET: 32472115200, Version: Version2022})
+func TestWarningCodes(t *testing.T) {
+	w := Warnings(Params{ET: 32472115200, Version: Version2022})
 	if len(w) != 2 || w[0].Code != "et.sdk" || w[1].Code != "version.http" || w[0].Params["et"] != "32472115200" {
-		t.Fatalf("Advice = %+v", w)
+		t.Fatalf("Warnings = %+v", w)
 	}
-	if s := Warnings(Params{Version: Version2022}); len(s) != 1 || s[0] != "version: 2022-05-01 is for OneNET's HTTP API; an MQTT login needs 2018-10-31" {
+	if s := Warnings(Params{Version: Version2022}); len(s) != 1 || s[0].String() != "version: 2022-05-01 is for OneNET's HTTP API; an MQTT login needs 2018-10-31" {
 		t.Errorf("Warnings = %q", s)
 	}
 }

@@ -72,7 +72,7 @@
 //	sign.length           the sign has the wrong length for the method; Params "size", "method", "want"
 //	sign.mismatch         Verify: the sign does not match the key; Params "res"
 //
-// Warning codes (Advice):
+// Warning codes (Warnings):
 //
 //	et.sdk                the expiry is beyond uint32; Params "et", "max"
 //	version.http          2022-05-01 is for the HTTP API; Params "version", "want"

@@ -116,13 +116,13 @@ type Warning struct {
 	Params map[string]string // the values in Msg
 }
 
-// String returns "field: msg", as Warnings does.
+// String returns "field: msg".
 func (w Warning) String() string { return w.Field + ": " + w.Msg }
 
-// Advice returns advice about p that is not an error: an expiry beyond what
-// OneNET's C SDK can hold (Code "et.sdk"), a version that is not for MQTT
-// logins ("version.http").
-func Advice(p Params) []Warning {
+// Warnings returns advice about p that is not an error: an expiry beyond
+// what OneNET's C SDK can hold (Code "et.sdk"), a version that is not for
+// MQTT logins ("version.http").
+func Warnings(p Params) []Warning {
 	var w []Warning
 	if p.ET > MaxSDKExpiry && p.ET < millisecondsThreshold {
 		w = append(w, Warning{"et", "et.sdk",
@@ -134,15 +134,6 @@ func Advice(p Params) []Warning {
 			map[string]string{"version": Version2022, "want": Version2018}})
 	}
 	return w
-}
-
-// Warnings returns Advice as "field: msg" strings.
-func Warnings(p Params) []string {
-	var s []string
-	for _, w := range Advice(p) {
-		s = append(s, w.String())
-	}
-	return s
 }
 
 // String returns the token in OneNET's field order with res and sign

@@ -252,7 +252,7 @@ func TestEscape(t *testing.T) {
 }
 
 func TestWarnings(t *testing.T) {
-	if w := Warnings(Params{ET: 32472115200}); len(w) != 1 || !strings.Contains(w[0], "uint32") {
+	if w := Warnings(Params{ET: 32472115200}); len(w) != 1 || !strings.Contains(w[0].Msg, "uint32") {
 		t.Errorf("Warnings(et beyond uint32) = %q", w)
 	}
 	if w := Warnings(Params{ET: 2000000000}); len(w) != 0 {

@@ -135,7 +135,7 @@ func tokenWarnings(args []js.Value) (any, error) {
 			"message": fmt.Sprintf("et: %s is in the past: OneNET will refuse this token as expired (1104)", date),
 			"params":  map[string]any{"et": p.ET, "date": date}})
 	}
-	for _, w := range token.Advice(p) {
+	for _, w := range token.Warnings(p) {
 		out = append(out, map[string]any{"field": w.Field, "code": "token." + w.Code, "message": w.String(), "params": jsbridge.Params(w.Params)})
 	}
 	return out, nil
