@@ -53,6 +53,7 @@ const apiTime = "2006-01-02 15:04:05.000"
 //	POST /thingmodel/call-service          {"product_id","device_name","identifier","params":{…}[,"timeout":S]}
 //	POST /ota/inform                       {"product_id","device_name","params":{…}[,"timeout":S]}
 //	GET  /ota/status?product_id=P&device_name=D
+//	POST /gateway/topo                     {"product_id","device_name","params":{"subList":[{"productID","deviceName"},…]}[,"timeout":S]}
 //
 // timeout is in seconds, 1 to 30, default 10. A history-datapoints answer
 // holds at most 4 MiB of values; when it holds less than was asked for it

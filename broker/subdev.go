@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -143,14 +144,14 @@ func (b *Broker) handleGateway(d *device, k onenet.Kind, payload []byte, out *re
 		b.handleOTAReply(d, payload)
 	case onenet.KindSubLogin, onenet.KindSubLogout, onenet.KindSubTopoAdd, onenet.KindSubTopoDelete, onenet.KindSubTopoGet:
 		b.handleSubRequest(d, k, payload, out)
-	case onenet.KindSubTopoGetResult, onenet.KindSubTopoChangeReply:
+	case onenet.KindSubTopoGetResult:
 		r, err := onenet.ParseThingReply(payload)
 		if err != nil {
 			b.logf("gateway %s: %s ignored: %s", d.key, k, errCode(err))
 			return true
 		}
 		b.logf("gateway %s: %s id %s, code %d", d.key, k, logID(r.ID), r.Code)
-	case onenet.KindSubPropertyGetReply, onenet.KindSubPropertySetReply, onenet.KindSubServiceInvokeReply:
+	case onenet.KindSubPropertyGetReply, onenet.KindSubPropertySetReply, onenet.KindSubServiceInvokeReply, onenet.KindSubTopoChangeReply:
 		b.handleThingReply(d, string(k), payload)
 	default:
 		return false
@@ -537,4 +538,76 @@ func (b *Broker) subdevLogin(gw, sub *device, login bool, payload []byte) (ok bo
 		_ = b.sendTo(prevCl, internalSubdev+sub.pid+"/"+sub.name+"/logout/notify", []byte{})
 	}
 	return true, ""
+}
+
+// SetTopology sets the sub-devices bound to a Studio gateway, as OneNET's
+// console does, and tells the gateway on thing/sub/topo/change with the
+// whole list ({"subList":[{"productID","deviceName"},…]}), returning its
+// topo/change_reply (docs/PROTOCOL.md §12.3). Each sub-device must be of a
+// sub-device product of the gateway's product; one bound to another
+// gateway moves to this one; one left out is unbound (and logged out). The
+// topology is set even when the gateway cannot be told (ErrOffline,
+// ErrNotSubscribed) or does not answer (ErrTimeout).
+func (b *Broker) SetTopology(ctx context.Context, pid, dev string, subs []onenet.SubDevice) (*onenet.ThingReply, error) {
+	gw, err := b.device(pid, dev)
+	if err != nil {
+		return nil, err
+	}
+	if !b.isGateway(gw) || kindOf(b.products[gw.pid]) != KindStudio {
+		return nil, fmt.Errorf("broker: %s is not a OneNET Studio gateway: no Studio product names product %s as its gateway", gw.key, gw.pid)
+	}
+	if len(subs) > onenet.MaxTopoPerGateway {
+		return nil, fmt.Errorf("broker: %d sub-devices: a gateway has at most %d: %w", len(subs), onenet.MaxTopoPerGateway, ErrTooLarge)
+	}
+	want := map[*device]bool{}
+	for _, sd := range subs {
+		sub := b.devices[sd.ProductID+"/"+sd.DeviceName]
+		switch {
+		case sub == nil:
+			return nil, fmt.Errorf("broker: subList: no device %s/%s: %w", sd.ProductID, sd.DeviceName, ErrUnknownDevice)
+		case b.gatewayOf(sub) != gw.pid:
+			return nil, fmt.Errorf("broker: subList: %s is not a sub-device of gateway product %s", sub.key, gw.pid)
+		}
+		want[sub] = true
+	}
+	list := []onenet.SubDevice{}
+	for _, d := range b.devicesSorted() {
+		d.mu.Lock()
+		switch {
+		case want[d]:
+			if d.sub.boundTo != gw && d.sub.via != nil {
+				d.sub = subState{} // moved: its old gateway no longer acts for it
+			}
+			d.sub.boundTo = gw
+			list = append(list, onenet.SubDevice{ProductID: d.pid, DeviceName: d.name})
+		case d.sub.boundTo == gw:
+			d.sub = subState{}
+		}
+		d.mu.Unlock()
+	}
+	b.logf("gateway %s: topology set by the platform: %d sub-devices", gw.key, len(list))
+	params, _ := json.Marshal(map[string]any{"subList": list})
+	k := onenet.KindSubTopoChange
+	return b.request(ctx, gw, k, string(k), string(onenet.KindSubTopoChangeReply), params, nil)
+}
+
+// The gateway route of the platform API (APIHandler).
+func init() {
+	routes["/gateway/topo"] = route{"POST", (*api).setTopology}
+}
+
+// setTopology: POST /gateway/topo {"product_id","device_name",
+// "params":{"subList":[{"productID","deviceName"},…]}[,"timeout":S]} sets
+// a Studio gateway's sub-devices and answers with its topo/change_reply
+// (this local API, not one of OneNET's: OneNET's console does it).
+func (a *api) setTopology(r *http.Request) (any, *apiError) {
+	return a.thingCall(r, func(ctx context.Context, tb *thingBody) (*onenet.ThingReply, error) {
+		var p struct {
+			SubList []onenet.SubDevice `json:"subList"`
+		}
+		if err := json.Unmarshal(tb.Params, &p); err != nil || p.SubList == nil {
+			return nil, fmt.Errorf(`"params" must be {"subList":[{"productID":…,"deviceName":…},…]}`)
+		}
+		return a.b.SetTopology(ctx, tb.ProductID, tb.DeviceName, p.SubList)
+	})
 }

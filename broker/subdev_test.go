@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -487,5 +488,69 @@ func TestSubPackPost(t *testing.T) {
 	}
 	if ctx.Err() != nil {
 		t.Error("the call waited for the caller's deadline, not OneNET's 5 s")
+	}
+}
+
+// TestSubTopoChange: docs/PROTOCOL.md §12.3: when the platform changes a
+// Studio gateway's topology it sends thing/sub/topo/change with the whole
+// list and gets topo/change_reply; a sub-device left out is unbound and
+// logged out (POST /api/gateway/topo, the local platform's console).
+func TestSubTopoChange(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noLimits, gatewayRegistry)
+	c := e.dialGW(t, "tcp", "gws", "gw1")
+	c.sub(t, 0, "$sys/gws/gw1/thing/sub/+/reply", "$sys/gws/gw1/thing/sub/topo/+/reply")
+	got := make(chan string, 4)
+	st := c.Subscribe("$sys/gws/gw1/thing/sub/topo/change", 0, func(cl paho.Client, m paho.Message) {
+		var req struct {
+			ID     string          `json:"id"`
+			Params json.RawMessage `json:"params"`
+		}
+		_ = json.Unmarshal(m.Payload(), &req)
+		got <- string(req.Params)
+		go cl.Publish("$sys/gws/gw1/thing/sub/topo/change_reply", 1, false, `{"id":"`+req.ID+`","code":200}`)
+	})
+	if !st.WaitTimeout(wait) || st.Error() != nil {
+		t.Fatal(st.Error())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	r, err := e.b.SetTopology(ctx, "gws", "gw1", []onenet.SubDevice{{ProductID: "subs", DeviceName: "s2"}, {ProductID: "subs", DeviceName: "s1"}})
+	if err != nil || r.Code != 200 {
+		t.Fatalf("SetTopology = %+v, %v", r, err)
+	}
+	if p := <-got; p != `{"subList":[{"productID":"subs","deviceName":"s1"},{"productID":"subs","deviceName":"s2"}]}` {
+		t.Errorf("topo/change params %s", p)
+	}
+	if code, msg, _ := subReq(t, c, "gw1", "login", "1", `{"productID":"subs","deviceName":"s1"}`); code != 200 {
+		t.Fatalf("login after the platform bound s1: %d %q", code, msg)
+	}
+	// Through the API: s1 is left out, so it is unbound and logged out.
+	req, _ := http.NewRequest("POST", e.http.URL+"/api/gateway/topo", strings.NewReader(`{"product_id":"gws","device_name":"gw1","params":{"subList":[{"productID":"subs","deviceName":"s2"}]}}`))
+	req.Header.Set("Authorization", tok(t, "products/gws", keyGW))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Code int
+		Data struct{ Code int }
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if out.Code != 0 || out.Data.Code != 200 {
+		t.Fatalf("POST gateway/topo: %+v", out)
+	}
+	if p := <-got; p != `{"subList":[{"productID":"subs","deviceName":"s2"}]}` {
+		t.Errorf("second topo/change params %s", p)
+	}
+	if st := e.b.Devices("subs"); st[0].Online {
+		t.Error("s1 still online after the platform unbound it")
+	}
+	if _, err := e.b.SetTopology(ctx, "gws", "gw1", []onenet.SubDevice{{ProductID: "prod1", DeviceName: "dev1"}}); err == nil || !strings.Contains(err.Error(), "not a sub-device") {
+		t.Errorf("SetTopology with a device that is no sub-device: %v", err)
+	}
+	if _, err := e.b.SetTopology(ctx, "gwp", "gw1", nil); err == nil {
+		t.Error("SetTopology of a kit gateway: no error")
 	}
 }
