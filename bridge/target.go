@@ -68,6 +68,7 @@ type Error struct {
 	Msg   string // what is wrong and what is wanted
 }
 
+// Error returns "bridge: field: msg".
 func (e *Error) Error() string { return "bridge: " + e.Field + ": " + e.Msg }
 
 func targetErr(msg string) error { return &Error{Field: "target", Msg: msg} }

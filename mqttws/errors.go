@@ -26,7 +26,10 @@ type FieldError struct {
 	Err   error  // the underlying error, if any
 }
 
+// Error returns "mqttws: field: msg".
 func (e *FieldError) Error() string { return "mqttws: " + e.Field + ": " + e.Msg }
+
+// Unwrap returns the underlying error, if any.
 func (e *FieldError) Unwrap() error { return e.Err }
 
 func fieldErr(field, msg string) *FieldError { return &FieldError{Field: field, Msg: msg} }
@@ -37,6 +40,7 @@ type ConnectError struct {
 	Code byte // the CONNACK return code: 1 to 5, or another value a broker invented
 }
 
+// Error names the return code and what it means.
 func (e *ConnectError) Error() string { return "mqttws: " + e.text() }
 
 func (e *ConnectError) text() string {
@@ -108,6 +112,7 @@ type DialError struct {
 	Err        error         // the underlying error
 }
 
+// Error names the URL and why the connection did not open.
 func (e *DialError) Error() string {
 	s := "mqttws: " + e.URL + ": " + e.text()
 	if e.Err != nil && e.Kind != KindNetwork {
@@ -116,6 +121,7 @@ func (e *DialError) Error() string {
 	return s
 }
 
+// Unwrap returns the underlying error.
 func (e *DialError) Unwrap() error { return e.Err }
 
 func (e *DialError) text() string {
@@ -165,6 +171,7 @@ type SubscribeError struct {
 	Code   byte // the SUBACK return code, 0x80
 }
 
+// Error names the filter and the return code.
 func (e *SubscribeError) Error() string { return "mqttws: " + e.text() }
 
 func (e *SubscribeError) text() string {
@@ -179,6 +186,7 @@ type ConnectionLostError struct {
 	Err       error // the underlying error
 }
 
+// Error says how the connection broke.
 func (e *ConnectionLostError) Error() string {
 	s := "mqttws: " + e.text()
 	if e.Err != nil && e.Err != errWebSocketClosed {
@@ -187,6 +195,7 @@ func (e *ConnectionLostError) Error() string {
 	return s
 }
 
+// Unwrap returns the underlying error.
 func (e *ConnectionLostError) Unwrap() error { return e.Err }
 
 func (e *ConnectionLostError) text() string {
@@ -211,7 +220,10 @@ type PasswordError struct {
 	Err error
 }
 
+// Error returns "mqttws: password: " and PasswordFunc's error.
 func (e *PasswordError) Error() string { return "mqttws: password: " + e.Err.Error() }
+
+// Unwrap returns PasswordFunc's error.
 func (e *PasswordError) Unwrap() error { return e.Err }
 
 // closeText explains a WebSocket close code (RFC 6455 §7.4.1). dialing is

@@ -22,6 +22,7 @@ type SyntaxError struct {
 	Params map[string]string
 }
 
+// Error returns the line, the column and what is wrong there.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
 }

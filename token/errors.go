@@ -13,6 +13,7 @@ type Reason struct {
 	Text string // OneNET's meaning of the code, in English
 }
 
+// Error returns the reason's text and OneNET's code.
 func (r *Reason) Error() string { return r.Text + " (" + strconv.Itoa(r.Code) + ")" }
 
 // OneNET's reasons for refusing a token. Test for them with errors.Is.
@@ -38,6 +39,7 @@ type Error struct {
 	Err    error             // the underlying error, if any
 }
 
+// Error returns "token: field: msg".
 func (e *Error) Error() string { return "token: " + e.Field + ": " + e.Msg }
 
 // Unwrap returns the Reason and the underlying error, so errors.Is and

@@ -72,6 +72,10 @@ func New(w io.Writer, closeFn func() error, o Options) *Writer {
 	return b
 }
 
+// Write copies p into the waiting batch and wakes the flusher. It returns
+// at once, unless p would take the waiting bytes past MaxBatch: then it
+// first waits for the flusher to take them. It returns the error of an
+// earlier write to w, or ErrClosed after Close, and writes nothing then.
 func (b *Writer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	for b.err == nil && b.o.MaxBatch > 0 && len(b.buf) > 0 && len(b.buf)+len(p) > b.o.MaxBatch {

@@ -101,6 +101,7 @@ type Error struct {
 	Field, Code, Msg string
 }
 
+// Error returns "devcode: field: msg".
 func (e *Error) Error() string { return "devcode: " + e.Field + ": " + e.Msg }
 
 func errf(field, code, format string, args ...any) error {

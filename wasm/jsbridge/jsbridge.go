@@ -54,6 +54,7 @@ type FieldError struct {
 	Msg   string
 }
 
+// Error returns "field: msg".
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // ErrorValue describes err as plain data: message, the field at fault, a

@@ -36,6 +36,7 @@ const maxRemaining = 268435455
 // CONNACK in answer to CONNECT, an unknown or malformed packet.
 type ProtocolError struct{ Msg string }
 
+// Error returns "mqtt3: protocol error: " and what was wrong.
 func (e *ProtocolError) Error() string { return "mqtt3: protocol error: " + e.Msg }
 
 func protocolErr(format string, args ...any) error {
