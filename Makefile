@@ -7,6 +7,8 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PURE_PKGS := ./token/ ./onenet/ ./wasm/jsbridge/
 ADDR      ?= 127.0.0.1:8080
 FUZZTIME  ?= 3s
+# The project's Go files (node_modules holds a package's Go sources; go.mod ignores it).
+GOFILES    = $$(find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')
 
 .PHONY: all run build dist single wasm vendor test test-native test-wasm fuzz-short fuzz lint bench clean deps
 
@@ -73,7 +75,7 @@ lint: node_modules/.package-lock.json
 	$(GO) mod tidy -diff
 	./node_modules/.bin/eslint .
 	./node_modules/.bin/tsc -p .
-	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	@test -z "$$(gofmt -l $(GOFILES))" || { gofmt -l $(GOFILES); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./token/... ./onenet/... ./mqttws/... ./wasm/...
 	GOOS=js GOARCH=wasm $(GO) vet -tags mqttws_dialonly ./mqttws/... ./wasm/...
