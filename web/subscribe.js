@@ -14,7 +14,8 @@ export class SubscribePanel {
     subSel.replaceChildren();
     const presets = [["#", t("sub.preset.all")], ["dp/post/json/+", t("sub.preset.dp")], ["cmd/request/+", t("sub.preset.cmd")],
       ["cmd/response/+/+", t("sub.preset.cmdReply")], ["image/#", t("sub.preset.image")], ["thing/property/set", t("sub.preset.propSet")],
-      ["thing/property/post/reply", t("sub.preset.propReply")], ["thing/service/+/invoke", t("sub.preset.service")]];
+      ["thing/property/post/reply", t("sub.preset.propReply")], ["thing/service/+/invoke", t("sub.preset.service")],
+      ["ota/#", t("sub.preset.ota")], ["thing/sub/#", t("sub.preset.gateway")]];
     for (const [suffix, label] of presets) {
       const o = document.createElement("option");
       o.value = suffix;

@@ -142,6 +142,8 @@ export default {
   "sub.preset.propSet": "Property set (thing model)",
   "sub.preset.propReply": "Property post replies (thing model)",
   "sub.preset.service": "Service calls (thing model)",
+  "sub.preset.ota": "Firmware upgrades (OTA)",
+  "sub.preset.gateway": "Gateway and sub-devices (thing/sub)",
   "sub.subscribe": "Subscribe",
   "sub.granted": "granted QoS {qos}",
   "sub.remove": "Remove",

@@ -140,6 +140,8 @@ export default {
   "sub.preset.propSet": "属性设置（物模型）",
   "sub.preset.propReply": "属性上报回复（物模型）",
   "sub.preset.service": "服务调用（物模型）",
+  "sub.preset.ota": "固件升级（OTA）",
+  "sub.preset.gateway": "网关与子设备（thing/sub）",
   "sub.subscribe": "订阅",
   "sub.granted": "已授予 QoS {qos}",
   "sub.remove": "取消订阅",
