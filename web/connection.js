@@ -127,6 +127,16 @@ export class ConnectionPanel {
    * token is checked here, and OneNET's reason code for what is wrong is
    * named, as its device log would give it.
    */
+  /** The relay's ?target= when connecting through a relay (/bridge), else "". */
+  relayTarget() {
+    try {
+      const u = new URL(this.connectURL());
+      return u.pathname.endsWith("/bridge") ? u.searchParams.get("target") || "" : "";
+    } catch {
+      return "";
+    }
+  }
+
   explainConnectError(e) {
     if (e.connack === 4 || e.connack === 5) {
       let vr = null;
@@ -143,6 +153,11 @@ export class ConnectionPanel {
         }
         return s;
       };
+    }
+    const target = e.code === "mqtt.dial.timeout" ? this.relayTarget() : "";
+    if (target) {
+      // Through the relay, the timeout is the target's: name it, not the relay.
+      return () => t("conn.err.relayTimeout", { target });
     }
     return () => errorText(e);
   }

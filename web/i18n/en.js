@@ -97,6 +97,7 @@ export default {
   "conn.err.scheme": "{scheme} is not a WebSocket URL: use ws:// or wss://.",
   "conn.err.onenetHost": "{host} is a OneNET host, but OneNET has no MQTT-over-WebSocket endpoint: choose “OneNET through the local relay” instead.",
   "conn.err.mixed": "This page was loaded over https://, and browsers block ws:// from it (mixed content): use wss://, or open the page over http://.",
+  "conn.err.relayTimeout": "Timeout: {target}, reached through the local relay, did not complete the login in time. The relay itself answered; the endpoint may be unreachable from the server, blocked by a firewall, or not an MQTT broker.",
   "conn.err.connack": "Login refused (CONNACK {code}): the token does not match this product ID and device name, or has expired. Check the product ID, device name and access key, and the expiry.",
   "conn.err.tokenCheck": "Checked here: {reason}.",
   "conn.err.reason": "OneNET's device log would say {code}: {reason}.",

@@ -95,6 +95,7 @@ export default {
   "conn.err.scheme": "{scheme} 不是 WebSocket 地址，请使用 ws:// 或 wss://。",
   "conn.err.onenetHost": "{host} 是 OneNET 的地址，但 OneNET 不支持 MQTT over WebSocket：请改选“经本地中转连接 OneNET”。",
   "conn.err.mixed": "本页面通过 https:// 打开，浏览器会拦截其中的 ws:// 连接（混合内容）：请改用 wss://，或通过 http:// 打开页面。",
+  "conn.err.relayTimeout": "连接超时：经本地中转连接的 {target} 未在规定时间内完成登录。中转服务本身有响应；该端点可能无法从服务器访问、被防火墙拦截，或不是 MQTT 服务器。",
   "conn.err.connack": "登录被拒绝（CONNACK {code}）：token 与该产品ID、设备名称不匹配，或已过期。请检查产品ID、设备名称、设备密钥和过期时间。",
   "conn.err.tokenCheck": "本地校验结果：{reason}。",
   "conn.err.reason": "OneNET 设备日志中的错误码应为 {code}：{reason}。",
