@@ -301,8 +301,8 @@ func (b *Broker) studioGateway(d *device) *device {
 
 // subCall sends the platform's property set or get or service call for a
 // Studio sub-device to the gateway that logged it in, on thing/sub/…, and
-// returns the gateway's reply (docs/PROTOCOL.md §12). reqSuffix is the call's topic for a directly connected
-// device.
+// returns the gateway's reply (docs/PROTOCOL.md §12.4). reqSuffix is the
+// call's topic for a directly connected device.
 func (b *Broker) subCall(ctx context.Context, sub, gw *device, reqSuffix string, params json.RawMessage) (*onenet.ThingReply, error) {
 	var (
 		kind  onenet.Kind

@@ -22,7 +22,7 @@ func checkError(t *testing.T, codes map[string]bool, what string, err error) {
 }
 
 func FuzzParseTopic(f *testing.F) {
-	for _, row := range kindTable {
+	for _, row := range append(append(kindTable, otaKindTable...), subKindTable...) {
 		f.Add(row.topic)
 	}
 	for _, tc := range codeCases {
