@@ -18,10 +18,11 @@ all: build
 run: build
 	./bin/onenet-web -addr $(ADDR)
 
-## build: the wasm, the page assets, and the two commands in bin/.
+## build: the wasm, the page assets, and the commands in bin/.
 build: wasm vendor
 	$(GO) build -trimpath -o bin/onenet-web ./cmd/onenet-web
 	$(GO) build -trimpath -o bin/onenet-token ./cmd/onenet-token
+	$(GO) build -trimpath -o bin/onenet-sim ./cmd/onenet-sim
 
 ## dist: the page as plain static files in dist/ for any static host (no
 ## server-side program; relative paths, so a sub-path works; offline once loaded).

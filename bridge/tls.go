@@ -42,6 +42,11 @@ func OneNETCertPool() *x509.CertPool {
 	return p
 }
 
+// ClientTLSConfig returns the TLS client configuration the bridge uses for
+// t, for other programs that connect to the same endpoints (onenet-sim):
+// with VerifyOneNET, OneNET's CA and verification rule.
+func ClientTLSConfig(t Target) *tls.Config { return tlsConfig(t) }
+
 // tlsConfig returns the client configuration for a TLS target.
 func tlsConfig(t Target) *tls.Config {
 	name := t.ServerName

@@ -149,19 +149,19 @@ func New(opts Options) (*Broker, error) {
 	}
 	l := &opts.Limits
 	if l.Window <= 0 {
-		l.Window = 5 * time.Second
+		l.Window = onenet.RateWindow
 	}
 	if l.Connects <= 0 {
-		l.Connects = 10
+		l.Connects = onenet.MaxLoginsPerWindow
 	}
 	if l.QoS0 <= 0 {
-		l.QoS0 = 300
+		l.QoS0 = onenet.MaxQoS0PerWindow
 	}
 	if l.QoS1 <= 0 {
-		l.QoS1 = 100
+		l.QoS1 = onenet.MaxQoS1PerWindow
 	}
 	if l.Ban <= 0 {
-		l.Ban = 5 * time.Minute
+		l.Ban = onenet.RateBan
 	}
 	if l.FailedLogins <= 0 {
 		l.FailedLogins = 10

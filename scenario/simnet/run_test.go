@@ -1,0 +1,236 @@
+package simnet_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/onenet-wasm/onenet-wasm/broker"
+	"github.com/onenet-wasm/onenet-wasm/scenario"
+	"github.com/onenet-wasm/onenet-wasm/scenario/simnet"
+)
+
+// wait bounds how long the test waits for something that must happen:
+// generous, for a loaded machine. Nothing asserts on timing.
+const wait = 60 * time.Second
+
+func testKey(seed byte) string {
+	b := make([]byte, 32)
+	for i := range b {
+		b[i] = seed + byte(i)*3
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// startBroker starts the local broker with kit product "simkit" (devices
+// named by names) and product "simstudio" (devices tm1, tm2), each with a
+// product key only, and returns it with its TCP address and its WebSocket
+// URL.
+func startBroker(t *testing.T, names []string) (*broker.Broker, string, string) {
+	t.Helper()
+	kit := broker.Product{ID: "simkit", Key: testKey(1)}
+	for _, name := range names {
+		kit.Devices = append(kit.Devices, broker.Device{Name: name})
+	}
+	studio := broker.Product{ID: "simstudio", Key: testKey(2), Devices: []broker.Device{{Name: "tm1"}, {Name: "tm2"}}}
+	var logMu sync.Mutex
+	var log []string
+	b, err := broker.New(broker.Options{Registry: &broker.Registry{Products: []broker.Product{kit, studio}},
+		Logf: func(f string, args ...any) {
+			logMu.Lock()
+			log = append(log, fmt.Sprintf(f, args...))
+			logMu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := b.ListenTCP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(b.WebSocketHandler())
+	t.Cleanup(func() {
+		hs.Close()
+		b.Close()
+		if t.Failed() {
+			logMu.Lock()
+			for _, l := range log[max(0, len(log)-40):] {
+				t.Log("broker: " + l)
+			}
+			logMu.Unlock()
+		}
+	})
+	return b, addr.String(), "ws" + strings.TrimPrefix(hs.URL, "http") + "/mqtt"
+}
+
+// TestRunLocalBroker runs 100 simulated devices against the local broker
+// for at least 10 s, half over TCP and half over WebSocket: every upload is
+// answered on /accepted, commands and thing-model calls are answered as
+// the scenario says, and the faults are rehearsed and recovered from.
+func TestRunLocalBroker(t *testing.T) {
+	var names []string
+	for i := 1; i <= 50; i++ {
+		names = append(names, fmt.Sprintf("dev%d", i), fmt.Sprintf("dev%dw", i))
+	}
+	names = append(names, "f1", "f2", "f3", "f4", "f5")
+	b, tcpAddr, wsURL := startBroker(t, names)
+	model, err := os.ReadFile("../../docs/examples/aircon-model.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := fmt.Sprintf(`{
+	  "name": "test", "seed": 1,
+	  "devices": [
+	    {"product": "simkit", "device": "dev{n}", "count": 45, "target": "tcp://%[1]s",
+	     "key": {"value": "%[3]s", "scope": "product"},
+	     "publish": [{"every": 1, "jitter": 0.2, "dp": {"temp": {"sine": {"min": 18, "max": 26, "period": 60}}, "n": {"sequence": {}}}}]},
+	    {"product": "simkit", "device": "dev{n}w", "count": 50, "target": "%[2]s",
+	     "key": {"value": "%[3]s", "scope": "product"},
+	     "publish": [{"every": 1, "jitter": 0.2, "dp": {"hum": {"walk": {"start": 50, "step": 2, "min": 0, "max": 100}}}}],
+	     "answers": {"command": {"reply": "done", "delay": 0.2}}},
+	    {"product": "simkit", "device": "f{n}", "count": 5, "target": "tcp://%[1]s",
+	     "key": {"value": "%[3]s", "scope": "product"},
+	     "publish": [{"every": 1, "dp": {"temp": {"random": {"min": 0, "max": 1}}}}],
+	     "faults": [{"at": 1, "invalid": true}, {"at": 2, "offline": 2}]},
+	    {"product": "simstudio", "device": "tm{n}", "count": 2, "kind": "studio", "target": "%[2]s", "thingModel": "model.json",
+	     "key": {"value": "%[4]s", "scope": "product"},
+	     "publish": [{"every": 2, "allProperties": true}],
+	     "answers": {"services": {"reboot": {"code": 500, "msg": "busy"}}}}
+	  ]}`, tcpAddr, wsURL, testKey(1), testKey(2))
+	s, err := scenario.Parse("test.json", []byte(doc), fstest.MapFS{"model.json": {Data: model}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events sync.Map
+	r, err := scenario.NewRunner(s, scenario.Options{
+		Connect: simnet.Connect(""), Key: simnet.Keys(".", nil, nil),
+		OnEvent: func(e scenario.Event) {
+			if e.What == "error" {
+				t.Logf("event: %s %s: %s", e.Device, e.What, e.Msg)
+			}
+			events.Store(e.Device+" "+e.What, true)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan scenario.Report, 1)
+	start := time.Now()
+	go func() { done <- r.Run(ctx) }()
+
+	waitFor(t, "every device online", func() bool { return r.Report().Online == len(s.Instances()) })
+
+	// Commands: an echo from a TCP device, the fixed reply from a WebSocket
+	// one, after its delay.
+	var wg sync.WaitGroup
+	for i := 1; i <= 10; i++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			payload := []byte(fmt.Sprintf(`{"led":%d}`, i))
+			resp, err := b.SendCommand(ctx, "simkit", fmt.Sprintf("dev%d", i), payload)
+			if err != nil || !bytes.Equal(resp, payload) {
+				t.Errorf("command to dev%d: %q, %v; want the echo %s", i, resp, err, payload)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			resp, err := b.SendCommand(ctx, "simkit", fmt.Sprintf("dev%dw", i), []byte("reboot"))
+			if err != nil || string(resp) != "done" {
+				t.Errorf("command to dev%dw: %q, %v; want done", i, resp, err)
+			}
+		}()
+	}
+	// Thing model: a property set (answered 200, then visible in the
+	// device's property get), a service answered with the failure code.
+	rep, err := b.SetProperty(ctx, "simstudio", "tm1", json.RawMessage(`{"brightness":42}`))
+	if err != nil || rep.Code != 200 {
+		t.Errorf("SetProperty: %+v, %v; want code 200", rep, err)
+	}
+	rep, err = b.InvokeService(ctx, "simstudio", "tm2", "reboot", json.RawMessage(`{"delay":1}`))
+	if err != nil || rep.Code != 500 || rep.Msg != "busy" {
+		t.Errorf("InvokeService: %+v, %v; want code 500 busy", rep, err)
+	}
+	wg.Wait()
+
+	// The faults: one invalid upload rejected and one stay offline, each
+	// followed by a reconnection, for each of the five devices.
+	waitFor(t, "the faults rehearsed", func() bool {
+		rp := r.Report()
+		return rp.Reconnects == 5 && rp.InvalidRejected == 5
+	})
+	for i := 1; i <= 5; i++ {
+		if _, ok := events.Load(fmt.Sprintf("simkit/f%d connected", i)); !ok {
+			t.Errorf("f%d never connected", i)
+		}
+	}
+	// Ten seconds of traffic at least, then stop.
+	for time.Since(start) < 10*time.Second {
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	final := <-done
+
+	t.Logf("report: %+v", final)
+	if final.Devices != 102 {
+		t.Errorf("Devices = %d, want 102", final.Devices)
+	}
+	if final.Sent < 500 {
+		t.Errorf("Sent = %d: fewer than expected from 102 devices over 10 s", final.Sent)
+	}
+	if final.Accepted != final.Sent || final.Rejected != 0 || final.Unanswered != 0 {
+		t.Errorf("sent %d, accepted %d, rejected %d, unanswered %d: want every upload accepted", final.Sent, final.Accepted, final.Rejected, final.Unanswered)
+	}
+	if final.Requests != 22 || final.Answered != 22 {
+		t.Errorf("requests %d, answered %d; want 22 and 22", final.Requests, final.Answered)
+	}
+	if final.Faults != 10 || final.InvalidSent != 5 || final.InvalidRejected != 5 || final.Reconnects != 5 {
+		t.Errorf("faults %d, invalid %d/%d, reconnects %d; want 10, 5/5, 5", final.Faults, final.InvalidRejected, final.InvalidSent, final.Reconnects)
+	}
+	if final.Errors != 0 {
+		t.Errorf("%d errors, the last: %s", final.Errors, final.LastError)
+	}
+	if final.Online != 0 {
+		t.Errorf("%d devices still online after the run", final.Online)
+	}
+	if final.Latency.N == 0 || final.Latency.P50 <= 0 || final.Latency.Max < final.Latency.P99 {
+		t.Errorf("latency %+v", final.Latency)
+	}
+	// The broker holds what the devices sent.
+	if pts := b.Datapoints("simkit", "dev1"); len(pts["temp"]) == 0 || len(pts["n"]) == 0 {
+		t.Errorf("dev1's datapoints on the broker: %v", pts)
+	}
+	if p := b.Properties("simstudio", "tm1"); len(p) == 0 {
+		t.Error("tm1's properties on the broker: none")
+	}
+	waitFor(t, "every device offline on the broker", func() bool {
+		for _, st := range b.Devices("simkit") {
+			if st.Online {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	end := time.Now().Add(wait)
+	for !ok() {
+		if time.Now().After(end) {
+			t.Fatalf("%s: not after %s", what, wait)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
