@@ -74,7 +74,7 @@ func TestLanguageSwitch(t *testing.T) {
 	for _, c := range []struct{ what, got, want string }{
 		{"title", eval[string](e, `document.title`), "OneNET token 生成与 MQTT 调试工具"},
 		{"heading", eval[string](e, `document.querySelector("h1").textContent`), "OneNET token 生成与 MQTT 调试工具"},
-		{"token panel", e.text("token-h"), "鉴权 token"},
+		{"token panel", e.text("token-h"), "1 鉴权 token"},
 		{"product ID label", e.label("productId"), "产品ID"},
 		{"device name label", e.label("deviceName"), "设备名称"},
 		{"key label", e.text("key-label"), "设备密钥（access_key）"},

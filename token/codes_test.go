@@ -59,7 +59,10 @@ var codeCases = []codeCase{
 	{"name.control", "res", []string{"name", "value", "char", "byte"}, generateErr(func(p *Params) { p.Res = "products/1/devices/a\tb" })},
 
 	{"key.empty", "key", nil, generateErr(func(p *Params) { p.Key = " " })},
-	{"key.base64", "key", []string{"byte"}, generateErr(func(p *Params) { p.Key = "abc*defg" })},
+	{"key.base64", "key", []string{"byte"}, generateErr(func(p *Params) { p.Key = "abc=defg" })},
+	{"key.base64.char", "key", []string{"byte", "char"}, generateErr(func(p *Params) { p.Key = "abc*defg" })},
+	// The characters are blamed before the length (14 is not a multiple of 4).
+	{"key.base64.char", "key", []string{"byte", "char"}, generateErr(func(p *Params) { p.Key = "not*base64!key" })},
 	{"key.base64.urlsafe", "key", []string{"byte"}, generateErr(func(p *Params) { p.Key = "rs2FaE5BuygJZkWKDA5okKt1RFpwOx53hbu6hwyCS4U-" })},
 	{"key.base64.length", "key", []string{"byte"}, generateErr(func(p *Params) { p.Key = seedKey[:30] })},
 	{"key.empty", "key", nil, verifyErr(good, "", 1600000000, "")},

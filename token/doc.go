@@ -53,6 +53,8 @@
 //
 //	key.empty             no access key
 //	key.base64            not base64; Params "byte" when an illegal byte is found
+//	key.base64.char       not base64: a character outside the alphabet (checked before the
+//	                      length); Params "byte", "char"
 //	key.base64.urlsafe    not base64, and holds '-' or '_' (URL-safe base64); Params "byte"
 //	key.base64.length     not base64, and its length is not a multiple of 4; Params "byte"
 //	key.zero              decodes to no bytes

@@ -203,8 +203,16 @@ func DecodeKey(key string) ([]byte, error) {
 	b, err := base64.StdEncoding.DecodeString(k)
 	if err != nil {
 		code, msg := "key.base64", "not base64 ("+err.Error()+")"
+		bad := strings.IndexFunc(k, func(r rune) bool {
+			return !('A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '+' || r == '/' || r == '=')
+		})
 		if strings.ContainsAny(k, "-_") {
 			code, msg = "key.base64.urlsafe", msg+"; the console's keys use + and /, not - and _"
+		} else if bad >= 0 {
+			// A character outside the alphabet says more than the length.
+			r, _ := utf8.DecodeRuneInString(k[bad:])
+			msg = fmt.Sprintf("not base64 (illegal base64 data at input byte %d): %q is not a base64 character", bad, r)
+			return nil, fieldErr("key", "key.base64.char", msg, nil, err, "byte", strconv.Itoa(bad), "char", string(r))
 		} else if len(k)%4 != 0 {
 			code, msg = "key.base64.length", msg+"; a base64 key's length is a multiple of 4: part of it may be missing"
 		}

@@ -13,6 +13,7 @@ import { PublishPanel } from "./publish.js";
 import { SubscribePanel } from "./subscribe.js";
 import { MessagesPanel } from "./messages.js";
 import { Platform } from "./platform.js";
+import { Layout } from "./layout.js";
 
 const settings = new Settings();
 
@@ -35,10 +36,11 @@ async function loadLocal() {
 }
 
 /** Says once which saved settings could not be used (they are then dropped). */
+const dropped = new Set();
 function reportDropped() {
-  const dropped = settings.takeDropped();
-  if (!dropped.length) return;
-  const names = dropped.filter((n) => n !== "*");
+  for (const n of settings.takeDropped()) dropped.add(n);
+  if (!dropped.size) return;
+  const names = [...dropped].filter((n) => n !== "*");
   const render = () => (names.length ? t("settings.dropped", { fields: names.join(", ") }) : t("settings.unreadable"));
   const list = $("settings-msgs");
   setMsgs(list, [[render, "warn"]]);
@@ -46,6 +48,7 @@ function reportDropped() {
 }
 
 function wire() {
+  app.layout.wire();
   // Every edit of a remembered field is remembered.
   document.addEventListener("change", () => settings.save());
   document.addEventListener("input", () => settings.save());
@@ -65,6 +68,7 @@ function wire() {
     app.token.update();
     for (const list of document.querySelectorAll(".msgs")) if (list._items) setMsgs(list, list._items);
     app.msgs.onLanguage();
+    app.layout.summaries();
   });
 }
 
@@ -93,6 +97,7 @@ async function main() {
   app.msgs = new MessagesPanel(app);
   app.keys = new KeyStore({ $, t, show, onKey: () => app.token.update() });
   app.plat = new Platform({ $, t, show, errorText, onenet, ids: () => app.token.ids(), getLocal: () => app.local });
+  app.layout = new Layout(app);
   app.keys.restore();
   const localLoaded = loadLocal();
   try {

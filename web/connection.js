@@ -1,12 +1,18 @@
 // The connection panel: which broker, the credentials, connect/disconnect,
 // the connection's state.
-import { $, setMsgs, markField } from "./ui.js";
-import { t, errorText, reasonText } from "./i18n.js";
+import { $, setMsgs, markField, clockMs } from "./ui.js";
+import { t, show, errorText, reasonText } from "./i18n.js";
+
+const LOG_ENTRIES = 100;
+// host:port without a scheme; OneNET's MQTT hosts end in .heclouds.com.
+const HOST_PORT = /^([a-z0-9.-]+):(\d{1,5})(\/.*)?$/i;
 
 export class ConnectionPanel {
   constructor(app) {
     this.app = app;
     this.client = null;
+    this.attempt = null; // the connect() whose events are shown
+    this.logEntries = [];
   }
 
   targetMode() {
@@ -29,6 +35,8 @@ export class ConnectionPanel {
    */
   passwordFn() {
     if (!$("cred-auto").checked) return $("password").value;
+    // Another broker needs no OneNET token: without a key, no password.
+    if (this.targetMode() === "url" && !$("key").value.trim()) return "";
     return this.app.token.token();
   }
 
@@ -52,6 +60,11 @@ export class ConnectionPanel {
 
   /** Explains what is wrong with a URL before trying it, or "" if nothing is. */
   checkURL(url) {
+    const hp = HOST_PORT.exec(url);
+    if (hp) {
+      if (/(^|\.)heclouds\.com$/i.test(hp[1])) return t("conn.err.onenetTCP", { addr: hp[1] + ":" + hp[2] });
+      return t("conn.err.noScheme", { addr: url, suggestion: "ws://" + hp[1] + ":" + hp[2] + (hp[3] || "/mqtt") });
+    }
     let u;
     try {
       u = new URL(url);
@@ -59,12 +72,37 @@ export class ConnectionPanel {
       return url ? t("conn.err.urlParse", { url }) : t("conn.err.urlEmpty");
     }
     if (u.protocol === "mqtt:" || u.protocol === "mqtts:" || u.protocol === "tcp:" || u.protocol === "ssl:") {
+      if (/(^|\.)heclouds\.com$/i.test(u.hostname)) return t("conn.err.onenetTCP", { addr: u.host });
       return t("conn.err.mqttScheme", { scheme: u.protocol });
     }
     if (u.protocol !== "ws:" && u.protocol !== "wss:") return t("conn.err.scheme", { scheme: u.protocol });
     if (/\.heclouds\.com$/i.test(u.hostname)) return t("conn.err.onenetHost", { host: u.hostname });
     if (u.protocol === "ws:" && location.protocol === "https:") return t("conn.err.mixed");
     return "";
+  }
+
+  /** The OneNET address typed in the URL box (host:port), or "". */
+  onenetAddr(url) {
+    const hp = HOST_PORT.exec(url);
+    if (hp && /(^|\.)heclouds\.com$/i.test(hp[1])) return hp[1] + ":" + hp[2];
+    try {
+      const u = new URL(url);
+      if (/^(mqtts?|tcp|ssl):$/.test(u.protocol) && /(^|\.)heclouds\.com$/i.test(u.hostname)) return u.host || u.hostname;
+    } catch {
+      // Not a URL.
+    }
+    return "";
+  }
+
+  /** Switches from the URL to the relay, with the endpoint typed if it is one. */
+  useRelay() {
+    const addr = this.onenetAddr($("url").value.trim());
+    document.querySelector("input[name=target][value=relay]").checked = true;
+    const opt = [...$("endpoint").options].find((o) => o.value === addr && !o.disabled);
+    if (opt) $("endpoint").value = addr;
+    this.updateTarget();
+    this.app.save();
+    $("endpoint").focus();
   }
 
   fillEndpoints() {
@@ -98,8 +136,9 @@ export class ConnectionPanel {
     $("real-warning").hidden = !(mode === "relay" && $("resKind").value === "device");
     this.app.plat.setAvailable(!noLocal, mode === "local");
     markField("url", false);
+    const url = $("url").value.trim();
+    $("url-relay").hidden = !(mode === "url" && this.app.local && this.onenetAddr(url));
     if (mode === "url") {
-      const url = $("url").value.trim();
       const problem = url ? this.checkURL(url) : "";
       markField("url", !!problem);
       if (msgs) setMsgs($("conn-msgs"), problem ? [[() => this.checkURL(url), "err"]] : []);
@@ -117,8 +156,10 @@ export class ConnectionPanel {
     $("publish").disabled = !(connected || s === "reconnecting");
     $("subscribe").disabled = !connected;
     $("disconnect").disabled = s === "closed";
+    $("reconnect").disabled = s === "closed";
     $("connect").disabled = s !== "closed";
     if (reason) setMsgs($("conn-msgs"), [[reason, s === "connected" ? "ok" : "err"]]);
+    this.app.layout.connection(s);
   }
 
   /**
@@ -178,7 +219,9 @@ export class ConnectionPanel {
       return;
     }
     this.updateCredentials();
-    const warnings = onenet.checkConnect({ clientId: $("clientId").value, username: $("username").value, keepAlive: Number($("keepAlive").value), cleanSession: true });
+    // OneNET's rules (and its reason codes) are not another broker's.
+    const warnings = this.targetMode() === "url" ? [] : onenet.checkConnect({ clientId: $("clientId").value, username: $("username").value, keepAlive: Number($("keepAlive").value), cleanSession: true });
+    this.warnings = warnings;
     let password;
     try {
       password = $("cred-auto").checked ? () => this.passwordFn() : $("password").value;
@@ -190,6 +233,10 @@ export class ConnectionPanel {
     this.setState("connecting");
     setMsgs($("conn-msgs"), warnings.map((w) => [() => errorText(w), "warn"]));
     app.save();
+    // The events of this attempt: they start before connect() resolves.
+    const attempt = { url };
+    this.attempt = attempt;
+    this.url = url;
     try {
       const client = await onenet.connect({
         url,
@@ -201,20 +248,21 @@ export class ConnectionPanel {
         autoReconnect: true,
         onMessages: (batch) => app.msgs.received(batch),
         onState: (ev) => {
-          if (this.client !== client) return;
-          const reason = ev.error ? this.explainConnectError(ev.error) : "";
-          this.setState(ev.state, reason && ev.state !== "connected" ? reason : "");
-          if (ev.state === "connected") app.sub.render();
-          if (ev.state === "closed") {
-            this.client = null;
-            app.sub.clear();
-          }
+          if (this.attempt === attempt) this.onState(ev);
         },
       });
+      if (this.attempt !== attempt) {
+        // Disconnected (or connected again) meanwhile.
+        client.disconnect().catch(() => {});
+        return;
+      }
       this.client = client;
       this.setState("connected");
-      setMsgs($("conn-msgs"), [[() => t("conn.connected", { url }), "ok"], ...warnings.map((w) => [() => errorText(w), "warn"])]);
+      this.connectedMsgs();
+      this.focusNext();
     } catch (e) {
+      if (this.attempt !== attempt) return;
+      this.attempt = null;
       this.setState("closed");
       setMsgs($("conn-msgs"), [[this.explainConnectError(e), "err"]]);
       // A broker that cannot be reached: the URL is what to check.
@@ -222,9 +270,74 @@ export class ConnectionPanel {
     }
   }
 
+  /** Connected: what was wrong before is gone; the warnings stay. */
+  connectedMsgs() {
+    const url = this.url;
+    setMsgs($("conn-msgs"), [[() => t("conn.connected", { url }), "ok"], ...(this.warnings || []).map((w) => [() => errorText(w), "warn"])]);
+  }
+
+  /** After connecting, focus goes on to the next step, not to the page. */
+  focusNext() {
+    const a = document.activeElement;
+    if (a && a !== document.body && !a.disabled && a.id !== "connect") return;
+    const next = [$("subscribe"), $("publish"), $("disconnect")].find((b) => !b.disabled && b.offsetParent !== null);
+    if (next) next.focus();
+  }
+
+  onState(ev) {
+    const app = this.app;
+    this.log(ev);
+    if (ev.state === "connected") {
+      this.setState("connected");
+      this.connectedMsgs();
+      if (ev.error) setMsgs($("conn-msgs"), [...$("conn-msgs")._items, [() => errorText(ev.error), "warn"]]);
+      app.sub.render();
+      return;
+    }
+    const reason = ev.error ? this.explainConnectError(ev.error) : "";
+    this.setState(ev.state, reason);
+    if (ev.state === "closed") {
+      this.client = null;
+      this.attempt = null;
+      app.sub.clear();
+    }
+  }
+
+  /** Adds a state change to the connection log (timestamped, bounded). */
+  log(ev) {
+    const at = Date.now();
+    const m = /reconnecting in ([\d.]+)(ms|s|m)/.exec(ev.reason || "");
+    const retry = m ? Math.max(0, Math.round(Number(m[1]) * (m[2] === "ms" ? 0.001 : m[2] === "m" ? 60 : 1))) : null;
+    const entry = { at, state: ev.state, error: ev.error, retry };
+    this.logEntries.push(entry);
+    if (this.logEntries.length > LOG_ENTRIES) this.logEntries.shift();
+    this.renderLogEntry(entry);
+    const list = $("conn-log");
+    list.append(entry.el);
+    while (list.children.length > LOG_ENTRIES) list.firstChild.remove();
+  }
+
+  renderLogEntry(entry) {
+    const el = entry.el || (entry.el = document.createElement("li"));
+    el.className = "log-" + entry.state + (entry.error ? " err" : "");
+    show(el, () => {
+      let s = clockMs(entry.at) + "  " + t("state." + entry.state);
+      if (entry.error) s += ": " + errorText(entry.error);
+      if (entry.retry !== null) s += " — " + t("conn.log.retry", { s: entry.retry });
+      return s;
+    });
+  }
+
+  /** Drops the connection and connects again at once. */
+  async reconnectNow() {
+    await this.disconnect();
+    await this.connect();
+  }
+
   async disconnect() {
     const c = this.client;
     this.client = null;
+    this.attempt = null;
     if (c) {
       try {
         await c.disconnect();
@@ -242,6 +355,8 @@ export class ConnectionPanel {
     $("cred-auto").addEventListener("change", () => this.updateCredentials());
     $("connect").addEventListener("click", () => this.connect());
     $("disconnect").addEventListener("click", () => this.disconnect());
+    $("reconnect").addEventListener("click", () => this.reconnectNow());
+    $("url-relay").addEventListener("click", () => this.useRelay());
   }
 
   onLanguage() {

@@ -83,9 +83,26 @@ export function show(el, render) {
   el.textContent = render();
 }
 
-/** Formats a time (ms since the epoch) for the chosen language. */
+/**
+ * Formats a time (ms since the epoch), local, in ISO 8601 order
+ * (2026-12-25 20:19:12): unambiguous in either language, whatever order
+ * the browser's date picker uses.
+ */
 export function formatTime(ms) {
-  return new Date(ms).toLocaleString(locale(), { hour12: false });
+  const d = new Date(ms);
+  if (isNaN(d.getTime())) return String(ms);
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/**
+ * A count in words: forms maps the plural categories of the page's
+ * language (Intl.PluralRules: "one", "other", …) to catalogue keys, e.g.
+ * {one: "plat.points.one", other: "plat.points.other"}; {n} is the count.
+ */
+export function plural(forms, n, params) {
+  const cat = new Intl.PluralRules(locale()).select(n);
+  return t(forms[cat] || forms.other, Object.assign({ n: n.toLocaleString(locale()) }, params));
 }
 
 /**

@@ -1,28 +1,12 @@
 // The messages panel: the log of received messages (msglog.js), its filter,
 // pause and export, and the linking of replies to what was published.
-import { $ } from "./ui.js";
+import { $, clockMs } from "./ui.js";
 import { t } from "./i18n.js";
 import { MessageLog } from "./msglog.js";
 import { isText, preview, text, hex, base64 } from "./payload.js";
 
 const FILTER_BYTES = 64 * 1024;
 const unescapeJSON = (s) => s.replace(/\\u([0-9a-fA-F]{4})/g, (m, h) => String.fromCharCode(parseInt(h, 16)));
-
-/** HH:MM:SS.mmm in local time. */
-export function clockMs(ms) {
-  const d = new Date(ms);
-  const p = (n, w = 2) => String(n).padStart(w, "0");
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
-}
-
-/** A local time with the date, ISO 8601 order, to the millisecond. */
-export function isoLocal(ms) {
-  const d = new Date(ms);
-  const p = (n, w = 2) => String(n).padStart(w, "0");
-  const off = -d.getTimezoneOffset();
-  const sign = off >= 0 ? "+" : "-";
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${clockMs(ms)} ${sign}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
-}
 
 export class MessagesPanel {
   constructor(app) {
@@ -70,7 +54,9 @@ export class MessagesPanel {
     time.textContent = clockMs(e.at);
     const topic = document.createElement("span");
     topic.className = "m-topic";
-    topic.textContent = e.topic;
+    // The device's own prefix ($sys/{pid}/{device}/) goes without saying.
+    const pre = this.prefix();
+    topic.textContent = pre && e.topic.startsWith(pre) ? "…/" + e.topic.slice(pre.length) : e.topic;
     const q = document.createElement("span");
     q.className = "m-qos";
     q.textContent = "Q" + e.qos + (e.retained ? " R" : "");
@@ -78,6 +64,11 @@ export class MessagesPanel {
     p.className = "m-payload";
     p.textContent = (e.link ? `↩ #${e.link.id} ` : "") + preview(e.payload);
     el.append(time, q, topic, p);
+  }
+
+  prefix() {
+    const { productId, deviceName } = this.app.token.ids();
+    return productId && deviceName ? `$sys/${productId}/${deviceName}/` : "";
   }
 
   setFilter(q) {

@@ -5,6 +5,8 @@
 // The chart library is loaded when the first chart is drawn: it is more
 // than half of the page's JavaScript, and the token generator should not
 // wait for it on a slow network (docs/BENCHMARKS.md).
+import { plural, formatTime } from "./i18n.js";
+
 let uPlot = null;
 const loadChart = () => (uPlot ? Promise.resolve() : import("./vendor/uPlot.esm.js").then((m) => (uPlot = m.default)));
 
@@ -42,6 +44,8 @@ export class Platform {
       // Errors from Go have a code; the page's own carry their renderer;
       // anything else is the browser's (a failed fetch).
       const render = e.code ? () => this.errorText(e) : e.render ? e.render : () => this.t("plat.network", { error: e.message });
+      // The error replaces the result (no stale "Waiting for the device…").
+      this.show($("plat-out"), null);
       this.show($("plat-err"), render);
       if (e.field === "key") $("plat-key").setAttribute("aria-invalid", "true");
       if (e.field === "plat-prop") $("plat-prop").setAttribute("aria-invalid", "true");
@@ -139,7 +143,17 @@ export class Platform {
 
   async refresh() {
     const [data] = await Promise.all([this.api("GET", "datapoint/history-datapoints?" + this.query({ limit: "500" })), loadChart()]);
+    this.shown = true;
     this.draw(data.datastreams || []);
+  }
+
+  /** New datapoints were stored: charts already shown are drawn again (once for a burst). */
+  dataChanged() {
+    if (!this.shown || this.redraw) return;
+    this.redraw = setTimeout(() => {
+      this.redraw = null;
+      this.run(() => this.refresh());
+    }, 300);
   }
 
   draw(streams) {
@@ -152,23 +166,55 @@ export class Platform {
       this.show(box, () => this.t("plat.noData"));
       return;
     }
+    const forms = { one: "plat.points.one", other: "plat.points.other" };
     for (const s of streams) {
-      const pts = (s.datapoints || []).filter((p) => typeof p.value === "number");
+      const all = s.datapoints || [];
+      const pts = all.filter((p) => typeof p.value === "number");
       const fig = document.createElement("figure");
       const cap = document.createElement("figcaption");
-      const last = (s.datapoints || [])[s.datapoints.length - 1];
-      this.show(cap, () => `${s.id}: ${last ? JSON.stringify(last.value) : "-"} (${this.t("plat.points", { n: (s.datapoints || []).length })})`);
+      const last = all[all.length - 1];
+      this.show(cap, () => `${s.id}: ${last ? JSON.stringify(last.value) : "-"} (${plural(forms, all.length)})`);
       fig.append(cap);
       box.append(fig);
       if (pts.length < 1) continue;
       const xs = pts.map((p) => platformTime(p.at) / 1000);
       const ys = pts.map((p) => p.value);
       const width = Math.min(box.clientWidth || 600, 720);
-      this.charts.push(
-        new uPlot({ width, height: 160, series: [{}, { label: s.id, stroke: "#1769aa", width: 2 }], legend: { show: false } }, [xs, ys], fig),
+      const dark = matchMedia("(prefers-color-scheme: dark)").matches || document.documentElement.dataset.theme === "dark";
+      const ink = dark && document.documentElement.dataset.theme !== "light" ? "#c9d1d9" : "#1d2329";
+      const chart = new uPlot(
+        {
+          width,
+          height: 160,
+          // One point: a two-minute window around it, not a multi-year axis.
+          scales: { x: xs[0] === xs[xs.length - 1] ? { time: true, auto: false, range: [xs[0] - 60, xs[0] + 60] } : { time: true } },
+          series: [
+            { label: this.t("plat.time"), value: (u, v) => (v == null ? "—" : formatTime(v * 1000)) },
+            { label: s.id, stroke: "#1769aa", width: 2, points: { show: true, size: 6 } },
+          ],
+          axes: [
+            { stroke: ink, values: (u, splits) => splits.map((v) => axisTime(v, splits)) },
+            { stroke: ink },
+          ],
+          // The legend shows the values under the pointer.
+          legend: { show: true, live: true },
+        },
+        [xs, ys],
+        fig,
       );
+      fig._chart = chart;
+      this.charts.push(chart);
     }
   }
+}
+
+/** An x-axis label, in ISO 8601 order: the time, with the date when the axis spans days. */
+function axisTime(v, splits) {
+  const full = formatTime(v * 1000); // YYYY-MM-DD HH:MM:SS
+  const span = splits.length > 1 ? splits[splits.length - 1] - splits[0] : 0;
+  if (span >= 2 * 86400) return full.slice(0, 10);
+  if (span >= 86400 / 2) return full.slice(5, 16);
+  return full.slice(11, span < 300 ? 19 : 16);
 }
 
 // The platform writes times as OneNET does: "2006-01-02 15:04:05.000" in

@@ -197,6 +197,7 @@ export class PublishPanel {
     try {
       await c.publish(topic, text, { qos });
       entry.status = qos ? "acked" : "sent";
+      if (kind === "dp/post/json" && this.app.conn.targetMode() === "local") this.app.plat.dataChanged();
     } catch (e) {
       entry.status = "failed";
       entry.error = e;
@@ -206,6 +207,7 @@ export class PublishPanel {
   }
 
   addHistory(entry) {
+    entry.n = this.history.length ? this.history[this.history.length - 1].n + 1 : 1;
     const el = document.createElement("li");
     entry.el = el;
     this.renderHistory(entry);
@@ -222,7 +224,13 @@ export class PublishPanel {
   renderHistory(e) {
     const status = t("pub.status." + e.status) + (e.reply ? " · " + t("pub.reply." + e.reply.kind) : "") + (e.error ? ": " + errorText(e.error) : "");
     e.el.className = "hist " + (e.reply ? e.reply.kind : e.status);
-    e.el.textContent = `${fmtTime(e.at)}  ${e.topic}  QoS ${e.qos}${e.id !== null ? "  id " + e.id : ""}  — ${status}`;
+    const n = document.createElement("span");
+    n.className = "h-n";
+    n.textContent = String(e.n);
+    const text = document.createElement("span");
+    text.className = "h-text";
+    text.textContent = `${fmtTime(e.at)}  ${e.topic}  QoS ${e.qos}${e.id !== null ? "  id " + e.id : ""}  — ${status}`;
+    e.el.replaceChildren(n, text);
   }
 
   /** A reply arrived for the publish with this id: the entry, or null. */

@@ -75,7 +75,7 @@ export class Settings {
     const fields = this.fields();
     for (const [name, v] of this.pending) {
       const els = fields.get(name);
-      if (!els || !apply(els, v)) this.dropped.push(name);
+      if (v !== "" && (!els || !apply(els, v))) this.dropped.push(name);
     }
     this.pending.clear();
   }
@@ -95,6 +95,7 @@ export class Settings {
         o[name] = this.pending.get(name);
         continue;
       }
+      if (els[0].hasAttribute("data-remember-later") && !els[0].options.length) continue; // not filled yet
       if (els[0].type === "radio") {
         const c = els.find((r) => r.checked);
         if (c) o[name] = c.value;

@@ -1,5 +1,5 @@
 // The token panel: the form for a token, the token, and the decoder.
-import { $, setMsgs, markField, fmtTime } from "./ui.js";
+import { $, setMsgs, markField, fmtTime, copyText } from "./ui.js";
 import { t, errorText, reasonText } from "./i18n.js";
 
 // The token panel's field ids by the API's field names.
@@ -9,6 +9,7 @@ export class TokenPanel {
   /** app: the composition root (app.js): onenet, and the other panels. */
   constructor(app) {
     this.app = app;
+    this.touched = new Set(); // fields typed into: only these are blamed for being empty
   }
 
   etMode() {
@@ -68,10 +69,18 @@ export class TokenPanel {
     try {
       tok = onenet.token(o);
     } catch (e) {
-      msgs.push([errorText(e), "err"]);
-      markField(fieldIds[e.field] || "", true);
-      if (e.field === "et" && this.etMode() === "date") markField("etDate", true);
+      const id = fieldIds[e.field] || "";
+      if (id && $(id) && !$(id).value.trim() && !this.touched.has(id)) {
+        // Not typed yet (a first visit): a hint, not an error.
+        msgs.push([errorText(e), "hint"]);
+      } else {
+        msgs.push([errorText(e), "err"]);
+        markField(id, true);
+        if (e.field === "et" && this.etMode() === "date") markField("etDate", true);
+      }
     }
+    // The date field's eight parts are Tab stops only when it is the expiry used.
+    $("etDate").tabIndex = this.etMode() === "date" ? 0 : -1;
     if (tok) {
       for (const w of onenet.tokenWarnings(o)) msgs.push([errorText(w), "warn"]);
       const p = onenet.parseToken(tok);
@@ -87,7 +96,8 @@ export class TokenPanel {
 
   updateDecode() {
     const onenet = this.app.onenet;
-    const text = $("decode-in").value.trim();
+    // As pasted: quotes around it, spaces and line breaks inside are not the token's.
+    const text = $("decode-in").value.replace(/\s+/g, "").replace(/^["'`“”‘’]+|["'`“”‘’]+$/g, "");
     const out = $("decode-out");
     if (!text) {
       out.replaceChildren();
@@ -120,14 +130,36 @@ export class TokenPanel {
       add(t("decode.result"), t("decode.noKey"), "warn");
     } else {
       const r = onenet.verifyToken(text, key, {});
-      if (r.valid) add(t("decode.result"), t("decode.valid", { date: fmtTime(Date.parse(r.expiresAt)) }), "ok");
+      const formRes = this.resource();
+      if (r.valid && formRes && parsed.res !== formRes) {
+        add(t("decode.result"), t("decode.validOther", { date: fmtTime(Date.parse(r.expiresAt)), res: parsed.res, form: formRes }), "warn");
+      } else if (r.valid) add(t("decode.result"), t("decode.valid", { date: fmtTime(Date.parse(r.expiresAt)) }), "ok");
       else add(t("decode.result"), errorText(r.error) + (reasonText(r.code) ? " — " + t("decode.reason", { code: r.code, reason: reasonText(r.code) }) : ""), "err");
     }
     out.replaceChildren(dl);
   }
 
+  /** The resource (res) the form describes, decoded, or "" when incomplete. */
+  resource() {
+    const o = this.options();
+    if (o.resKind === "user") return o.userId ? "userid/" + o.userId : "";
+    if (!o.productId) return "";
+    if (o.resKind === "product") return "products/" + o.productId;
+    return o.deviceName ? `products/${o.productId}/devices/${o.deviceName}` : "";
+  }
+
   wire() {
     const app = this.app;
+    for (const id of ["productId", "deviceName", "userId", "key", "ttl", "etDate", "etUnix"]) {
+      $(id).addEventListener("input", () => this.touched.add(id));
+    }
+    // Typing a value selects its option (before the token is computed).
+    const option = { ttl: "ttl", ttlUnit: "ttl", etDate: "date", etUnix: "unix" };
+    for (const [id, mode] of Object.entries(option)) {
+      $(id).addEventListener("input", () => {
+        document.querySelector(`input[name=etMode][value=${mode}]`).checked = true;
+      });
+    }
     const onToken = () => {
       this.update();
       app.pub.updateTopic();
@@ -145,17 +177,8 @@ export class TokenPanel {
       $("key-show").dataset.i18n = visible ? "token.hide" : "token.show";
       $("key-show").textContent = t($("key-show").dataset.i18n);
     });
-    $("token-copy").addEventListener("click", async () => {
-      const v = $("token-out").value;
-      if (!v) return;
-      try {
-        await navigator.clipboard.writeText(v);
-        $("token-copy").textContent = t("token.copied");
-      } catch {
-        $("token-out").select();
-        document.execCommand("copy");
-      }
-      setTimeout(() => ($("token-copy").textContent = t("token.copy")), 1500);
+    $("token-copy").addEventListener("click", () => {
+      if ($("token-out").value) copyText($("token-out").value, $("token-out"), $("token-copy-status"));
     });
     $("decode-in").addEventListener("input", () => this.updateDecode());
   }

@@ -44,3 +44,48 @@ export function el(tag, cls, text) {
   if (text !== undefined) e.textContent = text;
   return e;
 }
+
+/** HH:MM:SS.mmm in local time. */
+export function clockMs(ms) {
+  const d = new Date(ms);
+  const p = (n, w = 2) => String(n).padStart(w, "0");
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+/** A local time with the date, ISO 8601 order, to the millisecond. */
+export function isoLocal(ms) {
+  const d = new Date(ms);
+  const p = (n, w = 2) => String(n).padStart(w, "0");
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? "+" : "-";
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${clockMs(ms)} ${sign}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
+}
+
+/**
+ * Copies text to the clipboard and says so in status; when the browser
+ * refuses, selects the text in source (an input, a textarea or any
+ * element) for Ctrl+C and says that instead.
+ */
+export async function copyText(text, source, status) {
+  try {
+    await navigator.clipboard.writeText(text);
+    show(status, () => t("copy.done"));
+    status.className = "copy-status ok";
+  } catch {
+    if (source) {
+      source.focus();
+      if (typeof source.select === "function") source.select();
+      else {
+        const r = document.createRange();
+        r.selectNodeContents(source);
+        const sel = getSelection();
+        sel.removeAllRanges();
+        sel.addRange(r);
+      }
+    }
+    show(status, () => t("copy.refused"));
+    status.className = "copy-status warn";
+  }
+  clearTimeout(status._timer);
+  status._timer = setTimeout(() => show(status, null), 6000);
+}
