@@ -21,8 +21,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	mochi "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/onenet-wasm/onenet-wasm/server"
 	"github.com/onenet-wasm/onenet-wasm/token"
