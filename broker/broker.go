@@ -210,6 +210,8 @@ func New(opts Options) (*Broker, error) {
 
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = maxPacket
+	// What waits for a client that does not read is bounded (store.go).
+	caps.MaximumClientWritesPending = maxPendingWrites
 	b.srv = mqtt.New(&mqtt.Options{
 		InlineClient: true,
 		Capabilities: caps,

@@ -160,3 +160,9 @@ func (b *Broker) addPoint(d *device, r *ring, sp StoredPoint) {
 	b.account(d, r, sp)
 	b.trim(d)
 }
+
+// maxPendingWrites bounds the packets waiting to be written to one client
+// that reads slowly or not at all; past it, mochi drops what it would send
+// (QoS 0, as everything the broker sends). With commands of at most 20 KB
+// that is 20 MB per stalled client (mochi's default, 8,192, allowed 160 MB).
+const maxPendingWrites = 1024

@@ -1,0 +1,62 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"runtime"
+	"testing"
+)
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+// TestDeviceThatStopsReading: a device subscribed to its commands stops
+// reading while the platform sends it 5,000 commands of 20 KB (100 MB).
+// What the broker keeps for it stays bounded (its pending writes, then
+// drops), and another device keeps publishing and getting its replies.
+func TestDeviceThatStopsReading(t *testing.T) {
+	e := newEnv(t, noLimits)
+	stalled := rawLogin(t, e.tcp, "prod1", "dev1", devTok(t, "prod1", "dev1", keyD1))
+	stalled.(*net.TCPConn).SetReadBuffer(4096)
+	sub := append([]byte{0x82, 0}, 0, 1) // SUBSCRIBE, packet id 1
+	f := "$sys/prod1/dev1/cmd/request/+"
+	sub = append(sub, byte(len(f)>>8), byte(len(f)))
+	sub = append(append(sub, f...), 0)
+	sub[1] = byte(len(sub) - 2)
+	if _, err := stalled.Write(sub); err != nil {
+		t.Fatal(err)
+	}
+	suback := make([]byte, 5)
+	if _, err := stalled.Read(suback); err != nil || suback[0] != 0x90 {
+		t.Fatalf("SUBACK: % x %v", suback, err)
+	}
+	other := e.mustDial(t, "tcp", "prod1", "dev2")
+	const dp = "$sys/prod1/dev2/dp/post/json"
+	other.sub(t, 0, dp+"/accepted")
+
+	before := heapInUse()
+	cmd := bytes.Repeat([]byte("c"), 20*1024)
+	done, cancel := context.WithCancel(context.Background())
+	cancel() // send, and do not wait for an answer
+	for i := range 5000 {
+		if _, err := e.b.SendCommand(done, "prod1", "dev1", cmd); err == nil {
+			t.Fatalf("command %d answered by a device that reads nothing", i)
+		}
+		if i%1000 == 0 {
+			other.pub(t, dp, 1, `{"id":1,"dp":{"x":[{"v":1}]}}`)
+			other.expect(t, dp+"/accepted")
+		}
+	}
+	grown := int64(heapInUse()) - int64(before)
+	t.Logf("heap in use grew by %d MB for 100 MB of commands to a device that reads nothing", grown>>20)
+	if grown > 64<<20 {
+		t.Errorf("heap grew by %d MB, want a bounded amount", grown>>20)
+	}
+	other.pub(t, dp, 1, `{"id":2,"dp":{"x":[{"v":2}]}}`)
+	other.expect(t, dp+"/accepted")
+}
