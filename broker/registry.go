@@ -305,7 +305,7 @@ var demoModel []byte
 // Studio product (ten letters and digits) with a small thing model, the
 // page's sample model.
 func DemoRegistry(rand io.Reader) (*Registry, error) {
-	var b [6 + 32 + 32 + 10 + 32 + 32]byte
+	var b [6 + 32 + 32 + 10 + 32 + 32 + 6 + 32 + 32 + 10 + 32 + 32]byte
 	if _, err := io.ReadFull(rand, b[:]); err != nil {
 		return nil, fmt.Errorf("broker: demo registry: %w", err)
 	}
@@ -331,8 +331,43 @@ func DemoRegistry(rand io.Reader) (*Registry, error) {
 		ThingModel: json.RawMessage(demoModel),
 		Devices:    []Device{{Name: "device1", Key: enc(b[112:144])}},
 	}}}
+	// A sub-device product for each, so that a gateway can be demoed
+	// (docs/PROTOCOL.md §12): the demo devices are their gateways.
+	sub := append([]byte("sub"), digits(b[144:150])...)
+	ssub := "sub" + alnumID(b[214:221]) // ten characters: never the kit one's nine
+	r.Products = append(r.Products, Product{
+		ID:      string(sub),
+		Key:     enc(b[150:182]),
+		Gateway: string(id),
+		Devices: []Device{{Name: "sensor1", Key: enc(b[182:214])}},
+	}, Product{
+		ID:      ssub,
+		Key:     enc(b[224:256]),
+		Kind:    KindStudio,
+		Gateway: string(sid),
+		Devices: []Device{{Name: "sensor1", Key: enc(b[256:288])}},
+	})
 	if err := r.Products[1].loadModel(""); err != nil {
 		return nil, fmt.Errorf("broker: demo registry: %w", err)
 	}
 	return r, nil
+}
+
+// digits maps bytes to decimal digits, for demo ids.
+func digits(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		out[i] = '0' + c%10
+	}
+	return out
+}
+
+// alnumID maps bytes to letters and digits, for demo ids.
+func alnumID(b []byte) string {
+	const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	out := make([]byte, len(b))
+	for i, c := range b {
+		out[i] = alnum[int(c)%len(alnum)]
+	}
+	return string(out)
 }

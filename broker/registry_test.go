@@ -77,11 +77,11 @@ func TestLoadRegistry(t *testing.T) {
 }
 
 func TestDemoRegistry(t *testing.T) {
-	r1, err := DemoRegistry(bytes.NewReader(bytes.Repeat([]byte{7, 200, 3}, 60)))
+	r1, err := DemoRegistry(bytes.NewReader(bytes.Repeat([]byte{7, 200, 3}, 100)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, _ := DemoRegistry(bytes.NewReader(bytes.Repeat([]byte{7, 200, 3}, 60)))
+	r2, _ := DemoRegistry(bytes.NewReader(bytes.Repeat([]byte{7, 200, 3}, 100)))
 	if s := r1.Products[1]; s.Kind != KindStudio || s.Model() == nil || s.Model().Property("temperature") == nil || len(s.ID) != 10 {
 		t.Errorf("the Studio product %+v", s)
 	}

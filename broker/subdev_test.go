@@ -554,3 +554,21 @@ func TestSubTopoChange(t *testing.T) {
 		t.Error("SetTopology of a kit gateway: no error")
 	}
 }
+
+// TestDemoGateways: docs/PROTOCOL.md §12.5: the demo registry has a
+// sub-device product for each demo product, so that the demo devices can
+// be demoed as gateways.
+func TestDemoGateways(t *testing.T) {
+	r, err := DemoRegistry(strings.NewReader(strings.Repeat("\x07\xc8\x03", 100)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Products) != 4 {
+		t.Fatalf("%d products", len(r.Products))
+	}
+	kit, studio := r.Products[2], r.Products[3]
+	if kit.Gateway != r.Products[0].ID || kindOf(&kit) != KindKit || studio.Gateway != r.Products[1].ID || studio.Kind != KindStudio ||
+		kit.Devices[0].Name != "sensor1" || studio.Devices[0].Name != "sensor1" {
+		t.Errorf("sub-device products %+v, %+v", kit, studio)
+	}
+}
