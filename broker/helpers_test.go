@@ -359,26 +359,8 @@ func rawConnect(t testing.TB, addr, pid, dev, password string) (net.Conn, byte) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	str := func(s string) []byte { return append([]byte{byte(len(s) >> 8), byte(len(s))}, s...) }
-	body := append(str("MQTT"), 4, 0xC2, 0, 60)
-	body = append(body, str(dev)...)
-	body = append(body, str(pid)...)
-	body = append(body, str(password)...)
-	pkt := []byte{0x10}
-	for n := len(body); ; {
-		b := byte(n % 128)
-		n /= 128
-		if n > 0 {
-			b |= 0x80
-		}
-		pkt = append(pkt, b)
-		if n == 0 {
-			break
-		}
-	}
-	pkt = append(pkt, body...)
 	_ = conn.SetDeadline(time.Now().Add(wait))
-	if _, err := conn.Write(pkt); err != nil {
+	if _, err := conn.Write(connectPacket(dev, pid, password)); err != nil {
 		t.Fatal(err)
 	}
 	ack := make([]byte, 4)

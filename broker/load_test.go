@@ -2,10 +2,9 @@ package broker
 
 import (
 	"bufio"
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 // The load test's size, from the environment (scripts/load.sh, `make load`,
@@ -316,20 +316,20 @@ func dialLoad(ctx context.Context, via, tcpAddr, wsURL, pid, dev, password strin
 	}
 	// SUBSCRIBE to the replies at QoS 1, in the same write.
 	d.nextID++
-	d.w.Write(packet(0x82, []byte{byte(d.nextID >> 8), byte(d.nextID)}, mqttString(d.topic+"/+"), []byte{1}))
+	d.w.Write(subscribePacket(d.nextID, d.topic+"/+", 1))
 	if err := d.w.Flush(); err != nil {
 		conn.Close()
 		return nil, err
 	}
-	h, body, err := d.read()
-	if err != nil || h != 0x20 || len(body) != 2 || body[1] != 0 {
+	pk, err := readPacket(d.r)
+	if err != nil || pk.FixedHeader.Type != packets.Connack || pk.ReasonCode != 0 {
 		conn.Close()
-		return nil, fmt.Errorf("CONNACK: %#x % x %v", h, body, err)
+		return nil, fmt.Errorf("CONNACK: type %d, code %d, %v", pk.FixedHeader.Type, pk.ReasonCode, err)
 	}
-	h, body, err = d.read()
-	if err != nil || h != 0x90 || len(body) != 3 || body[2] != 1 {
+	pk, err = readPacket(d.r)
+	if err != nil || pk.FixedHeader.Type != packets.Suback || !bytes.Equal(pk.ReasonCodes, []byte{1}) {
 		conn.Close()
-		return nil, fmt.Errorf("SUBACK: %#x % x %v", h, body, err)
+		return nil, fmt.Errorf("SUBACK: type %d, codes % x, %v", pk.FixedHeader.Type, pk.ReasonCodes, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
 	return d, nil
@@ -345,7 +345,7 @@ func (d *loadDevice) upload(id int, st *loadStats) error {
 	pid := d.nextID
 	payload := `{"id":` + strconv.Itoa(id) + `,"dp":{"temperature":[{"v":` + strconv.Itoa(20+id%10) + `}],"humidity":[{"v":61.5}]}}`
 	_ = d.conn.SetDeadline(time.Now().Add(wait))
-	d.w.Write(packet(0x32, mqttString(d.topic), []byte{byte(pid >> 8), byte(pid)}, []byte(payload)))
+	d.w.Write(publishPacket(d.topic, 1, pid, []byte(payload)))
 	if err := d.w.Flush(); err != nil {
 		return err
 	}
@@ -353,35 +353,24 @@ func (d *loadDevice) upload(id int, st *loadStats) error {
 	want := `{"id":` + strconv.Itoa(id) + `}`
 	gotAck, gotReply := false, false
 	for !gotAck || !gotReply {
-		h, body, err := d.read()
+		pk, err := readPacket(d.r)
 		if err != nil {
 			return fmt.Errorf("after %v PUBACK, %v reply: %w", gotAck, gotReply, err)
 		}
-		switch h & 0xF0 {
-		case 0x40: // PUBACK
-			if len(body) != 2 || uint16(body[0])<<8|uint16(body[1]) != pid {
-				return fmt.Errorf("PUBACK % x, want packet id %d", body, pid)
+		switch pk.FixedHeader.Type {
+		case packets.Puback:
+			if pk.PacketID != pid {
+				return fmt.Errorf("PUBACK of packet id %d, want %d", pk.PacketID, pid)
 			}
 			gotAck = true
 			st.acked.Add(1)
-		case 0x30: // PUBLISH: a reply
-			if len(body) < 2 {
-				return errors.New("short PUBLISH")
-			}
-			tl := int(body[0])<<8 | int(body[1])
-			if len(body) < 2+tl {
-				return errors.New("short PUBLISH topic")
-			}
-			topic, rest := string(body[2:2+tl]), body[2+tl:]
-			if h&0x06 != 0 { // QoS 1: acknowledge
-				if len(rest) < 2 {
-					return errors.New("PUBLISH without packet id")
-				}
-				d.w.Write([]byte{0x40, 2, rest[0], rest[1]})
+		case packets.Publish: // a reply
+			topic, rest := pk.TopicName, pk.Payload
+			if pk.FixedHeader.Qos > 0 { // acknowledge
+				d.w.Write(pubackPacket(pk.PacketID))
 				if err := d.w.Flush(); err != nil {
 					return err
 				}
-				rest = rest[2:]
 			}
 			switch {
 			case topic == d.topic+"/accepted" && string(rest) == want:
@@ -394,39 +383,14 @@ func (d *loadDevice) upload(id int, st *loadStats) error {
 				return fmt.Errorf("unexpected %s %s", topic, rest)
 			}
 		default:
-			return fmt.Errorf("unexpected packet %#x", h)
+			return fmt.Errorf("unexpected packet type %d", pk.FixedHeader.Type)
 		}
 	}
 	return nil
 }
 
-// read reads one MQTT packet: its first byte and its body.
-func (d *loadDevice) read() (byte, []byte, error) {
-	h, err := d.r.ReadByte()
-	if err != nil {
-		return 0, nil, err
-	}
-	n, mult := 0, 1
-	for i := 0; ; i++ {
-		c, err := d.r.ReadByte()
-		if err != nil {
-			return 0, nil, err
-		}
-		n += int(c&0x7F) * mult
-		if c&0x80 == 0 {
-			break
-		}
-		if mult *= 128; i == 3 {
-			return 0, nil, errors.New("malformed remaining length")
-		}
-	}
-	body := make([]byte, n)
-	_, err = io.ReadFull(d.r, body)
-	return h, body, err
-}
-
 func (d *loadDevice) close() {
 	_ = d.conn.SetDeadline(time.Now().Add(time.Second))
-	_, _ = d.conn.Write([]byte{0xE0, 0}) // DISCONNECT
+	_, _ = d.conn.Write(disconnectPacket)
 	_ = d.conn.Close()
 }

@@ -40,12 +40,6 @@ func packet(header byte, body ...[]byte) []byte {
 	return append(out, b...)
 }
 
-// connectPacket is a CONNECT as OneNET wants it (3.1.1, clean session,
-// user name and password).
-func connectPacket(dev, pid, password string) []byte {
-	return packet(0x10, mqttString("MQTT"), []byte{4, 0xC2, 0, 60}, mqttString(dev), mqttString(pid), mqttString(password))
-}
-
 // garbage is one malformed input thrown at a listener.
 type garbage struct {
 	name string
@@ -163,7 +157,7 @@ func loginOn(rw io.ReadWriter, password string) error {
 // pingOrClose sends a PINGREQ and succeeds when the broker answers it
 // (PINGRESP) or closes the connection.
 func pingOrClose(rw io.ReadWriter) error {
-	if _, err := rw.Write([]byte{0xC0, 0}); err != nil {
+	if _, err := rw.Write(pingreqPacket); err != nil {
 		return nil
 	}
 	buf := make([]byte, 1)
@@ -424,7 +418,7 @@ func FuzzMalformedPacket(f *testing.F) {
 	e := newEnv(f, noLimits, func(o *Options) { o.ConnectTimeout = 5 * time.Second })
 	password := tok(f, "products/prod1", keyP1)
 	good := devTok(f, "prod1", "dev1", keyD1)
-	publish := packet(0x32, mqttString("$sys/prod1/dev1/dp/post/json"), []byte{0, 1}, []byte(`{"id":1,"dp":{"a":[{"v":1}]}}`))
+	publish := publishPacket("$sys/prod1/dev1/dp/post/json", 1, 1, []byte(`{"id":1,"dp":{"a":[{"v":1}]}}`))
 	f.Fuzz(func(t *testing.T, login bool, data []byte) {
 		conn, err := net.DialTimeout("tcp", e.tcp, wait)
 		if err != nil {
