@@ -4,6 +4,7 @@ import { $, clockMs } from "./ui.js";
 import { t } from "./i18n.js";
 import { MessageLog } from "./msglog.js";
 import { isText, preview, text, hex, base64 } from "./payload.js";
+import { Inspector } from "./inspector.js";
 
 const FILTER_BYTES = 64 * 1024;
 const unescapeJSON = (s) => s.replace(/\\u([0-9a-fA-F]{4})/g, (m, h) => String.fromCharCode(parseInt(h, 16)));
@@ -14,6 +15,8 @@ export class MessagesPanel {
     this.query = "";
     this.log = new MessageLog($("msg-list"), $("msg-spacer"), (e, el) => this.renderRow(e, el), { capacity: 100000 });
     this.log.onChange = () => this.updateCount();
+    this.inspector = new Inspector(app);
+    this.log.onOpen = (e) => this.inspector.open(e);
   }
 
   /** Messages from the client, in arrival order. */
@@ -33,6 +36,7 @@ export class MessagesPanel {
             if (sent) {
               e.link = { kind, at: sent.at, id: String(j.id), sent };
               sent.replyEntry = e;
+              pub.renderHistory(sent);
             }
           }
         } catch {
@@ -124,7 +128,16 @@ export class MessagesPanel {
     $("msg-count").textContent = t("msg.count", { n: log.count(), total: log.total }) + (log.paused ? " · " + t("msg.paused", { n: log.held.length }) : "");
   }
 
+  /** Opens an entry in the inspector, scrolled into view in the list. */
+  openEntry(e) {
+    this.app.layout.setView("see");
+    const i = this.log.indexOf(e);
+    if (i >= 0) this.log.container.scrollTop = Math.max(0, i * this.log.rowHeight - 40);
+    this.log.open(e);
+  }
+
   wire() {
+    this.inspector.wire();
     $("msg-filter").addEventListener("input", () => this.setFilter($("msg-filter").value));
     $("msg-pause").addEventListener("click", () => {
       const p = !this.log.paused;
@@ -140,6 +153,7 @@ export class MessagesPanel {
 
   onLanguage() {
     this.updateCount();
+    this.inspector.render();
     this.log.rows.forEach((r) => (r._entry = null));
     this.log.refresh();
   }

@@ -25,7 +25,15 @@ export class MessageLog {
     this.total = 0;
     this.dropped = 0;
     this.onChange = null;
+    this.onOpen = null; // called with the entry a click or Enter opens
+    this.selected = null; // the entry opened
+    this.cursor = null; // the entry the arrow keys are on
     container.addEventListener("scroll", () => this.schedule(), { passive: true });
+    container.addEventListener("click", (ev) => {
+      const row = ev.target.closest(".msg");
+      if (row && row._entry) this.open(row._entry);
+    });
+    container.addEventListener("keydown", (ev) => this.key(ev));
     new ResizeObserver(() => this.schedule()).observe(container);
   }
 
@@ -79,6 +87,7 @@ export class MessageLog {
 
   clear() {
     this.entries = [];
+    this.cursor = null;
     this.held = [];
     this.view = null;
     this.schedule();
@@ -118,6 +127,50 @@ export class MessageLog {
     return this.view;
   }
 
+  /** The position of an entry among those shown (newest first), or -1. */
+  indexOf(entry) {
+    if (!entry) return -1;
+    if (this.filter) return this._view().indexOf(entry);
+    const i = this.entries.lastIndexOf(entry);
+    return i < 0 ? -1 : this.entries.length - 1 - i;
+  }
+
+  select(entry) {
+    this.selected = entry;
+    if (entry) this.cursor = entry;
+    this.schedule();
+  }
+
+  open(entry) {
+    this.select(entry);
+    if (this.onOpen) this.onOpen(entry);
+  }
+
+  /** Arrows, Page Up/Down, Home/End move the cursor; Enter (or Space) opens. */
+  key(ev) {
+    const n = this.count();
+    if (!n) return;
+    const page = Math.max(1, Math.floor((this.container.clientHeight || 400) / this.rowHeight) - 1);
+    let i = this.indexOf(this.cursor);
+    const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page };
+    if (ev.key in moves) i = i < 0 ? 0 : i + moves[ev.key];
+    else if (ev.key === "Home") i = 0;
+    else if (ev.key === "End") i = n - 1;
+    else if ((ev.key === "Enter" || ev.key === " ") && this.cursor) {
+      ev.preventDefault();
+      this.open(this.cursor);
+      return;
+    } else return;
+    ev.preventDefault();
+    i = Math.max(0, Math.min(n - 1, i));
+    this.cursor = this.at(i);
+    const top = i * this.rowHeight;
+    const c = this.container;
+    if (top < c.scrollTop) c.scrollTop = top;
+    else if (top + this.rowHeight > c.scrollTop + c.clientHeight) c.scrollTop = top + this.rowHeight - c.clientHeight;
+    this.schedule();
+  }
+
   schedule() {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -141,6 +194,7 @@ export class MessageLog {
     const first = Math.max(0, Math.floor(top / h) - 5);
     const last = Math.min(n, Math.ceil((top + height) / h) + 5);
     const needed = last - first;
+    let cursorRow = null;
     while (this.rows.length < needed) {
       const el = document.createElement("div");
       el.className = "msg";
@@ -162,7 +216,16 @@ export class MessageLog {
         el._v = entry._v;
         this.renderRow(entry, el);
       }
+      el.id = "msg-row-" + i;
+      el.setAttribute("role", "option");
+      el.setAttribute("aria-posinset", String(first + i + 1));
+      el.setAttribute("aria-setsize", String(n));
+      el.setAttribute("aria-selected", String(entry === this.selected));
+      el.classList.toggle("cur", entry === this.cursor);
+      if (entry === this.cursor) cursorRow = el;
     }
+    if (cursorRow) this.container.setAttribute("aria-activedescendant", cursorRow.id);
+    else this.container.removeAttribute("aria-activedescendant");
     if (this.onChange) this.onChange();
   }
 }

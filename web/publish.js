@@ -231,6 +231,48 @@ export class PublishPanel {
     text.className = "h-text";
     text.textContent = `${fmtTime(e.at)}  ${e.topic}  QoS ${e.qos}${e.id !== null ? "  id " + e.id : ""}  — ${status}`;
     e.el.replaceChildren(n, text);
+    const again = document.createElement("button");
+    again.type = "button";
+    again.className = "small";
+    again.textContent = t("pub.again");
+    again.setAttribute("aria-label", t("pub.againLabel", { n: e.n }));
+    again.addEventListener("click", () => this.again(e));
+    e.el.append(again);
+    if (e.replyEntry) {
+      const r = document.createElement("button");
+      r.type = "button";
+      r.className = "small";
+      r.textContent = t("pub.openReply");
+      r.setAttribute("aria-label", t("pub.openReplyLabel", { n: e.n }));
+      r.addEventListener("click", () => this.app.msgs.openEntry(e.replyEntry));
+      e.el.append(r);
+    }
+  }
+
+  /** Puts a sent message back in the form (raw, same topic and QoS) to publish it again. */
+  again(e) {
+    const kinds = [...$("pub-kind").options].map((o) => o.value);
+    let kind = "";
+    try {
+      const p = this.app.onenet.parseTopic(e.topic);
+      if (p && !p.error && kinds.includes(p.kind)) kind = p.kind;
+    } catch {
+      // Not a OneNET topic: a custom one.
+    }
+    $("pub-kind").value = kind;
+    $("pub-qos").value = String(e.qos);
+    this.setTab(false);
+    $("pub-topic").value = e.topic;
+    $("pub-topic").disabled = !!kind;
+    if (kind) this.updateTopic();
+    if (kind && $("pub-topic").value !== e.topic) {
+      $("pub-kind").value = "";
+      $("pub-topic").disabled = false;
+      $("pub-topic").value = e.topic;
+    }
+    $("payload").value = e.text;
+    this.updatePayload();
+    $("payload").focus();
   }
 
   /** A reply arrived for the publish with this id: the entry, or null. */
