@@ -87,8 +87,8 @@ func freePort(t *testing.T) int {
 }
 
 // startOnenetWeb builds and starts the onenet-web command with args and
-// returns its address (from "open http://…/").
-func startOnenetWeb(t *testing.T, args ...string) (string, *bytes.Buffer) {
+// returns its address (from "open http://…/"), the process and its log.
+func startOnenetWeb(t *testing.T, args ...string) (string, *exec.Cmd, *logBuffer) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "onenet-web")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/onenet-web").CombinedOutput(); err != nil {
@@ -96,21 +96,27 @@ func startOnenetWeb(t *testing.T, args ...string) (string, *bytes.Buffer) {
 	}
 	cmd := exec.Command(bin, args...)
 	stdout, _ := cmd.StdoutPipe()
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
+	stderr, _ := cmd.StderrPipe()
+	logs := &logBuffer{}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			logs.Logf("%s", sc.Text())
+		}
+	}()
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		if u, ok := strings.CutPrefix(sc.Text(), "onenet-web: open http://"); ok {
 			go io.Copy(io.Discard, stdout)
-			return strings.TrimSuffix(u, "/"), &logs
+			return strings.TrimSuffix(u, "/"), cmd, logs
 		}
 	}
 	t.Fatalf("onenet-web did not start: %s", logs.String())
-	return "", nil
+	return "", nil, nil
 }
 
 // startNginx runs deploy/nginx.conf with the test's ports and certificate.
@@ -235,7 +241,7 @@ func TestTeamDeploymentBehindNginx(t *testing.T) {
 	if err := os.WriteFile(reg, regJSON, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	upstream, logs := startOnenetWeb(t, "-addr", "127.0.0.1:0", "-mqtt-addr", "", "-devices", reg,
+	upstream, _, logs := startOnenetWeb(t, "-addr", "127.0.0.1:0", "-mqtt-addr", "", "-devices", reg,
 		"-host", teamHost, "-bridge-allow", targetAddr.String(), "-rate-limits=false")
 	httpsPort, httpPort := freePort(t), freePort(t)
 	startNginx(t, dir, httpsPort, httpPort, upstream)
