@@ -163,3 +163,131 @@ func (m *ThingModel) ExampleRequest(kind Kind, identifier, id string, nowMs int6
 	}
 	return append(b, '}'), nil
 }
+
+// AppendJSON appends the model as JSON in the shape of its Go fields
+// (properties, events, services; each dataType with the fields of its type),
+// for a page that builds forms from it. Integer bounds are strings, since
+// an int64 does not fit a JavaScript number.
+func (m *ThingModel) AppendJSON(b []byte) []byte {
+	b = append(b, `{"properties":[`...)
+	for i := range m.Properties {
+		p := &m.Properties[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendHead(b, p.Identifier, p.Name, p.Desc)
+		b = appendField(b, "accessMode", p.AccessMode)
+		b = append(b, `,"dataType":`...)
+		b = p.DataType.appendJSON(b)
+		b = append(b, '}')
+	}
+	b = append(b, `],"events":[`...)
+	for i := range m.Events {
+		e := &m.Events[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendHead(b, e.Identifier, e.Name, e.Desc)
+		b = appendField(b, "eventType", e.EventType)
+		b = append(b, `,"outputData":`...)
+		b = appendParamsJSON(b, e.Output)
+		b = append(b, '}')
+	}
+	b = append(b, `],"services":[`...)
+	for i := range m.Services {
+		s := &m.Services[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendHead(b, s.Identifier, s.Name, s.Desc)
+		b = appendField(b, "callType", s.CallType)
+		b = append(b, `,"inputData":`...)
+		b = appendParamsJSON(b, s.Input)
+		b = append(b, `,"outputData":`...)
+		b = appendParamsJSON(b, s.Output)
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
+func appendHead(b []byte, id, name, desc string) []byte {
+	b = append(b, `{"identifier":`...)
+	b = appendJSONString(b, id)
+	b = appendField(b, "name", name)
+	return appendField(b, "desc", desc)
+}
+
+func appendField(b []byte, name, value string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendJSONString(b, value)
+}
+
+func appendParamsJSON(b []byte, ps []Param) []byte {
+	b = append(b, '[')
+	for i := range ps {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendHead(b, ps[i].Identifier, ps[i].Name, "")
+		b = append(b, `,"dataType":`...)
+		b = ps[i].DataType.appendJSON(b)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+func appendItems(b []byte, items []EnumItem) []byte {
+	b = append(b, '[')
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"value":`...)
+		b = strconv.AppendInt(b, it.Value, 10)
+		b = appendField(b, "name", it.Name)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+func (dt *DataType) appendJSON(b []byte) []byte {
+	b = append(b, `{"type":`...)
+	b = appendJSONString(b, dt.Type)
+	switch dt.Type {
+	case TypeInt32, TypeInt64:
+		b = appendField(b, "intMin", strconv.FormatInt(dt.IntMin, 10))
+		b = appendField(b, "intMax", strconv.FormatInt(dt.IntMax, 10))
+		b = appendField(b, "intStep", strconv.FormatInt(dt.IntStep, 10))
+		b = appendField(b, "unit", dt.Unit)
+	case TypeFloat, TypeDouble:
+		b = appendField(b, "min", fmtFloat(dt.Min))
+		b = appendField(b, "max", fmtFloat(dt.Max))
+		b = appendField(b, "step", fmtFloat(dt.Step))
+		b = appendField(b, "unit", dt.Unit)
+	case TypeBool:
+		b = appendField(b, "true", dt.True)
+		b = appendField(b, "false", dt.False)
+	case TypeString:
+		b = append(b, `,"length":`...)
+		b = strconv.AppendInt(b, int64(dt.Length), 10)
+	case TypeEnum:
+		b = append(b, `,"enum":`...)
+		b = appendItems(b, dt.Enum)
+	case TypeBitMap:
+		b = append(b, `,"length":`...)
+		b = strconv.AppendInt(b, int64(dt.Length), 10)
+		b = append(b, `,"bits":`...)
+		b = appendItems(b, dt.Bits)
+	case TypeArray:
+		b = append(b, `,"length":`...)
+		b = strconv.AppendInt(b, int64(dt.Length), 10)
+		b = append(b, `,"elem":`...)
+		b = dt.Elem.appendJSON(b)
+	case TypeStruct:
+		b = append(b, `,"members":`...)
+		b = appendParamsJSON(b, dt.Members)
+	}
+	return append(b, '}')
+}

@@ -1,6 +1,7 @@
 package onenet
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -476,4 +477,24 @@ func init() {
 		codeCase{"model.specs", "model", "greater than max", tmModelErr(model(`{"type":"int32","specs":{"min":"2","max":"1"}}`))},
 		codeCase{"model.nesting", "model", "cannot be inside a struct", tmModelErr(model(`{"type":"struct","specs":[{"identifier":"x","dataType":{"type":"struct","specs":[]}}]}`))},
 	)
+}
+
+// TestThingModelJSON: AppendJSON writes valid JSON with every point.
+func TestThingModelJSON(t *testing.T) {
+	m := sampleModel(t)
+	b := m.AppendJSON(nil)
+	var v struct {
+		Properties []struct {
+			Identifier, AccessMode string
+			DataType               map[string]any
+		}
+		Events   []struct{ OutputData []any }
+		Services []struct{ InputData, OutputData []any }
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	if len(v.Properties) != 7 || v.Properties[3].DataType["intMax"] != "100" || v.Properties[0].DataType["unit"] != "°C" || len(v.Events[0].OutputData) != 2 || len(v.Services[0].InputData) != 1 {
+		t.Errorf("%s", b)
+	}
 }

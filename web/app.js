@@ -14,6 +14,7 @@ import { SubscribePanel } from "./subscribe.js";
 import { MessagesPanel } from "./messages.js";
 import { Platform } from "./platform.js";
 import { Layout } from "./layout.js";
+import { ThingModelPanel } from "./thingmodel.js";
 
 const settings = new Settings();
 
@@ -59,6 +60,7 @@ function wire() {
   app.sub.wire();
   app.msgs.wire();
   app.plat.wire();
+  app.tm.wire();
   // Everything computed from Go follows a change of language too. What was
   // typed stays: only text the page wrote itself is rendered again.
   onLanguage(() => {
@@ -98,6 +100,14 @@ async function main() {
   app.keys = new KeyStore({ $, t, show, onKey: () => app.token.update() });
   app.plat = new Platform({ $, t, show, errorText, onenet, ids: () => app.token.ids(), getLocal: () => app.local });
   app.layout = new Layout(app);
+  app.tm = new ThingModelPanel(app);
+  app.tm.build();
+  // Received messages go to the thing-model panel too (it checks them).
+  const received = app.msgs.received.bind(app.msgs);
+  app.msgs.received = (batch) => {
+    received(batch);
+    app.tm.received(batch);
+  };
   app.keys.restore();
   const localLoaded = loadLocal();
   try {
@@ -131,6 +141,7 @@ async function main() {
   app.pub.updateTopic();
   app.conn.updateTarget();
   app.msgs.updateCount();
+  app.tm.restore();
   document.body.dataset.ready = "core";
   setStatus("load.mqtt");
   try {

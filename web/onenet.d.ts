@@ -173,6 +173,21 @@ export interface Onenet {
   endpoints(): Endpoint[];
   explainConnack(code: number): string;
   connect(opts: ConnectOptions): Promise<Client>;
+  // The thing model (docs/PROTOCOL.md §9), in the MQTT module: await
+  // mqttReady first. The model is passed as its text at every call.
+  /** Parses an exported thing model; returns it as JSON (properties, events, services with their data types). Throws an error naming the path. */
+  thingModel(text: string): string;
+  /** Checks one value (JSON text) of a property, an event's output ("event", owner the event), or a service's "input"/"output" (owner the service). */
+  tmCheckValue(model: string, where: "property" | "event" | "input" | "output", owner: string, identifier: string, value: string): ThingCheck;
+  /** Checks a whole thing-model message of the given topic kind against the model (identifier: the service, for invoke topics). */
+  tmCheckMessage(model: string, kind: string, identifier: string, payload: string): ThingCheck;
+  /** A valid request of the kind built from the model, its times nowMs. */
+  tmExample(model: string, kind: string, identifier: string, id: string, nowMs: number): string;
+}
+
+export interface ThingCheck {
+  ok: boolean;
+  error?: { message: string; field: string; code: string; detail?: string; params: Record<string, string> };
 }
 
 export declare const onenet: Onenet;

@@ -224,6 +224,14 @@ function sync(name) {
   return (...args) => unwrap(needCore()[name](...args));
 }
 
+/** A synchronous function of the MQTT module (the thing model's). */
+function mqttSync(name) {
+  return (...args) => {
+    if (!mqtt) throw new Error("onenet's MQTT module is still loading: await onenet.mqttReady first");
+    return unwrap(mqtt[name](...args));
+  };
+}
+
 /** @type {OnenetAPI} */
 export const onenet = {
   ready,
@@ -245,6 +253,10 @@ export const onenet = {
   endpoints: sync("endpoints"),
   explainConnack: sync("explainConnack"),
   connect,
+  thingModel: mqttSync("thingModel"),
+  tmCheckValue: mqttSync("tmCheckValue"),
+  tmCheckMessage: mqttSync("tmCheckMessage"),
+  tmExample: mqttSync("tmExample"),
 };
 
 ready.then(() => {

@@ -55,6 +55,10 @@ func main() {
 	jsbridge.Export(exports, "unsubscribe", unsubscribe)
 	jsbridge.Export(exports, "disconnect", disconnect)
 	jsbridge.Export(exports, "dropped", dropped)
+	jsbridge.Export(exports, "thingModel", thingModel)
+	jsbridge.Export(exports, "tmCheckValue", tmCheckValue)
+	jsbridge.Export(exports, "tmCheckMessage", tmCheckMessage)
+	jsbridge.Export(exports, "tmExample", tmExample)
 	// publishMany is the hot path: it skips the {value}/{error} wrapper
 	// object and returns undefined, or an error object for a batch it
 	// cannot read.

@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/onenet-wasm/onenet-wasm/broker"
+	"github.com/onenet-wasm/onenet-wasm/server"
+)
+
+// studioRegistry: the test product as a OneNET Studio product with the
+// page's sample thing model (docs/PROTOCOL.md §9.5).
+func studioRegistry(t *testing.T) *broker.Registry {
+	model, err := os.ReadFile("../web/thingmodel-sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := testRegistry()
+	r.Products[0].Kind = broker.KindStudio
+	r.Products[0].ThingModel = model
+	return r
+}
+
+// TestThingModelPage: import the sample model, post properties from the
+// generated form and see the device card update; set a property and invoke
+// a service from the platform side and answer them with the prepared
+// reply; an invalid value is refused naming the identifier, in English and
+// in Chinese (docs/PROTOCOL.md §9).
+func TestThingModelPage(t *testing.T) {
+	e := newEnv(t, server.Config{Registry: studioRegistry(t)})
+	e.open("/")
+	e.connectLocal(deviceKey)
+	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected"`, "connected")
+
+	e.click("tm-sample")
+	e.waitJS(`!document.getElementById("tm-forms").hidden && document.querySelectorAll("#tm-card tbody tr").length === 7`, "the forms and the card of the sample model")
+	if s := e.text("tm-summary"); !strings.Contains(s, "7 properties, 1 events, 1 services") {
+		t.Errorf("summary %q", s)
+	}
+	e.click("tm-subscribe")
+	e.waitJS(`document.getElementById("tm-err").textContent.includes("Subscribed")`, "the thing-model subscription")
+
+	// Post from the generated form: the broker accepts it (200, linked in
+	// the publish history), keeps it, and the card shows it.
+	e.set("tm-brightness", "42")
+	e.set("tm-label", "kitchen")
+	e.click("tm-post-send")
+	e.waitJS(`document.querySelector('#tm-card tr[data-id="brightness"] .v').textContent === "42"`, "the card to show the posted brightness")
+	e.waitJS(`[...document.querySelectorAll("#pub-history li")].some(li => li.textContent.includes("thing/property/post") && li.classList.contains("accepted"))`, "the post's 200 reply, linked")
+	if p := e.srv.Broker().Properties(productID, deviceName); string(p["brightness"].Value) != "42" || string(p["label"].Value) != `"kitchen"` {
+		t.Errorf("the broker kept %v", p)
+	}
+	if u := e.text("tm-card"); !strings.Contains(u, "°C") || !strings.Contains(u, "%") {
+		t.Errorf("the card lacks the units: %q", u)
+	}
+
+	// An invalid value: refused as it is typed, naming the identifier, and
+	// not sent.
+	sent := eval[int](e, `document.querySelectorAll("#pub-history li").length`)
+	e.set("tm-brightness", "101")
+	e.waitJS(`document.getElementById("tm-brightness-err").textContent !== ""`, "the invalid brightness to be refused")
+	if msg := e.text("tm-brightness-err"); !strings.Contains(msg, "brightness") || !strings.Contains(msg, "0 to 100") {
+		t.Errorf("error %q, want the identifier and the range", msg)
+	}
+	if eval[string](e, `document.getElementById("tm-brightness").getAttribute("aria-invalid")`) != "true" {
+		t.Error("the invalid field is not marked")
+	}
+	e.click("tm-post-send")
+	if n := eval[int](e, `document.querySelectorAll("#pub-history li").length`); n != sent {
+		t.Errorf("an invalid post was sent (%d entries, was %d)", n, sent)
+	}
+
+	// The platform sets a property: the request reaches the page, which
+	// answers with the prepared reply; the platform shows the device's reply.
+	e.set("plat-key", productKey)
+	e.set("tm-set-brightness", "55")
+	e.click("tm-set-send")
+	e.waitJS(`document.querySelectorAll("#tm-requests .tm-reply").length === 1`, "the property/set request with its prepared reply")
+	eval[bool](e, `(() => { document.querySelector("#tm-requests .tm-reply").click(); return true })()`)
+	e.waitJS(`document.getElementById("tm-out").textContent.includes('"code":200')`, "the set reply at the platform side")
+	e.waitJS(`document.querySelector('#tm-card tr[data-id="brightness"] .v').textContent === "55"`, "the card to show the value set")
+
+	// The platform invokes a service; the prepared reply carries its output.
+	e.set("tm-reboot-delay", "5")
+	e.click("tm-invoke-send")
+	e.waitJS(`document.querySelectorAll("#tm-requests .tm-reply").length === 2`, "the invoke request")
+	eval[bool](e, `(() => { document.querySelector("#tm-requests li:first-child .tm-reply").click(); return true })()`)
+	e.waitJS(`document.getElementById("tm-out").textContent.includes('"ok":true')`, "the invoke reply with its output")
+
+	// A platform-side value the model refuses is not sent.
+	e.set("tm-reboot-delay", "61")
+	e.waitJS(`document.getElementById("tm-reboot-delay-err").textContent.includes("delay")`, "the invalid input refused")
+
+	// Incoming messages were checked against the model.
+	if s := e.text("tm-checks"); !strings.Contains(s, "✓") || !strings.Contains(s, "thing/property/set") {
+		t.Errorf("checked messages %q", s)
+	}
+
+	// In Chinese, the same refusal names the identifier.
+	e.setLang("zh")
+	e.set("tm-brightness", "101")
+	e.waitJS(`document.getElementById("tm-brightness-err").textContent.includes("超出范围")`, "the refusal in Chinese")
+	if msg := e.text("tm-brightness-err"); !strings.Contains(msg, "brightness") {
+		t.Errorf("Chinese error %q lacks the identifier", msg)
+	}
+	if h := e.text("tm-h"); h != "物模型" {
+		t.Errorf("the panel's title in Chinese: %q", h)
+	}
+
+	// The model is kept for the product: a reload restores it.
+	e.open("/")
+	e.set("productId", productID)
+	e.waitJS(`!document.getElementById("tm-forms").hidden`, "the model restored after a reload")
+}
