@@ -2,46 +2,33 @@ package main
 
 import (
 	"bufio"
-	"encoding/binary"
-	"errors"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
+
+	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 // rawClient is the load generator's MQTT 3.1.1 client: a few packets,
-// written into a buffer and sent with flush, so that thousands of devices
-// and floods of tens of thousands of messages a second cost the harness
-// little. Not safe for concurrent use.
+// encoded by mochi's packets package into a buffer and sent with flush,
+// so that thousands of devices and floods of tens of thousands of messages
+// a second cost the harness little. Not safe for concurrent use.
 type rawClient struct {
 	conn net.Conn
 	r    *bufio.Reader
 	w    *bufio.Writer
 	pid  uint16
-	hdr  []byte
+	buf  bytes.Buffer // the packet being written
 }
 
 // rawConnect logs in on conn and waits for CONNACK 0.
 func rawConnect(conn net.Conn, clientID, username, password string) (*rawClient, error) {
 	c := &rawClient{conn: conn, r: bufio.NewReaderSize(conn, 4096), w: bufio.NewWriterSize(conn, 32<<10)}
-	var body []byte
-	body = appendString(body, "MQTT")
-	flags := byte(0x02) // clean session
-	if username != "" {
-		flags |= 0x80
-	}
-	if password != "" {
-		flags |= 0x40
-	}
-	body = append(body, 4, flags, 0, 60) // level 4, keepalive 60 s
-	body = appendString(body, clientID)
-	if username != "" {
-		body = appendString(body, username)
-	}
-	if password != "" {
-		body = appendString(body, password)
-	}
-	c.writePacket(0x10, body)
+	c.write(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Connect}, Connect: packets.ConnectParams{
+		ProtocolName: []byte("MQTT"), Clean: true, Keepalive: 60, ClientIdentifier: clientID,
+		UsernameFlag: username != "", Username: []byte(username), PasswordFlag: password != "", Password: []byte(password),
+	}})
 	if err := c.w.Flush(); err != nil {
 		return nil, err
 	}
@@ -49,63 +36,49 @@ func rawConnect(conn net.Conn, clientID, username, password string) (*rawClient,
 	if err != nil {
 		return nil, fmt.Errorf("waiting for CONNACK: %w", err)
 	}
-	if typ != 0x20 || len(b) != 2 {
+	pk := packets.Packet{ProtocolVersion: 4}
+	if typ != packets.Connack<<4 || pk.ConnackDecode(b) != nil {
 		return nil, fmt.Errorf("got packet type %#x, want CONNACK", typ)
 	}
-	if b[1] != 0 {
-		return nil, fmt.Errorf("CONNACK %d", b[1])
+	if pk.ReasonCode != 0 {
+		return nil, fmt.Errorf("CONNACK %d", pk.ReasonCode)
 	}
 	return c, nil
 }
 
-func appendString(b []byte, s string) []byte {
-	b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
-	return append(b, s...)
-}
-
-func (c *rawClient) writePacket(first byte, body []byte) {
-	c.writeHeader(first, len(body))
-	c.w.Write(body)
-}
-
-func (c *rawClient) writeHeader(first byte, n int) {
-	c.hdr = append(c.hdr[:0], first)
-	for {
-		b := byte(n & 0x7f)
-		n >>= 7
-		if n > 0 {
-			b |= 0x80
-		}
-		c.hdr = append(c.hdr, b)
-		if n == 0 {
-			break
-		}
+// write buffers pk; flush sends it.
+func (c *rawClient) write(pk packets.Packet) {
+	pk.ProtocolVersion = 4
+	c.buf.Reset()
+	var err error
+	switch pk.FixedHeader.Type {
+	case packets.Connect:
+		err = pk.ConnectEncode(&c.buf)
+	case packets.Publish:
+		err = pk.PublishEncode(&c.buf)
+	case packets.Pingreq:
+		err = pk.PingreqEncode(&c.buf)
+	case packets.Disconnect:
+		err = pk.DisconnectEncode(&c.buf)
 	}
-	c.w.Write(c.hdr)
+	if err != nil {
+		panic("bench: encoding an MQTT packet: " + err.Error())
+	}
+	c.w.Write(c.buf.Bytes())
 }
 
 // publish buffers a PUBLISH; flush sends it. It returns the packet id
 // (0 at QoS 0).
 func (c *rawClient) publish(topic string, payload []byte, qos byte) uint16 {
-	n := 2 + len(topic) + len(payload)
 	var pid uint16
 	if qos > 0 {
-		n += 2
 		c.pid++
 		if c.pid == 0 {
 			c.pid = 1
 		}
 		pid = c.pid
 	}
-	c.writeHeader(0x30|qos<<1, n)
-	c.w.WriteByte(byte(len(topic) >> 8))
-	c.w.WriteByte(byte(len(topic)))
-	c.w.WriteString(topic)
-	if qos > 0 {
-		c.w.WriteByte(byte(pid >> 8))
-		c.w.WriteByte(byte(pid))
-	}
-	c.w.Write(payload)
+	c.write(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: qos}, TopicName: topic, PacketID: pid, Payload: payload})
 	return pid
 }
 
@@ -123,7 +96,8 @@ func (c *rawClient) publishWait(topic string, payload []byte) error {
 		if err != nil {
 			return err
 		}
-		if typ == 0x40 && len(b) == 2 && binary.BigEndian.Uint16(b) == pid {
+		ack := packets.Packet{ProtocolVersion: 4}
+		if typ == packets.Puback<<4 && ack.PubackDecode(b) == nil && ack.PacketID == pid {
 			return nil
 		}
 	}
@@ -131,7 +105,7 @@ func (c *rawClient) publishWait(topic string, payload []byte) error {
 
 // ping sends PINGREQ and waits for PINGRESP.
 func (c *rawClient) ping() error {
-	c.writePacket(0xc0, nil)
+	c.write(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pingreq}})
 	if err := c.w.Flush(); err != nil {
 		return err
 	}
@@ -140,7 +114,7 @@ func (c *rawClient) ping() error {
 		if err != nil {
 			return err
 		}
-		if typ == 0xd0 {
+		if typ == packets.Pingresp<<4 {
 			return nil
 		}
 	}
@@ -148,12 +122,10 @@ func (c *rawClient) ping() error {
 
 // disconnect sends DISCONNECT and closes the connection.
 func (c *rawClient) disconnect() {
-	c.writePacket(0xe0, nil)
+	c.write(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Disconnect}})
 	_ = c.w.Flush()
 	_ = c.conn.Close()
 }
-
-var errTooLong = errors.New("mqtt: remaining length too long")
 
 // readPacket reads one packet; it returns the first byte's type nibble
 // (shifted back: 0x20 CONNACK, 0x30 PUBLISH, 0x40 PUBACK…) and the body.
@@ -162,20 +134,9 @@ func (c *rawClient) readPacket() (byte, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	n, shift := 0, 0
-	for {
-		b, err := c.r.ReadByte()
-		if err != nil {
-			return 0, nil, err
-		}
-		n |= int(b&0x7f) << shift
-		if b&0x80 == 0 {
-			break
-		}
-		shift += 7
-		if shift > 21 {
-			return 0, nil, errTooLong
-		}
+	n, _, err := packets.DecodeLength(c.r)
+	if err != nil {
+		return 0, nil, err
 	}
 	body := make([]byte, n)
 	if _, err := io.ReadFull(c.r, body); err != nil {
