@@ -77,6 +77,10 @@ export interface TopicArgs {
   deviceName?: string;
   cmdId?: string;
   identifier?: string;
+  /** For a "$subdev/…" kind: the sub-device's product id, in the topic in place of productId. */
+  subProductId?: string;
+  /** For a "$subdev/…" kind: the sub-device's name, in the topic in place of deviceName. */
+  subDeviceName?: string;
 }
 
 export interface PayloadCheck {
