@@ -194,7 +194,12 @@ func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
-	nc := websocket.NetConn(ctx, c, websocket.MessageBinary)
+	var nc net.Conn = websocket.NetConn(ctx, c, websocket.MessageBinary)
+	if ra := r.RemoteAddr; ra != nc.RemoteAddr().String() {
+		// The handler was given another client address (a trusted
+		// proxy's X-Real-IP): the broker logs and throttles that one.
+		nc = remoteConn{nc, remoteAddr(ra)}
+	}
 	c.SetReadLimit(maxPacket)
 	if !l.conns.add(nc) {
 		_ = c.Close(websocket.StatusGoingAway, "the broker is closed")
@@ -203,3 +208,18 @@ func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer l.conns.done(nc)
 	serveConn(l.id, nc, l.timeout, l.establish, l.logf)
 }
+
+// remoteConn is a connection with the client address its HTTP request was
+// given.
+type remoteConn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c remoteConn) RemoteAddr() net.Addr { return c.remote }
+
+// remoteAddr is an address as net/http gives it ("host:port").
+type remoteAddr string
+
+func (a remoteAddr) Network() string { return "tcp" }
+func (a remoteAddr) String() string  { return string(a) }

@@ -242,7 +242,7 @@ func TestTeamDeploymentBehindNginx(t *testing.T) {
 		t.Fatal(err)
 	}
 	upstream, _, logs := startOnenetWeb(t, "-addr", "127.0.0.1:0", "-mqtt-addr", "", "-devices", reg,
-		"-host", teamHost, "-bridge-allow", targetAddr.String(), "-rate-limits=false")
+		"-host", teamHost, "-trust-proxy", "-bridge-allow", targetAddr.String(), "-rate-limits=false")
 	httpsPort, httpPort := freePort(t), freePort(t)
 	startNginx(t, dir, httpsPort, httpPort, upstream)
 	base := fmt.Sprintf("https://%s:%d", teamHost, httpsPort)

@@ -37,6 +37,10 @@ type Config struct {
 	// or the users reach the server by. Other hosts get 421 (DNS
 	// rebinding).
 	Hosts []string
+	// TrustProxy takes a request's client address from X-Real-IP when the
+	// request comes from loopback: set it when a reverse proxy on this host
+	// (deploy/nginx.conf) is the only way in.
+	TrustProxy bool
 	// Logf receives one line per event; nil discards.
 	Logf func(format string, args ...any)
 }
@@ -115,7 +119,11 @@ func New(cfg Config) (*Server, error) {
 	s.mux.Handle("/api/", http.StripPrefix("/api", b.APIHandler()))
 	s.mux.HandleFunc("/local.json", s.serveInfo)
 	s.mux.Handle("/", st)
-	s.host = newHostCheck(cfg.Hosts, bodyLimit(s.mux), logf)
+	var h http.Handler = bodyLimit(s.mux)
+	if cfg.TrustProxy {
+		h = realClient(h)
+	}
+	s.host = newHostCheck(cfg.Hosts, h, logf)
 	if !st.has("/core.wasm") || !st.has("/mqtt.wasm") {
 		logf("server: the wasm modules are not built; the page will say so (run `make build`)")
 	}

@@ -3,7 +3,7 @@
 //
 //	onenet-web [-addr 127.0.0.1:8080] [-mqtt-addr 127.0.0.1:1883] [-devices FILE]
 //	           [-bridge-allow host:port,...] [-allow-origin host,...] [-rate-limits=false]
-//	           [-host name,...] [-allow-remote]
+//	           [-host name,...] [-trust-proxy] [-allow-remote]
 package main
 
 import (
@@ -51,6 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	origins := fs.String("allow-origin", "", "extra Origin hosts allowed to open WebSockets (default: the page's own; null: a page opened from disk, such as onenet-tool.html)")
 	limits := fs.Bool("rate-limits", true, "enforce OneNET's per-device rate limits")
 	hosts := fs.String("host", "", "extra host names the server is reached by, name,... (e.g. a reverse proxy's); requests for other hosts get 421")
+	trustProxy := fs.Bool("trust-proxy", false, "take the client's address from X-Real-IP on requests from loopback: for a reverse proxy on this host (deploy/nginx.conf)")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback -addr or -mqtt-addr: the broker, relay and API then serve the network without TLS")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -84,6 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if !*limits {
 		cfg.Limits.Disabled = true
 	}
+	cfg.TrustProxy = *trustProxy
 	if *hosts != "" {
 		for _, h := range strings.Split(*hosts, ",") {
 			if h = strings.TrimSpace(h); h != "" {
