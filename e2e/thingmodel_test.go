@@ -81,6 +81,13 @@ func TestThingModelPage(t *testing.T) {
 	e.waitJS(`document.getElementById("tm-out").textContent.includes('"code":200')`, "the set reply at the platform side")
 	e.waitJS(`document.querySelector('#tm-card tr[data-id="brightness"] .v').textContent === "55"`, "the card to show the value set")
 
+	// The message inspector shows the request checked, with names and units.
+	eval[bool](e, `(() => { [...document.querySelectorAll("#msg-list .msg")].find(m => m.textContent.includes("/thing/property/set")).click(); return true })()`)
+	e.waitJS(`!document.getElementById("inspector").hidden && document.getElementById("insp-meta").textContent.includes("matches the model")`, "the thing-model check in the inspector")
+	if meta := e.text("insp-meta"); !strings.Contains(meta, "Brightness (brightness)") || !strings.Contains(meta, "55 %") {
+		t.Errorf("inspector %q lacks the property's name and unit", meta)
+	}
+
 	// The platform invokes a service; the prepared reply carries its output.
 	e.set("tm-reboot-delay", "5")
 	e.click("tm-invoke-send")

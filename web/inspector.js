@@ -98,6 +98,7 @@ export class Inspector {
     add("insp.qos", String(e.qos));
     add("insp.retained", e.retained ? t("insp.yes") : t("insp.no"));
     add("insp.size", t("insp.bytes", { n: e.payload.length.toLocaleString() }));
+    if (this.app.tm) this.app.tm.describe(e, add); // thing-model messages: the check, names and units
     const link = e.link;
     $("insp-reply").hidden = !link;
     if (link) show($("insp-reply"), () => t("insp.replyTo", { id: link.id, time: clockMs(link.at) }));

@@ -655,6 +655,46 @@ export class ThingModelPanel {
     }
   }
 
+  /**
+   * Adds to the message inspector, for a thing-model message of the
+   * device: whether it matches the model, and each property's value with
+   * its name and unit. add(label, value) adds a row.
+   */
+  describe(entry, add) {
+    if (!this.model || entry.payload.length > 64 * 1024) return;
+    let info;
+    try {
+      info = this.app.onenet.parseTopic(entry.topic);
+    } catch {
+      return;
+    }
+    if (!info || info.error || !info.kind.startsWith("thing/") || info.kind.startsWith("thing/sub/")) return;
+    const text = new TextDecoder().decode(entry.payload);
+    let r;
+    try {
+      r = this.app.onenet.tmCheckMessage(this.text, info.kind, info.identifier || "", text);
+    } catch (e) {
+      r = { ok: false, error: e };
+    }
+    const dd = add("tm.insp.check", r.ok ? t("tm.insp.valid") : errorText(r.error));
+    dd.className = r.ok ? "ok" : "err";
+    let j;
+    try {
+      j = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const values = info.kind === "thing/property/post" ? j.params : info.kind === "thing/property/set" ? j.params : info.kind === "thing/property/get_reply" ? j.data : null;
+    if (!values || typeof values !== "object") return;
+    for (const [id, v] of Object.entries(values)) {
+      const p = this.model.properties.find((x) => x.identifier === id);
+      if (!p) continue;
+      const value = info.kind === "thing/property/post" && v && typeof v === "object" ? v.value : v;
+      const shown = JSON.stringify(value);
+      add(label(p), (shown.length > 200 ? shown.slice(0, 200) + "…" : shown) + (p.dataType.unit ? " " + p.dataType.unit : ""));
+    }
+  }
+
   addCheck(topic, r) {
     const list = $("tm-checks");
     if (!list) return;

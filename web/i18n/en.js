@@ -629,4 +629,6 @@ export default {
   "tm.source.set": "set",
   "tm.source.get": "read",
   "tm.source.desired": "desired",
+  "tm.insp.check": "Thing model",
+  "tm.insp.valid": "matches the model",
 };

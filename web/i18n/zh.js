@@ -627,4 +627,6 @@ export default {
   "tm.source.set": "设置",
   "tm.source.get": "读取",
   "tm.source.desired": "期望值",
+  "tm.insp.check": "物模型",
+  "tm.insp.valid": "符合物模型",
 };
