@@ -15,6 +15,11 @@
 //   - the thing model (docs/PROTOCOL.md §9): ParseThingModel,
 //     DataType.CheckValue, ThingModel.CheckRequest, CheckReply,
 //     ExampleRequest.
+//   - §11 OTA: KindOTAInform, KindOTAInformReply, OTACodeAccepted.
+//   - §12 gateways and sub-devices: the thing/sub/ kinds (KindSubLogin, …),
+//     the MQTT kit's $subdev kinds (KindSubdevLogin, …, Kind.IsSubdev),
+//     SubDeviceOf and the limits MaxSubdevsPerGateway, MaxTopoPerGateway,
+//     MaxSubProperties.
 //   - §5 rules: CheckPublishTopic, CheckFilter, CheckPublish and the limits
 //     MaxPayload, MaxFilterLen, MaxTopicLevels, MaxFiltersPerSubscribe,
 //     MinKeepAlive, MaxKeepAlive.
@@ -57,7 +62,7 @@
 //	topic.levels          more than MaxTopicLevels levels
 //	topic.level.empty     an empty level (leading, trailing or doubled '/')
 //	topic.foreign         outside the device's own $sys/{pid}/{device}/ tree
-//	topic.prefix          ParseTopic: does not start with $sys/{pid}/{device}/
+//	topic.prefix          ParseTopic: does not start with $sys/{pid}/{device}/ (or $subdev/{pid}/{device}/)
 //	topic.unknown         ParseTopic: not a documented topic under $sys/{pid}/{device}/
 //
 // "filter":
