@@ -467,7 +467,7 @@ func (a *api) synccmds(r *http.Request) (any, *apiError) {
 		return nil, aerr
 	}
 	if err != nil {
-		return nil, errf(http.StatusRequestEntityTooLarge, apiTooLarge, "the command is larger than %d bytes (docs/PROTOCOL.md §8)", onenet.MaxCmdRequest)
+		return nil, errf(http.StatusRequestEntityTooLarge, apiTooLarge, "the command is too large: OneNET takes commands under 1 KB, at most %d bytes (docs/PROTOCOL.md §8.3)", onenet.MaxCmdRequest)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()

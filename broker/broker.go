@@ -22,17 +22,22 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
-// RateLimits are the per-device limits of docs/PROTOCOL.md §5.6: within each Window a
-// device may log in (with valid credentials) Connects times and publish QoS0 messages at QoS 0 and
-// QoS1 at QoS 1; one more and it is disconnected (or its login refused) and
-// banned for Ban. A zero field takes the documented default; Disabled turns
-// the limits off.
+// RateLimits are the per-device limits of docs/PROTOCOL.md §5.2–§5.6:
+// within each Window a device may log in (with valid credentials) Connects
+// times, publish QoS0 messages at QoS 0 and QoS1 at QoS 1, subscribe to
+// Subscribes topics, send Unsubscribes UNSUBSCRIBE packets and Pings
+// PINGREQ packets; one more and it is disconnected (or its login refused)
+// and banned for Ban. A zero field takes the documented default; Disabled
+// turns the limits off.
 type RateLimits struct {
-	Window   time.Duration // default 5s
-	Connects int           // default 10
-	QoS0     int           // default 300
-	QoS1     int           // default 100
-	Ban      time.Duration // default 5 minutes
+	Window       time.Duration // default 5s
+	Connects     int           // default 10
+	QoS0         int           // default 300
+	QoS1         int           // default 100
+	Subscribes   int           // default 15 (topics, refused ones included)
+	Unsubscribes int           // default 10
+	Pings        int           // default 10
+	Ban          time.Duration // default 5 minutes
 	// FailedLogins is how many refused logins one source address may have
 	// within a Window before it is blocked for AddressBlock (limits.go).
 	FailedLogins int           // default 10
@@ -159,6 +164,15 @@ func New(opts Options) (*Broker, error) {
 	}
 	if l.QoS1 <= 0 {
 		l.QoS1 = onenet.MaxQoS1PerWindow
+	}
+	if l.Subscribes <= 0 {
+		l.Subscribes = 15
+	}
+	if l.Unsubscribes <= 0 {
+		l.Unsubscribes = 10
+	}
+	if l.Pings <= 0 {
+		l.Pings = 10
 	}
 	if l.Ban <= 0 {
 		l.Ban = onenet.RateBan

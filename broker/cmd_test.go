@@ -76,7 +76,8 @@ func TestCommand(t *testing.T) {
 			checkCmdRejected(t, c.expect(t, pre+"cmd/response/no-such-id/rejected"), 113)
 
 			// A response of 1 KB or more: the caller learns why, the
-			// device gets 100.
+			// device gets 99 (docs/PROTOCOL.md §8.2; this test expected
+			// 100, "internal error", before).
 			big := c.Subscribe(pre+"cmd/request/+", 0, func(cl paho.Client, m paho.Message) {
 				id := strings.TrimPrefix(m.Topic(), pre+"cmd/request/")
 				go cl.Publish(pre+"cmd/response/"+id, 0, false, strings.Repeat("r", 1024))
@@ -87,7 +88,7 @@ func TestCommand(t *testing.T) {
 				t.Errorf("big response: err %v, want ErrTooLarge", err)
 			}
 			m := c.next(t)
-			checkCmdRejected(t, m, 100)
+			checkCmdRejected(t, m, 99)
 		})
 	}
 }
@@ -98,8 +99,9 @@ func checkCmdRejected(t testing.TB, m message, code int) {
 		ErrCode int    `json:"err_code"`
 		ErrMsg  string `json:"err_msg"`
 	}
-	if err := json.Unmarshal(m.payload, &r); err != nil || r.ErrCode != code || r.ErrMsg == "" {
-		t.Errorf("%s: %s, want err_code %d and a message", m.topic, m.payload, code)
+	want := map[int]string{99: "maximum payload size exceeded", 112: "cmd response timeout", 113: "cmd id not found"}[code]
+	if err := json.Unmarshal(m.payload, &r); err != nil || r.ErrCode != code || r.ErrMsg != want {
+		t.Errorf("%s: %s, want err_code %d and err_msg %q (docs/PROTOCOL.md §8.2)", m.topic, m.payload, code, want)
 	}
 }
 
@@ -122,7 +124,7 @@ func TestCommandNotReady(t *testing.T) {
 	if _, err := e.b.SendCommand(ctx, "prod1", "ghost", []byte("x")); !errors.Is(err, ErrUnknownDevice) {
 		t.Errorf("unknown device: %v", err)
 	}
-	if _, err := e.b.SendCommand(ctx, "prod1", "dev1", make([]byte, 20*1024+1)); !errors.Is(err, ErrTooLarge) {
+	if _, err := e.b.SendCommand(ctx, "prod1", "dev1", make([]byte, 1024) /* "小于1k": docs/PROTOCOL.md §8.3; this was 20 KB + 1 */); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("21 KB command: %v", err)
 	}
 }

@@ -25,9 +25,9 @@ type device struct {
 	remote   string
 	lastSeen time.Time
 
-	// rate limits (docs/PROTOCOL.md §5.6): one fixed window for the three counters
+	// rate limits (docs/PROTOCOL.md §5.2–§5.6): one fixed window for every counter
 	winStart    time.Time
-	counts      [3]int
+	counts      [nCounts]int
 	bannedUntil time.Time
 
 	streams map[string]*ring
@@ -81,30 +81,37 @@ const (
 	countConnect = iota
 	countQoS0
 	countQoS1
+	countSubscribe
+	countUnsubscribe
+	countPing
+	nCounts
 )
 
-var countNames = [...]string{"logins", "QoS 0 publishes", "QoS 1 publishes"}
+var countNames = [nCounts]string{"logins", "QoS 0 publishes", "QoS 1 publishes", "subscribed topics", "UNSUBSCRIBE packets", "PINGREQ packets"}
 
-// count counts one event of kind which at now. It returns "" when the event
-// is allowed, else why not; exceeding a limit bans the device for lim.Ban
-// (docs/PROTOCOL.md §5.6). The caller holds d.mu.
-func (d *device) count(now time.Time, lim *RateLimits, which int) string {
+// countCodes are the rule codes of the counters (onenet.Section).
+var countCodes = [nCounts]string{"rate.login", "rate.qos0", "rate.qos1", "subscribe.rate", "unsubscribe.rate", "ping.rate"}
+
+// count counts n events of kind which at now. It returns "" when they are
+// allowed, else why not; exceeding a limit bans the device for lim.Ban
+// (docs/PROTOCOL.md §5.2–§5.6). The caller holds d.mu.
+func (d *device) count(now time.Time, lim *RateLimits, which, n int) string {
 	if lim.Disabled {
 		return ""
 	}
 	if now.Before(d.bannedUntil) {
-		return fmt.Sprintf("banned for exceeding a rate limit until %s (docs/PROTOCOL.md §5.6)", d.bannedUntil.UTC().Format(time.RFC3339))
+		return fmt.Sprintf("banned for exceeding a rate limit until %s %s", d.bannedUntil.UTC().Format(time.RFC3339), rule("connect.banned"))
 	}
 	if now.Sub(d.winStart) >= lim.Window || now.Before(d.winStart) {
 		d.winStart = now
-		d.counts = [3]int{}
+		d.counts = [nCounts]int{}
 	}
-	d.counts[which]++
-	limit := [...]int{lim.Connects, lim.QoS0, lim.QoS1}[which]
+	d.counts[which] += n
+	limit := [nCounts]int{lim.Connects, lim.QoS0, lim.QoS1, lim.Subscribes, lim.Unsubscribes, lim.Pings}[which]
 	if d.counts[which] > limit {
 		d.bannedUntil = now.Add(lim.Ban)
-		d.winStart, d.counts = time.Time{}, [3]int{} // counting starts afresh after the ban
-		return fmt.Sprintf("more than %d %s in %s: banned for %s (docs/PROTOCOL.md §5.6)", limit, countNames[which], lim.Window, lim.Ban)
+		d.winStart, d.counts = time.Time{}, [nCounts]int{} // counting starts afresh after the ban
+		return fmt.Sprintf("more than %d %s in %s: banned for %s %s", limit, countNames[which], lim.Window, lim.Ban, rule(countCodes[which]))
 	}
 	return ""
 }

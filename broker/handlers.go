@@ -57,14 +57,19 @@ func (b *Broker) handle(d *device, suffix string, payload []byte) (out replies) 
 	return out
 }
 
+// dpIllegal is the err_msg of every dp/post/json/rejected: OneNET's own
+// text, exactly (docs/PROTOCOL.md §7.3). Why the upload was refused goes to
+// the log; the page finds it with onenet.ParseDPPost before sending.
+const dpIllegal = "Illegal Data"
+
 // handleDP stores a datapoint upload and answers on dp/post/json/accepted
-// or /rejected with err_code 98 (docs/PROTOCOL.md §7, §5); the connection stays open.
+// or /rejected with err_code 98 (docs/PROTOCOL.md §7); the connection stays open.
 func (b *Broker) handleDP(d *device, payload []byte, out *replies) {
 	post, err := onenet.ParseDPPost(payload)
 	if err != nil {
 		id := dpID(payload)
-		b.logf("dp rejected: device %s, id %d: %s", d.key, id, errCode(err))
-		out.add(string(onenet.KindDPRejected), onenet.DPRejected(id, onenet.DPErrIllegalData, "Illegal Data: "+errMsg(err)))
+		b.logf("dp rejected: device %s, id %d: %s: %s %s", d.key, id, errCode(err), errMsg(err), rule("dp.rejected"))
+		out.add(string(onenet.KindDPRejected), onenet.DPRejected(id, onenet.DPErrIllegalData, dpIllegal))
 		return
 	}
 	now := b.now()
@@ -79,8 +84,8 @@ func (b *Broker) handleDP(d *device, payload []byte, out *replies) {
 		n := len(d.streams)
 		d.mu.Unlock()
 		b.logf("dp rejected: device %s, id %d: more than %d datastreams (a limit of this local broker)", d.key, post.ID, b.opts.MaxStreams)
-		out.add(string(onenet.KindDPRejected), onenet.DPRejected(post.ID, onenet.DPErrIllegalData,
-			fmt.Sprintf("Illegal Data: the device has %d datastreams and this upload adds %d; this local broker keeps at most %d per device", n, newStreams, b.opts.MaxStreams)))
+		b.logf("dp rejected: device %s, id %d: the device has %d datastreams and this upload adds %d", d.key, post.ID, n, newStreams)
+		out.add(string(onenet.KindDPRejected), onenet.DPRejected(post.ID, onenet.DPErrIllegalData, dpIllegal))
 		return
 	}
 	why := b.storeDP(d, post, func(p onenet.DataPoint) StoredPoint {
@@ -146,26 +151,38 @@ func errCode(err error) string {
 
 // Commands (docs/PROTOCOL.md §8: cmd/request/{cmdid}, cmd/response/{cmdid}).
 
-// Error codes of cmd/response/{cmdid}/rejected. docs/PROTOCOL.md §8.2 lists
-// 99, 100, 112 and 113; this broker uses 100 for a response of
-// 1 KB or more, 112 for a response to a command that timed out and 113 for
-// an unknown command id.
+// Error codes of cmd/response/{cmdid}/rejected, with OneNET's err_msg for
+// each, exactly (docs/PROTOCOL.md §8.2): 99 for a response of 1 KB or
+// more, 112 for a response to a command that timed out, 113 for an unknown
+// or repeated command id. (100, "internal error", has no cause here.)
 const (
-	cmdErrTooLarge = 100
+	cmdErrTooLarge = 99
 	cmdErrExpired  = 112
 	cmdErrUnknown  = 113
 )
 
+var cmdErrMsg = map[int]string{
+	cmdErrTooLarge: "maximum payload size exceeded",
+	cmdErrExpired:  "cmd response timeout",
+	cmdErrUnknown:  "cmd id not found",
+}
+
+var cmdErrRule = map[int]string{
+	cmdErrTooLarge: "cmd.response.size",
+	cmdErrExpired:  "cmd.response.late",
+	cmdErrUnknown:  "cmd.response.unknown",
+}
+
 func (b *Broker) handleCmdResponse(d *device, cmdID string, payload []byte, out *replies) {
 	suffix := "cmd/response/" + cmdID
 	key := pendKey{d.key, suffix, ""}
-	reject := func(code int, msg string) {
-		b.logf("command response rejected: device %s, command %s: %s (err_code %d)", d.key, logsafe.Q(cmdID), msg, code)
-		rej, _ := json.Marshal(map[string]any{"err_code": code, "err_msg": msg})
+	reject := func(code int, why string) {
+		b.logf("command response rejected: device %s, command %s: %s (err_code %d %q) %s", d.key, logsafe.Q(cmdID), why, code, cmdErrMsg[code], rule(cmdErrRule[code]))
+		rej, _ := json.Marshal(map[string]any{"err_code": code, "err_msg": cmdErrMsg[code]})
 		out.add(suffix+"/rejected", rej)
 	}
 	if len(payload) > onenet.MaxCmdResponse {
-		msg := fmt.Sprintf("response of %d bytes; the limit is %d (docs/PROTOCOL.md §8)", len(payload), onenet.MaxCmdResponse)
+		msg := fmt.Sprintf("response of %d bytes; the limit is %d", len(payload), onenet.MaxCmdResponse)
 		if b.pend.deliver(key, result{err: fmt.Errorf("broker: command %s: the device's %w", cmdID, tooLarge(msg))}) {
 			reject(cmdErrTooLarge, msg)
 			return

@@ -95,6 +95,25 @@ func reject(s *session, format string, args ...any) error {
 	return fmt.Errorf("%w: %s", packets.ErrRejectPacket, why)
 }
 
+// rule names a rule in a log line as the page names it in its warning: its
+// code and its section of docs/PROTOCOL.md, e.g. "(filter.levels,
+// docs/PROTOCOL.md §5.2)".
+func rule(code string) string {
+	if sec := onenet.Section(code); sec != "" {
+		return "(" + code + ", docs/PROTOCOL.md " + sec + ")"
+	}
+	return "(" + code + ")"
+}
+
+// ruleErr is errText followed by the rule of an onenet error.
+func ruleErr(err error) string {
+	var oe *onenet.Error
+	if errors.As(err, &oe) {
+		return errText(err) + " " + rule(oe.Code)
+	}
+	return errText(err)
+}
+
 // errText is an error's message without its package prefix.
 func errText(err error) string {
 	var oe *onenet.Error

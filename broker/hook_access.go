@@ -87,41 +87,59 @@ func (h *accessHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.P
 		if s == nil {
 			return pk, reject(nil, "subscribe before login")
 		}
-		h.checkFilters(s, &pk)
+		if err := h.checkSubscribe(s, &pk); err != nil {
+			return pk, err
+		}
+	case packets.Unsubscribe:
+		s := h.b.session(cl)
+		if s == nil {
+			return pk, reject(nil, "unsubscribe before login")
+		}
+		if err := checkUnsubscribe(s, &pk); err != nil {
+			return pk, err
+		}
 	case packets.Puback:
 		// The broker sends devices QoS 0 only, so any PUBACK is for a
 		// packet it never sent (docs/PROTOCOL.md §5.5: "unknown PUBACK: disconnect").
 		if _, ok := cl.State.Inflight.Get(pk.PacketID); !ok {
-			return pk, reject(h.b.session(cl), "PUBACK for unknown packet id %d (docs/PROTOCOL.md §5.5)", pk.PacketID)
+			return pk, reject(h.b.session(cl), "PUBACK for unknown packet id %d %s", pk.PacketID, rule("puback.unknown"))
 		}
 	case packets.Pubrec, packets.Pubrel, packets.Pubcomp:
-		return pk, reject(h.b.session(cl), "QoS 2 flow packet (docs/PROTOCOL.md §5.5: no QoS 2)")
+		return pk, reject(h.b.session(cl), "QoS 2 flow packet %s", rule("qos2.flow"))
 	}
 	return pk, nil
 }
 
-// checkPublish applies docs/PROTOCOL.md §5.1 to a device's PUBLISH.
+// checkPublish applies docs/PROTOCOL.md §4 and §5.1 to a device's PUBLISH:
+// anything else than QoS 0 or 1 without retain, at most 256 KB, to one of
+// the documented topics a device publishes inside its own tree, disconnects
+// it.
 func checkPublish(s *session, pk *packets.Packet) error {
 	d := s.dev
 	fh := pk.FixedHeader
+	topic := logsafe.Q(pk.TopicName)
 	switch {
 	case fh.Qos == 2:
-		return reject(s, "QoS 2 publish to %s (docs/PROTOCOL.md §5.1)", logsafe.Q(pk.TopicName))
+		return reject(s, "QoS 2 publish to %s %s", topic, rule("publish.qos"))
 	case fh.Retain:
-		return reject(s, "retained publish to %s (docs/PROTOCOL.md §5.1)", logsafe.Q(pk.TopicName))
+		return reject(s, "retained publish to %s %s", topic, rule("publish.retain"))
 	case fh.Dup && fh.Qos == 0:
-		return reject(s, "DUP flag on a QoS 0 publish to %s (docs/PROTOCOL.md §5.1)", logsafe.Q(pk.TopicName))
+		return reject(s, "DUP flag on a QoS 0 publish to %s %s", topic, rule("publish.dup"))
 	case len(pk.Payload) > onenet.MaxPayload:
-		return reject(s, "payload of %d bytes to %s; the limit is %d (docs/PROTOCOL.md §5.1)", len(pk.Payload), logsafe.Q(pk.TopicName), onenet.MaxPayload)
+		return reject(s, "payload of %d bytes to %s; the limit is %d %s", len(pk.Payload), topic, onenet.MaxPayload, rule("publish.size"))
 	}
 	if strings.HasPrefix(pk.TopicName, onenet.SubdevPrefix) {
 		return nil // a gateway's sub-devices: checkSubdevPublish (subdev.go)
 	}
-	if !strings.HasPrefix(pk.TopicName, d.prefix) {
-		return reject(s, "publish to %s, outside the device's own %s… (docs/PROTOCOL.md §4.2)", logsafe.Q(pk.TopicName), d.prefix)
-	}
 	if err := onenet.CheckPublishTopic(pk.TopicName, d.pid, d.name); err != nil {
-		return reject(s, "publish: %s (docs/PROTOCOL.md §5.1)", errText(err))
+		return reject(s, "publish: %s", ruleErr(err))
+	}
+	info, err := onenet.ParseTopic(pk.TopicName)
+	if err != nil {
+		return reject(s, "publish: %s: OneNET disconnects a device that publishes to a topic that is not a system topic", ruleErr(err))
+	}
+	if info.Kind.Direction() != "up" {
+		return reject(s, "publish to %s: %s is a topic the platform publishes, not the device %s", topic, info.Kind, rule("publish.downlink"))
 	}
 	return nil
 }
@@ -130,35 +148,50 @@ func checkPublish(s *session, pk *packets.Packet) error {
 // its SUBACK carries 0x80 for a filter OneNET refuses.
 const invalidFilter = "#refused"
 
-// checkFilters replaces the filters of a SUBSCRIBE that OneNET refuses
-// (docs/PROTOCOL.md §5.2) by invalidFilter, and grants at most QoS 1.
-func (h *accessHook) checkFilters(s *session, pk *packets.Packet) {
+// checkSubscribe applies docs/PROTOCOL.md §4.4, §4.5, §4.7 and §5.2 to a
+// SUBSCRIBE: more than 8 filters, or a filter over the limits of §5.2,
+// disconnect; a filter outside the device's tree or with a wildcard before
+// the 4th level is replaced by invalidFilter (SUBACK 0x80); every granted
+// QoS is 0.
+func (h *accessHook) checkSubscribe(s *session, pk *packets.Packet) error {
 	d := s.dev
-	tooMany := len(pk.Filters) > onenet.MaxFiltersPerSubscribe
-	if tooMany {
-		h.b.logf("subscribe refused: device %s: %d filters in one SUBSCRIBE; the limit is %d (docs/PROTOCOL.md §5.2)", d.key, len(pk.Filters), onenet.MaxFiltersPerSubscribe)
+	if n := len(pk.Filters); n > onenet.MaxFiltersPerSubscribe {
+		return reject(s, "SUBSCRIBE with %d filters; the limit is %d %s", n, onenet.MaxFiltersPerSubscribe, rule("subscribe.count"))
 	}
 	for i := range pk.Filters {
 		f := &pk.Filters[i]
-		if tooMany {
-			f.Filter = invalidFilter
-			continue
+		f.Qos = 0
+		err := onenet.CheckFilter(f.Filter, d.pid, d.name)
+		if onenet.SubscribeDisconnects(err) {
+			return reject(s, "subscribe: %s", ruleErr(err))
 		}
 		if strings.HasPrefix(f.Filter, onenet.SubdevPrefix) { // a gateway's sub-devices (subdev.go)
 			if why := h.b.subdevFilter(d, f.Filter); why != "" {
 				h.b.logf("subscribe refused: device %s: %s (SUBACK 0x80, docs/PROTOCOL.md §12)", d.key, why)
 				f.Filter = invalidFilter
 			}
-			f.Qos = min(f.Qos, 1)
 			continue
 		}
-		if err := onenet.CheckFilter(f.Filter, d.pid, d.name); err != nil {
-			h.b.logf("subscribe refused: device %s: %s (SUBACK 0x80, docs/PROTOCOL.md §5.2)", d.key, errText(err))
+		if err != nil {
+			h.b.logf("subscribe refused: device %s: %s (SUBACK 0x80)", d.key, ruleErr(err))
 			f.Filter = invalidFilter
-			continue
 		}
-		f.Qos = min(f.Qos, 1)
 	}
+	return nil
+}
+
+// checkUnsubscribe applies docs/PROTOCOL.md §5.3 to an UNSUBSCRIBE: more
+// than 8 filters, or a filter over the limits, disconnect.
+func checkUnsubscribe(s *session, pk *packets.Packet) error {
+	if n := len(pk.Filters); n > onenet.MaxFiltersPerUnsubscribe {
+		return reject(s, "UNSUBSCRIBE with %d filters; the limit is %d %s", n, onenet.MaxFiltersPerUnsubscribe, rule("unsubscribe.count"))
+	}
+	for _, f := range pk.Filters {
+		if err := onenet.CheckUnsubscribeFilter(f.Filter); err != nil {
+			return reject(s, "unsubscribe: %s", ruleErr(err))
+		}
+	}
+	return nil
 }
 
 // OnACLCheck lets a device receive only its own topics. Its publishes and

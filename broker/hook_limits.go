@@ -1,8 +1,13 @@
 package broker
 
 import (
+	"slices"
+
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/onenet-wasm/onenet-wasm/internal/logsafe"
+	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
 // limitsHook applies the per-device rate limits (docs/PROTOCOL.md §5.6, RateLimits):
@@ -33,7 +38,7 @@ func (h *limitsHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	}
 	d := s.dev
 	d.mu.Lock()
-	why := d.count(b.now(), &b.opts.Limits, countConnect)
+	why := d.count(b.now(), &b.opts.Limits, countConnect, 1)
 	d.mu.Unlock()
 	if why != "" {
 		b.sessions.Delete(cl)
@@ -42,27 +47,69 @@ func (h *limitsHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	return nil
 }
 
-// OnPacketRead counts a device's publishes; one too many disconnects it.
+// OnPacketRead counts a device's publishes, subscribed topics,
+// UNSUBSCRIBE and PINGREQ packets; one too many disconnects and bans it. It
+// also keeps a device within its session's subscription limit
+// (docs/PROTOCOL.md §5.2).
 func (h *limitsHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	if pk.FixedHeader.Type != packets.Publish {
+	var which, n int
+	switch pk.FixedHeader.Type {
+	case packets.Publish:
+		which, n = countQoS0, 1
+		if pk.FixedHeader.Qos == 1 {
+			which = countQoS1
+		}
+	case packets.Subscribe:
+		which, n = countSubscribe, len(pk.Filters) // refused filters count too
+	case packets.Unsubscribe:
+		which, n = countUnsubscribe, 1
+	case packets.Pingreq:
+		which, n = countPing, 1
+	default:
 		return pk, nil
 	}
 	s := h.b.session(cl)
 	if s == nil {
 		return pk, nil // accessHook refused it
 	}
-	which := countQoS0
-	if pk.FixedHeader.Qos == 1 {
-		which = countQoS1
-	}
 	d := s.dev
 	now := h.b.now()
 	d.mu.Lock()
-	why := d.count(now, &h.b.opts.Limits, which)
+	why := d.count(now, &h.b.opts.Limits, which, n)
 	d.lastSeen = now
 	d.mu.Unlock()
 	if why != "" {
 		return pk, reject(s, "%s", why)
 	}
+	if pk.FixedHeader.Type == packets.Subscribe {
+		h.sessionLimit(cl, s, &pk)
+	}
 	return pk, nil
+}
+
+// sessionLimit refuses (SUBACK 0x80) the filters of a SUBSCRIBE that would
+// take the session beyond onenet.MaxSubscriptions topics
+// (docs/PROTOCOL.md §5.2: "超过session中最大topic订阅数后会订阅失败"). A filter
+// the session already holds does not count again.
+func (h *limitsHook) sessionLimit(cl *mqtt.Client, s *session, pk *packets.Packet) {
+	limit := onenet.MaxSubscriptions
+	have := cl.State.Subscriptions.Len()
+	var added []string
+	for i := range pk.Filters {
+		f := &pk.Filters[i]
+		if f.Filter == invalidFilter {
+			continue
+		}
+		internal := toInternal(f.Filter)
+		if _, ok := cl.State.Subscriptions.Get(internal); ok || slices.Contains(added, internal) {
+			continue
+		}
+		if have+len(added) >= limit {
+			h.b.logf("subscribe refused: device %s: %s: the session already holds %d topics; the limit is %d (SUBACK 0x80) %s",
+				s.dev.key, logsafe.Q(f.Filter), have+len(added), limit, rule("subscribe.session"))
+			f.Filter = invalidFilter
+			continue
+		}
+		added = append(added, internal)
+	}
 }

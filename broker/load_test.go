@@ -327,7 +327,7 @@ func dialLoad(ctx context.Context, via, tcpAddr, wsURL, pid, dev, password strin
 		return nil, fmt.Errorf("CONNACK: type %d, code %d, %v", pk.FixedHeader.Type, pk.ReasonCode, err)
 	}
 	pk, err = readPacket(d.r)
-	if err != nil || pk.FixedHeader.Type != packets.Suback || !bytes.Equal(pk.ReasonCodes, []byte{1}) {
+	if err != nil || pk.FixedHeader.Type != packets.Suback || !bytes.Equal(pk.ReasonCodes, []byte{0}) { // granted QoS 0: docs/PROTOCOL.md §4.7
 		conn.Close()
 		return nil, fmt.Errorf("SUBACK: type %d, codes % x, %v", pk.FixedHeader.Type, pk.ReasonCodes, err)
 	}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
 // A fidelityRow is one rule of PROTOCOL.md §14.
@@ -191,6 +193,23 @@ func TestFidelityTable(t *testing.T) {
 	for i, s := range []string{"exact", "differs", "undocumented"} {
 		if n, _ := strconv.Atoi(m[i+1]); n != counts[s] {
 			t.Errorf("PROTOCOL.md: the counts say %s %d; the table has %d", s, n, counts[s])
+		}
+	}
+}
+
+// TestRuleCodesCiteSections: every section onenet.Section gives for a rule
+// code (what the page and the broker's log cite) is a section of
+// PROTOCOL.md.
+func TestRuleCodesCiteSections(t *testing.T) {
+	data, err := os.ReadFile("PROTOCOL.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	outside := doc[:strings.Index(doc, "<!-- fidelity:begin -->")]
+	for code, sec := range onenet.Sections() {
+		if !strings.Contains(outside, sec+" ") {
+			t.Errorf("onenet.Section(%q) = %q, not a section of PROTOCOL.md", code, sec)
 		}
 	}
 }

@@ -84,6 +84,8 @@ var codeCases = []codeCase{
 	{"topic.levels", "topic", "9 levels", topicErr("$sys/469948/Chic_D/a/b/c/d/e/f")},
 	{"topic.level.empty", "topic", "empty level 4", topicErr("$sys/469948/Chic_D//dp")},
 	{"topic.level.empty", "topic", "empty level 1", topicErr("/$sys/469948/Chic_D/dp")},
+	{"topic.chars", "topic", `"温" at byte 19`, topicErr("$sys/469948/Chic_D/温度")},
+	{"topic.chars", "topic", `"." at byte 21`, topicErr("$sys/469948/Chic_D/dp.post")},
 	{"topic.foreign", "topic", "outside the device's own tree", topicErr("$sys/469948/Other/dp/post/json")},
 	{"topic.foreign", "topic", "outside", topicErr("devices/Chic_D/data")},
 	{"topic.foreign", "topic", "outside", topicErr("$sys/469948/Chic_D")},
@@ -99,6 +101,7 @@ var codeCases = []codeCase{
 	{"filter.utf8", "filter", "UTF-8", filterErr("$sys/469948/Chic_D/\xff")},
 	{"filter.nul", "filter", "NUL", filterErr("$sys/469948/Chic_D/\x00")},
 	{"filter.control", "filter", "U+007F", filterErr("$sys/469948/Chic_D/\x7f")},
+	{"filter.chars", "filter", `" " at byte 21`, filterErr("$sys/469948/Chic_D/dp post/#")},
 	{"filter.syntax", "filter", "whole level", filterErr("$sys/469948/Chic_D/dp/post/json+")},
 	{"filter.syntax", "filter", "whole level", filterErr("$sys/469948/Chic_D/cmd/a#")},
 	{"filter.syntax", "filter", "not the last level", filterErr("$sys/469948/Chic_D/#/x")},
@@ -120,7 +123,7 @@ var codeCases = []codeCase{
 	{"payload.type", "payload", "is a number", replyErr(`200`)},
 	{"payload.type", "payload", "is null", payloadErr(KindImageUpdate, `null`)},
 	{"payload.size", "payload", "262145 bytes", payloadErr(KindCmdRequest, strings.Repeat("x", MaxPayload+1))},
-	{"payload.size", "payload", "20 KB", payloadErr(KindCmdRequest, strings.Repeat("x", 20*1024+1))},
+	{"payload.size", "payload", "under 1 KB", payloadErr(KindCmdRequest, strings.Repeat("x", MaxCmdRequest+1))}, // docs/PROTOCOL.md §8.3
 	{"payload.size", "payload", "under 1 KB", payloadErr(KindCmdResponse, strings.Repeat("x", 1024))},
 
 	// Datapoint uploads, docs/PROTOCOL.md §7.

@@ -61,6 +61,7 @@
 //	topic.wildcard        holds '+' or '#' (a topic name, not a filter)
 //	topic.levels          more than MaxTopicLevels levels
 //	topic.level.empty     an empty level (leading, trailing or doubled '/')
+//	topic.chars           a character outside [A-Za-z0-9/_-] after the leading '$'
 //	topic.foreign         outside the device's own $sys/{pid}/{device}/ tree
 //	topic.prefix          ParseTopic: does not start with $sys/{pid}/{device}/ (or $subdev/{pid}/{device}/)
 //	topic.unknown         ParseTopic: not a documented topic under $sys/{pid}/{device}/
@@ -72,6 +73,7 @@
 //	filter.utf8           not valid UTF-8
 //	filter.nul            holds NUL
 //	filter.control        holds another control character
+//	filter.chars          a character outside [A-Za-z0-9/+#_-] after the leading '$'
 //	filter.syntax         a wildcard that is not a whole level, or '#' not last
 //	filter.levels         more than MaxTopicLevels levels
 //	filter.wildcard       a wildcard in the first three levels
@@ -187,7 +189,8 @@
 //	connect.will          a will message
 //	publish.qos           QoS 2 (or more)
 //	publish.retain        the retain flag
-//	publish.size          a payload over MaxPayload, or a command response of 1 KB or more
+//	publish.size          a payload over MaxPayload
+//	cmd.response.size     a command response of 1 KB or more (OneNET's error 99)
 //	publish.downlink      a topic OneNET publishes to the device, not the device to OneNET
 //
 // # JSON syntax codes

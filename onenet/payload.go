@@ -31,7 +31,7 @@ func CheckPayload(kind Kind, b []byte) error {
 		return err
 	case KindCmdRequest:
 		if len(b) > MaxCmdRequest {
-			return sizeErr(len(b), MaxCmdRequest, "OneNET sends commands of at most 20 KB")
+			return sizeErr(len(b), MaxCmdRequest, "OneNET sends commands under 1 KB")
 		}
 		return nil
 	case KindCmdResponse:

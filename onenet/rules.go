@@ -1,6 +1,7 @@
 package onenet
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,11 +17,47 @@ const (
 	MinKeepAlive           = 10         // seconds
 	MaxKeepAlive           = 1800       // seconds
 	ProtocolLevel          = 4          // MQTT 3.1.1, the only version OneNET speaks
-	MaxCmdRequest          = 20 * 1024  // bytes in a command sent to a device (cmd/request)
-	MaxCmdResponse         = 1024 - 1   // bytes in a device's command response: "< 1 KB"
+	MaxCmdRequest          = 1024 - 1   // bytes in a command sent to a device: "小于1k" (docs/PROTOCOL.md §8.3)
+	MaxCmdResponse         = 1024 - 1   // bytes in a device's command response: "小于1k" (§8.2)
 	maxMQTTTopicLen        = 65535      // an MQTT string's length field
 	wildcardLevel          = 4          // the first level at which a filter may hold a wildcard
+
+	// MaxSubscriptions is how many topics a device of an MQTT-kit product
+	// may have subscribed in one session; a SUBSCRIBE beyond it fails
+	// (docs/PROTOCOL.md §5.2). StudioMaxSubscriptions is OneNET Studio's
+	// (§5.7).
+	MaxSubscriptions       = 15
+	StudioMaxSubscriptions = 10
+	// MaxFiltersPerUnsubscribe bounds the filters of one UNSUBSCRIBE (§5.3).
+	MaxFiltersPerUnsubscribe = 8
 )
+
+// topicChar reports whether c may appear in a topic a device publishes to,
+// after its leading '$' (docs/PROTOCOL.md §5.1: ^[a-zA-Z0-9/_-]+$); filter
+// adds the wildcards '+' and '#' (§5.2).
+func topicChar(c byte, filter bool) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '/', c == '_', c == '-':
+		return true
+	case filter && (c == '+' || c == '#'):
+		return true
+	}
+	return false
+}
+
+// badChar returns the byte offset and the character of the first character
+// of s outside OneNET's topic character set (a leading '$' is allowed: system
+// topics start with it), or -1.
+func badChar(s string, filter bool) (int, string) {
+	for i := 0; i < len(s); i++ {
+		if i == 0 && s[0] == '$' || topicChar(s[i], filter) {
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return i, string(r)
+	}
+	return -1, ""
+}
 
 // disconnects starts the message of a warning about what makes OneNET close
 // the connection (docs/PROTOCOL.md §5).
@@ -101,6 +138,10 @@ func CheckPublishTopic(topic, productID, deviceName string) error {
 	if err := checkTopicSyntax("topic", topic); err != nil {
 		return err
 	}
+	if i, c := badChar(topic, false); i >= 0 {
+		return newErr("topic", "topic.chars", fmt.Sprintf("%q contains %q at byte %d: OneNET takes only letters, digits, '/', '_' and '-' in a topic, and disconnects a device that publishes to any other", topic, c, i),
+			kv("topic", topic, "char", c, "byte", itoa(i)))
+	}
 	prefix, err := ownPrefix(productID, deviceName)
 	if err != nil {
 		return err
@@ -115,13 +156,20 @@ func CheckPublishTopic(topic, productID, deviceName string) error {
 	return nil
 }
 
-// CheckFilter checks a subscription filter the way OneNET does
-// (docs/PROTOCOL.md §5.2): at most MaxFilterLen bytes and
-// MaxTopicLevels levels, valid UTF-8 without control characters, valid MQTT
-// filter syntax ('+' and '#' alone in their level, '#' last), inside the device's own tree, wildcards only from the 4th
-// level. "$sys/{pid}/{device}/#" and "…/cmd/request/+" are fine; "#" and
-// "$sys/{pid}/#" are refused (SUBACK 0x80). An empty level, which MQTT allows,
-// is refused too: it matches no OneNET topic.
+// CheckFilter checks a subscription filter the way OneNET does. Two kinds of
+// problem differ in what OneNET does (SubscribeDisconnects tells them
+// apart):
+//
+//   - the limits of docs/PROTOCOL.md §5.2 disconnect the device: more than
+//     MaxFilterLen bytes or MaxTopicLevels levels, not UTF-8, a character
+//     outside [A-Za-z0-9/+#_-] after the leading '$';
+//   - an illegal filter fails in the SUBACK (0x80, §4.4): invalid MQTT
+//     filter syntax ('+' and '#' alone in their level, '#' last), a wildcard
+//     before the 4th level (§4.5), an empty level (it matches no OneNET
+//     topic), or a filter outside the device's own tree (§4.2).
+//
+// "$sys/{pid}/{device}/#" and "…/cmd/request/+" are fine; "#" and
+// "$sys/{pid}/#" fail.
 func CheckFilter(filter, productID, deviceName string) error {
 	switch {
 	case filter == "":
@@ -138,6 +186,10 @@ func CheckFilter(filter, productID, deviceName string) error {
 	if i, r := controlChar(filter); i >= 0 {
 		return newErr("filter", "filter.control", fmt.Sprintf("contains the control character %U at byte %d, which MQTT topics should not hold", r, i),
 			kv("char", fmt.Sprintf("%U", r), "byte", itoa(i)))
+	}
+	if i, c := badChar(filter, true); i >= 0 {
+		return newErr("filter", "filter.chars", fmt.Sprintf("%q contains %q at byte %d: OneNET takes only letters, digits, '/', '_', '-', '+' and '#' in a filter", filter, c, i),
+			kv("filter", filter, "char", c, "byte", itoa(i)))
 	}
 	levels := strings.Split(filter, "/")
 	for i, l := range levels {
@@ -174,6 +226,47 @@ func CheckFilter(filter, productID, deviceName string) error {
 	if !strings.HasPrefix(filter, prefix) {
 		return newErr("filter", "filter.foreign", fmt.Sprintf("%q is outside the device's own tree %s…: a device may subscribe only there", filter, prefix),
 			kv("filter", filter, "prefix", prefix))
+	}
+	return nil
+}
+
+// SubscribeDisconnects reports whether OneNET disconnects a device that
+// subscribes to a filter CheckFilter refused with err (the limits of
+// docs/PROTOCOL.md §5.2), rather than failing that one filter in the SUBACK
+// (§4.4).
+func SubscribeDisconnects(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code {
+	case "filter.length", "filter.levels", "filter.utf8", "filter.nul", "filter.control", "filter.chars":
+		return true
+	}
+	return false
+}
+
+// CheckUnsubscribeFilter checks a filter of an UNSUBSCRIBE: at most
+// MaxFilterLen bytes and MaxTopicLevels levels, UTF-8, only
+// [A-Za-z0-9/+#_-] after the leading '$'. OneNET disconnects a device that
+// breaks any of these (docs/PROTOCOL.md §5.3). The error names "filter".
+func CheckUnsubscribeFilter(filter string) error {
+	switch {
+	case filter == "":
+		return newErr("filter", "filter.empty", "empty: give a filter such as $sys/{pid}/{device}/#", nil)
+	case len(filter) > MaxFilterLen:
+		return newErr("filter", "filter.length", fmt.Sprintf("%d bytes; OneNET allows at most %d", len(filter), MaxFilterLen),
+			kv("length", itoa(len(filter)), "limit", itoa(MaxFilterLen)))
+	case !utf8.ValidString(filter):
+		return newErr("filter", "filter.utf8", "not valid UTF-8", nil)
+	}
+	if i, c := badChar(filter, true); i >= 0 {
+		return newErr("filter", "filter.chars", fmt.Sprintf("%q contains %q at byte %d: OneNET takes only letters, digits, '/', '_', '-', '+' and '#' in a filter", filter, c, i),
+			kv("filter", filter, "char", c, "byte", itoa(i)))
+	}
+	if n := strings.Count(filter, "/") + 1; n > MaxTopicLevels {
+		return newErr("filter", "filter.levels", fmt.Sprintf("%q has %d levels; OneNET allows at most %d", filter, n, MaxTopicLevels),
+			kv("filter", filter, "levels", itoa(n), "limit", itoa(MaxTopicLevels)))
 	}
 	return nil
 }
@@ -263,11 +356,12 @@ type PublishPlan struct {
 
 // CheckPublish returns what OneNET would do about p that an MQTT client
 // would not stop (docs/PROTOCOL.md §4 and §5): QoS 2, retain, a topic
-// outside the device's tree or otherwise invalid, a payload over MaxPayload
-// all make OneNET disconnect the device. It also warns about a topic OneNET
-// does not document, a topic the platform publishes rather than the device,
-// and a command response of 1 KB or more. It returns nil when nothing is
-// wrong.
+// outside the device's tree, with a character outside [A-Za-z0-9/_-] or
+// otherwise invalid, a topic that is not one of the system topics a device
+// publishes (an undocumented one, or one the platform publishes), a payload
+// over MaxPayload: all make OneNET disconnect the device. It also warns
+// about a command response of 1 KB or more, which OneNET refuses with error
+// 99 (§8.2). It returns nil when nothing is wrong.
 func CheckPublish(p PublishPlan) []Warning {
 	var w []Warning
 	switch {
@@ -291,15 +385,16 @@ func CheckPublish(p PublishPlan) []Warning {
 		info, err := ParseTopic(p.Topic)
 		switch {
 		case err != nil:
+			// Only system topics (docs/PROTOCOL.md §4.1, §4.3).
 			e := err.(*Error)
-			w = append(w, Warning{"topic", e.Code, "OneNET may ignore the message: " + e.Msg, e.Params})
+			w = append(w, Warning{"topic", e.Code, disconnects + e.Msg, e.Params})
 		case info.Kind.Direction() == "down":
 			w = append(w, Warning{"topic", "publish.downlink",
-				fmt.Sprintf("%s is a topic OneNET publishes to the device (%s), not one a device publishes to", info.Kind, info.Kind.Label()),
+				fmt.Sprintf(disconnects+"%s is a topic OneNET publishes to the device (%s), not one a device publishes to", info.Kind, info.Kind.Label()),
 				kv("kind", string(info.Kind))})
 		case (info.Kind == KindCmdResponse || info.Kind == KindSubdevCmdResponse) && p.PayloadLen > MaxCmdResponse:
-			w = append(w, Warning{"payload", "publish.size",
-				fmt.Sprintf("OneNET takes a command response under 1 KB; this one is %d bytes", p.PayloadLen),
+			w = append(w, Warning{"payload", "cmd.response.size",
+				fmt.Sprintf("OneNET refuses a command response of 1 KB or more with error 99 (maximum payload size exceeded); this one is %d bytes", p.PayloadLen),
 				kv("size", itoa(p.PayloadLen), "limit", itoa(MaxCmdResponse))})
 		}
 	}

@@ -25,7 +25,8 @@ func TestFilterAndTopicOK(t *testing.T) {
 		"$sys/469948/Chic_D/cmd/response/8b3c4a1e",
 		"$sys/469948/Chic_D/thing/service/reboot/invoke_reply",
 		"$sys/469948/Chic_D/a/b/c/d/e", // 8 levels
-		"$sys/469948/Chic_D/温度",
+		// "$sys/469948/Chic_D/温度" was here: OneNET takes only
+		// [A-Za-z0-9/_-] (docs/PROTOCOL.md §5.1), see TestRuleTopicChars.
 	} {
 		if err := CheckPublishTopic(topic, pid, dev); err != nil {
 			t.Errorf("CheckPublishTopic(%q) = %v, want nil", topic, err)
@@ -105,7 +106,7 @@ var warningCases = []warningCase{
 	{"undocumented", publish("$sys/469948/Chic_D/dp/post/xml", 0, false, 10), []string{"topic.unknown"}},
 	{"downlink", publish("$sys/469948/Chic_D/cmd/request/1", 0, false, 10), []string{"publish.downlink"}},
 	{"downlink reply", publish(pubTopic+"/accepted", 0, false, 10), []string{"publish.downlink"}},
-	{"command response", publish("$sys/469948/Chic_D/cmd/response/1", 1, false, 1024), []string{"publish.size"}},
+	{"command response", publish("$sys/469948/Chic_D/cmd/response/1", 1, false, 1024), []string{"cmd.response.size"}}, // its own rule, docs/PROTOCOL.md §8.2
 	{"command response ok", publish("$sys/469948/Chic_D/cmd/response/1", 1, false, 1023), nil},
 	{"no product", func() []Warning { return CheckPublish(PublishPlan{Topic: pubTopic, DeviceName: dev}) }, []string{"name.empty"}},
 	{"everything", publish("x/y", 2, true, MaxPayload+1), []string{"publish.qos", "publish.retain", "topic.foreign", "publish.size"}},

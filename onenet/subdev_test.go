@@ -137,7 +137,7 @@ func TestSubdevTopics(t *testing.T) {
 	// A command response of a sub-device over 1 KB is warned about, as a
 	// device's own (docs/PROTOCOL.md "Commands").
 	w := CheckPublish(PublishPlan{Topic: "$subdev/p1/s1/cmd/response/x", ProductID: pid, DeviceName: dev, PayloadLen: MaxCmdResponse + 1})
-	if len(w) != 1 || w[0].Code != "publish.size" {
+	if len(w) != 1 || w[0].Code != "cmd.response.size" { // docs/PROTOCOL.md §8.2
 		t.Errorf("CheckPublish(big sub-device command response) = %v", w)
 	}
 }

@@ -127,6 +127,8 @@ export function errorText(e) {
     }
     if (code === "mqtt.connack") p.connack = has("connack." + p.code) ? t("connack." + p.code) : t("connack.other");
     if (p.et !== undefined && /^\d{1,12}$/.test(String(p.et))) p.date = formatTime(Number(p.et) * 1000);
+    // A rule of OneNET's: cite it as the broker's log line does.
+    if (e.section) return t("err." + code, p) + " " + t("rule.cite", { code, section: e.section });
     return t("err." + code, p);
   }
   // No translation for this code: name the field in the page's words and

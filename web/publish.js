@@ -145,7 +145,7 @@ export class PublishPanel {
     const strict = this.app.conn.targetMode() !== "url";
     return this.app.onenet.checkPublish({ topic, ...this.app.token.ids(), qos: 0, retain: false, payloadLength: 0 }).filter((w) => {
       const c = w.code || "";
-      if (!c.startsWith("topic.") || c === "topic.unknown" || c === "topic.prefix") return false;
+      if (!c.startsWith("topic.") && c !== "publish.downlink") return false;
       return strict || /^topic\.(empty|wildcard|length|utf8|nul)$/.test(c);
     });
   }
@@ -349,8 +349,7 @@ function parseValue(s) {
 /** A warning of checkPublish: what OneNET would do about the topic, then why. */
 function publishWarning(w) {
   const c = w.code || "";
-  if (c === "topic.unknown" || c === "topic.prefix") return t("pub.warn.ignore", { reason: errorText(w) });
-  if (c.startsWith("topic.")) return t("pub.warn.disconnect", { reason: errorText(w) });
+  if (c.startsWith("topic.") || c === "publish.downlink") return t("pub.warn.disconnect", { reason: errorText(w) });
   if (c.startsWith("name.")) return t("pub.warn.cannotCheck", { reason: errorText(w) });
   return errorText(w);
 }

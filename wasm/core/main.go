@@ -314,7 +314,7 @@ func warnings(ws []onenet.Warning) []any {
 		for k, v := range w.Params {
 			p[k] = v
 		}
-		out = append(out, map[string]any{"field": w.Field, "code": w.Code, "message": w.Msg, "params": p})
+		out = append(out, map[string]any{"field": w.Field, "code": w.Code, "message": w.Msg, "params": p, "section": onenet.Section(w.Code)})
 	}
 	return out
 }

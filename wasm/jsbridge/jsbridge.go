@@ -72,6 +72,9 @@ func ErrorValue(err error) map[string]any {
 		v["code"] = oe.Code
 		v["detail"] = oe.Msg
 		v["params"] = Params(oe.Params)
+		if s := onenet.Section(oe.Code); s != "" {
+			v["section"] = s // the rule's section of docs/PROTOCOL.md
+		}
 	case errors.As(err, &te):
 		v["field"] = te.Field
 		v["detail"] = te.Msg

@@ -147,8 +147,8 @@ export default {
   "pub.reply.accepted": "accepted",
   "pub.reply.rejected": "rejected",
   "pub.warn.disconnect": "OneNET would disconnect the device: {reason}",
-  "pub.warn.ignore": "OneNET may ignore the message: {reason}",
   "pub.warn.cannotCheck": "Cannot check the topic: {reason}",
+  "rule.cite": "(rule {code}, docs/PROTOCOL.md {section})",
 
   // Subscribe panel.
   "sub.title": "Subscribe",
@@ -411,6 +411,7 @@ export default {
   "err.topic.level.empty": "“{topic}” has an empty level {level} (a leading, trailing or doubled '/')",
   "err.topic.foreign": "“{topic}” is outside the device's own topics {prefix}…: a device may publish only there",
   "err.topic.prefix": "“{topic}” is not a OneNET device topic: it must start with $sys/{pid}/{device}/",
+  "err.topic.chars": "“{topic}” contains “{char}” at byte {byte}: OneNET takes only letters, digits, '/', '_' and '-' in a topic",
   "err.topic.unknown": "“{topic}” is not a documented OneNET topic (after the device prefix comes “{suffix}”)",
   "err.filter.empty": "the filter is empty: give one such as $sys/{pid}/{device}/#",
   "err.filter.length": "the filter is {length} bytes; OneNET allows at most {limit}",
@@ -421,6 +422,7 @@ export default {
   "err.filter.levels": "“{filter}” has {levels} levels; OneNET allows at most {limit}",
   "err.filter.wildcard": "“{filter}” has a wildcard at level {level}: OneNET allows wildcards only after $sys/{pid}/{device}/",
   "err.filter.level.empty": "“{filter}” has an empty level {level} (a leading, trailing or doubled '/'); it would match no OneNET topic",
+  "err.filter.chars": "“{filter}” contains “{char}” at byte {byte}: OneNET takes only letters, digits, '/', '_', '-', '+' and '#' in a filter, and disconnects a device that subscribes to any other",
   "err.filter.foreign": "“{filter}” is outside the device's own topics {prefix}…: a device may subscribe only there",
   "err.payload.empty": "the payload is empty: this topic needs JSON",
   "err.payload.syntax": "{json}",
@@ -477,6 +479,7 @@ export default {
   "err.publish.qos": "OneNET would disconnect the device: it does not support QoS {qos}; use QoS 0 or 1",
   "err.publish.retain": "OneNET would disconnect the device: it does not accept retained messages; clear the retain flag",
   "err.publish.size": "the payload is {size} bytes; OneNET takes at most {limit} here",
+  "err.cmd.response.size": "OneNET refuses a command response of 1 KB or more with error 99 (maximum payload size exceeded); this one is {size} bytes",
   "err.publish.downlink": "{kind} is a topic OneNET publishes to the device ({kindLabel}), not one a device publishes to",
 
   // Errors from Go: the token package (token/doc.go) and the core module.

@@ -145,8 +145,8 @@ export default {
   "pub.reply.accepted": "平台已接受",
   "pub.reply.rejected": "平台已拒绝",
   "pub.warn.disconnect": "OneNET 会断开设备连接：{reason}",
-  "pub.warn.ignore": "OneNET 可能会忽略这条消息：{reason}",
   "pub.warn.cannotCheck": "无法检查主题：{reason}",
+  "rule.cite": "（规则 {code}，docs/PROTOCOL.md {section}）",
 
   // 订阅面板
   "sub.title": "订阅",
@@ -409,6 +409,7 @@ export default {
   "err.topic.level.empty": "“{topic}”的第 {level} 级为空（开头、结尾多了 '/'，或连续两个 '/'）",
   "err.topic.foreign": "“{topic}”不在本设备自己的主题 {prefix}… 之下：设备只能向自己的主题发布",
   "err.topic.prefix": "“{topic}”不是 OneNET 设备主题：必须以 $sys/{pid}/{device}/ 开头",
+  "err.topic.chars": "“{topic}”在第 {byte} 字节处含有“{char}”：OneNET 的主题只能包含字母、数字、“/”、“_”和“-”",
   "err.topic.unknown": "“{topic}”不是 OneNET 文档中的主题（设备前缀之后是“{suffix}”）",
   "err.filter.empty": "订阅主题为空：请填写，例如 $sys/{pid}/{device}/#",
   "err.filter.length": "订阅主题长 {length} 字节，OneNET 最多允许 {limit} 字节",
@@ -419,6 +420,7 @@ export default {
   "err.filter.levels": "“{filter}”有 {levels} 级，OneNET 最多允许 {limit} 级",
   "err.filter.wildcard": "“{filter}”的第 {level} 级是通配符：OneNET 只允许在 $sys/{pid}/{device}/ 之后使用通配符",
   "err.filter.level.empty": "“{filter}”的第 {level} 级为空（开头、结尾多了 '/'，或连续两个 '/'），不会匹配任何 OneNET 主题",
+  "err.filter.chars": "“{filter}”在第 {byte} 字节处含有“{char}”：OneNET 的订阅主题只能包含字母、数字、“/”、“_”、“-”、“+”和“#”，否则会断开设备连接",
   "err.filter.foreign": "“{filter}”不在本设备自己的主题 {prefix}… 之下：设备只能订阅自己的主题",
   "err.payload.empty": "消息内容为空：该主题需要 JSON",
   "err.payload.syntax": "JSON 格式错误：{json}",
@@ -475,6 +477,7 @@ export default {
   "err.publish.qos": "OneNET 会断开设备连接：不支持 QoS {qos}，请使用 QoS 0 或 1",
   "err.publish.retain": "OneNET 会断开设备连接：不支持保留消息（retain），请取消 retain 标志",
   "err.publish.size": "消息内容有 {size} 字节，OneNET 在此最多接受 {limit} 字节",
+  "err.cmd.response.size": "OneNET 拒绝 1 KB 及以上的命令应答，错误码 99（maximum payload size exceeded）；这条应答有 {size} 字节",
   "err.publish.downlink": "{kind} 是 OneNET 下发给设备的主题（{kindLabel}），设备不应向它发布",
 
   // Go 返回的错误：token 包（见 token/doc.go）和 core 模块
