@@ -21,6 +21,7 @@ import (
 
 	"github.com/onenet-wasm/onenet-wasm/broker"
 	"github.com/onenet-wasm/onenet-wasm/onenet/devcode"
+	"github.com/onenet-wasm/onenet-wasm/server"
 	"github.com/onenet-wasm/onenet-wasm/token"
 )
 
@@ -215,4 +216,63 @@ func TestDevCodeRuns(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCodePanel: the page's Code panel writes, from its forms, a Python
+// program that the broker answers (the same server's TCP listener); with
+// "put the key in the program" the key is in it and a warning shows; a bad
+// port is explained instead of code.
+func TestCodePanel(t *testing.T) {
+	python := debianPython(t)
+	e := newEnv(t, server.Config{})
+	addr, err := e.srv.ListenMQTT("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(addr.String())
+	e.open("/")
+	e.fillToken("device", productID, deviceName, deviceKey, "sha1", time.Now().Add(time.Hour).Unix())
+	e.set("pub-kind", "dp/post/json")
+	e.click("tab-raw")
+	e.set("payload", `{"id":321,"dp":{"fromcode":[{"v":3.5}]}}`)
+	if got := e.value("code-host"); got != "127.0.0.1" {
+		t.Errorf("code host for the local broker: %q, want 127.0.0.1", got)
+	}
+	e.set("code-host", host)
+	e.set("code-port", port)
+	e.set("code-lang", "python")
+	e.click("code-write")
+	code := e.text("code-out")
+	tok := e.value("token-out")
+	if !strings.Contains(code, tok) || strings.Contains(code, deviceKey) || !strings.Contains(code, "dp/post/json/accepted") {
+		t.Fatalf("the page's Python program lacks the token or the reply topic, or holds the key:\n%s", code)
+	}
+	f := filepath.Join(t.TempDir(), "device.py")
+	if err := os.WriteFile(f, []byte(code), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(python, f).CombinedOutput()
+	if err != nil || !regexp.MustCompile(`dp/post/json/accepted \{"id":"?321"?\}`).Match(out) {
+		t.Fatalf("the page's Python program: %v\n%s", err, out)
+	}
+	if pts := e.srv.Broker().Datapoints(productID, deviceName)["fromcode"]; len(pts) != 1 {
+		t.Errorf("broker stored %v", pts)
+	}
+
+	// The key, when asked for, with the warning.
+	if !eval[bool](e, `document.getElementById("code-key-warn").hidden`) {
+		t.Error("the key warning shows before the key is asked for")
+	}
+	e.set("code-lang", "node")
+	e.check("#code-key", true)
+	code = e.text("code-out")
+	if !strings.Contains(code, deviceKey) || !strings.Contains(code, "makeToken") || eval[bool](e, `document.getElementById("code-key-warn").hidden`) {
+		t.Errorf("with the key: warning hidden, or the program lacks the key:\n%s", code)
+	}
+	// A bad port: the error, no code.
+	e.set("code-port", "70000")
+	e.click("code-write")
+	if msg := e.text("code-msgs"); !strings.Contains(msg, "65535") || e.text("code-out") != "" {
+		t.Errorf("port 70000: message %q, code %q", msg, clip(e.text("code-out")))
+	}
 }

@@ -15,6 +15,7 @@ import { MessagesPanel } from "./messages.js";
 import { Platform } from "./platform.js";
 import { Layout } from "./layout.js";
 import { ThingModelPanel } from "./thingmodel.js";
+import { CodePanel } from "./devcode.js";
 
 const settings = new Settings();
 
@@ -61,6 +62,7 @@ function wire() {
   app.msgs.wire();
   app.plat.wire();
   app.tm.wire();
+  app.code.wire();
   // Everything computed from Go follows a change of language too. What was
   // typed stays: only text the page wrote itself is rendered again.
   onLanguage(() => {
@@ -108,6 +110,7 @@ async function main() {
     received(batch);
     app.tm.received(batch);
   };
+  app.code = new CodePanel(app);
   app.keys.restore();
   const localLoaded = loadLocal();
   try {

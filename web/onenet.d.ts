@@ -155,6 +155,34 @@ export interface Client {
   disconnect(): Promise<void>;
 }
 
+export interface DeviceCodeSpec {
+  /** The broker's MQTT over TCP address; tls with OneNET's CA in caFile (default onenet-ca.pem). */
+  host: string;
+  port: number;
+  tls?: boolean;
+  caFile?: string;
+  productId: string;
+  deviceName: string;
+  /** Default deviceName and productId. */
+  clientId?: string;
+  username?: string;
+  keepAlive?: number;
+  topic: string;
+  payload: string;
+  qos?: 0 | 1;
+  includeKey?: boolean;
+  key?: string;
+  method?: "md5" | "sha1" | "sha256";
+  tokenVersion?: string;
+  res?: string;
+  /** Seconds the program's own tokens are valid (default 30 days); or et, Unix seconds. */
+  ttl?: number;
+  et?: number;
+  token?: string;
+  /** Unix seconds (default: now). */
+  now?: number;
+}
+
 export interface Onenet {
   /** Resolves when the core module (tokens, checks) has started. */
   readonly ready: Promise<void>;
@@ -176,6 +204,15 @@ export interface Onenet {
   checkFilter(filter: string, ids: TopicArgs): null | { message: string; field: string; code: string };
   endpoints(): Endpoint[];
   explainConnack(code: number): string;
+  /** The languages deviceCode writes. */
+  codeLanguages(): { id: "mosquitto" | "python" | "node" | "quecpython" | "c"; label: string; fileName: string; computesToken: boolean }[];
+  /**
+   * The device as code (onenet/devcode): a program that logs in as the
+   * device, subscribes to the replies of topic, publishes payload once and
+   * prints the answer. It carries token (or one made from key, which then
+   * stays out), or with includeKey the key itself and makes its own tokens.
+   */
+  deviceCode(language: string, spec: DeviceCodeSpec): string;
   connect(opts: ConnectOptions): Promise<Client>;
   // The thing model (docs/PROTOCOL.md §9), in the MQTT module: await
   // mqttReady first. The model is passed as its text at every call.

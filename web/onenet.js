@@ -252,6 +252,8 @@ export const onenet = {
   checkFilter: sync("checkFilter"),
   endpoints: sync("endpoints"),
   explainConnack: sync("explainConnack"),
+  codeLanguages: sync("codeLanguages"),
+  deviceCode: sync("deviceCode"),
   connect,
   thingModel: mqttSync("thingModel"),
   tmCheckValue: mqttSync("tmCheckValue"),

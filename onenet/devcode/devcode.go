@@ -13,11 +13,8 @@
 package devcode
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/onenet-wasm/onenet-wasm/onenet"
@@ -225,34 +222,59 @@ func Generate(lang string, s Spec) (string, error) {
 	d.Spec = s
 	d.ETDate = time.Unix(s.ET, 0).UTC().Format("2006-01-02 15:04:05 UTC")
 	d.TTLHours = (s.TTL + 3599) / 3600
-	var out bytes.Buffer
-	if err := templates.ExecuteTemplate(&out, lang, d); err != nil {
-		return "", err
+	return render(programs[lang], d.vars())
+}
+
+// vars are the template's values.
+func (d data) vars() vars {
+	warn := func(prefix string) string { return prefix + strings.Join(keyWarning, "\n"+prefix) }
+	v := vars{
+		s: map[string]string{
+			"deviceName": d.DeviceName, "productId": d.ProductID, "key": d.Key, "res": d.Res,
+			"method": d.Method, "tokenVersion": d.TokenVersion, "ttlHours": fmt.Sprint(d.TTLHours),
+			"etDate": d.ETDate, "et": fmt.Sprint(d.ET), "token": d.Token, "host": d.Host, "port": fmt.Sprint(d.Port),
+			"caFile": d.CAFile, "clientId": d.ClientID, "username": d.Username, "keepAlive": fmt.Sprint(d.KeepAlive),
+			"qos": fmt.Sprint(d.QoS), "topic": d.Topic, "payload": d.Payload, "ttl": fmt.Sprint(d.TTL),
+			"cmdFilter": "$sys/" + d.ProductID + "/" + d.DeviceName + "/cmd/request/+",
+			"warnHash":  warn("# "), "warnSlash": warn("// "), "warnPlain": warn(""),
+		},
+		l: map[string][]string{"replies": d.Replies},
+		b: map[string]bool{"includeKey": d.IncludeKey, "tls": d.TLS, "replies": len(d.Replies) > 0, "keyLeftOut": d.KeyLeftOut},
 	}
-	return out.String(), nil
+	if len(d.Replies) > 0 {
+		v.s["reply0"] = d.Replies[0]
+	}
+	return v
 }
 
 // shq quotes for a POSIX shell: '…' with ' written '\”.
 func shq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // jsq quotes as a JSON string, which is also a Python and JavaScript
-// string literal; everything outside ASCII is \u-escaped.
+// string literal: everything outside printable ASCII is \u-escaped
+// (invalid UTF-8 as U+FFFD).
 func jsq(s string) string {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.Encode(s)
 	var out strings.Builder
-	for _, r := range strings.TrimSuffix(buf.String(), "\n") {
-		if r < 0x80 {
+	out.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			out.WriteByte('\\')
 			out.WriteRune(r)
-		} else if r <= 0xFFFF {
+		case r == '\n':
+			out.WriteString(`\n`)
+		case r == '\t':
+			out.WriteString(`\t`)
+		case r >= 0x20 && r < 0x7f:
+			out.WriteRune(r)
+		case r <= 0xFFFF:
 			fmt.Fprintf(&out, `\u%04x`, r)
-		} else {
+		default:
 			r -= 0x10000
 			fmt.Fprintf(&out, `\u%04x\u%04x`, 0xD800+(r>>10), 0xDC00+(r&0x3FF))
 		}
 	}
+	out.WriteByte('"')
 	return out.String()
 }
 
@@ -291,16 +313,3 @@ var keyWarning = []string{
 	"log in as the device and make tokens for it. Keep it out of version",
 	"control and shared folders; a token alone expires, the key does not.",
 }
-
-var templates = template.Must(template.New("devcode").Funcs(template.FuncMap{
-	"shq": shq, "jsq": jsq, "cq": cq, "comment": comment,
-	"pybool": func(b bool) string {
-		if b {
-			return "True"
-		}
-		return "False"
-	},
-	"keywarning": func(prefix string) string {
-		return prefix + strings.Join(keyWarning, "\n"+prefix)
-	},
-}).Parse(tmplText))

@@ -114,3 +114,23 @@ func TestErrors(t *testing.T) {
 		t.Error("wildcard topic: no error")
 	}
 }
+
+// A topic nothing answers: the program publishes and ends.
+func TestNoReplies(t *testing.T) {
+	s := spec()
+	s.Topic = "$sys/469948/Chic_D/thing/property/set_reply"
+	s.Payload = `{"id":"1","code":200,"msg":"success"}`
+	for _, l := range Languages() {
+		code, err := Generate(l.ID, s)
+		if err != nil {
+			t.Fatalf("%s: %v", l.ID, err)
+		}
+		if strings.Contains(code, "accepted") {
+			t.Errorf("%s: subscribes to replies of a topic nothing answers:\n%s", l.ID, code)
+		}
+	}
+	code, _ := Generate(Mosquitto, s)
+	if !strings.Contains(code, "\nmosquitto_pub ") {
+		t.Errorf("mosquitto without replies: no mosquitto_pub command:\n%s", code)
+	}
+}

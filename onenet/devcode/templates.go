@@ -1,74 +1,73 @@
 package devcode
 
-// The programs. Each one logs in as the device, subscribes to the replies
-// of the topic, publishes the message and prints the first reply (or, for a
-// topic nothing answers, ends once the message is sent).
-const tmplText = `
-{{- define "mosquitto" -}}
-#!/bin/sh
-# OneNET device {{comment .DeviceName}} of product {{comment .ProductID}} with Debian's
+// The programs (in the template language of render.go). Each one logs in as
+// the device, subscribes to the replies of the topic, publishes the message
+// and prints the first reply (or, for a topic nothing answers, ends once the
+// message is sent).
+var programs = map[string]string{
+	Mosquitto: `#!/bin/sh
+# OneNET device {{comment deviceName}} of product {{comment productId}} with Debian's
 # mosquitto-clients: publish, wait for the platform's answer, or listen.
-{{- if .IncludeKey}}
+{{if includeKey}}
 #
-{{keywarning "# "}}
+{{warnHash}}
 #
 # The token is made at every run by onenet-token (this project's command),
-# valid for {{.TTLHours}} hours.
-ONENET_ACCESS_KEY={{shq .Key}}
+# valid for {{ttlHours}} hours.
+ONENET_ACCESS_KEY={{sh key}}
 export ONENET_ACCESS_KEY
-TOKEN=$(onenet-token -res {{shq .Res}} -method {{.Method}} -version {{.TokenVersion}} -ttl {{.TTLHours}}h) || exit 1
-{{- else}}
+TOKEN=$(onenet-token -res {{sh res}} -method {{method}} -version {{tokenVersion}} -ttl {{ttlHours}}h) || exit 1
+{{else}}
 #
-# The token expires {{.ETDate}} (et={{.ET}}); then make a new one
+# The token expires {{etDate}} (et={{et}}); then make a new one
 # (onenet-token, or the page) and put it here.
-TOKEN={{shq .Token}}
-{{- end}}
-HOST={{shq .Host}}
-PORT={{.Port}}
-{{- if .TLS}}
+TOKEN={{sh token}}
+{{end}}
+HOST={{sh host}}
+PORT={{port}}
+{{if tls}}
 # OneNET's CA certificate (from OneNET's documentation), beside this file.
-TLS="--cafile {{.CAFile}}"
-{{- else}}
+TLS="--cafile {{caFile}}"
+{{else}}
 TLS=
-{{- end}}
-{{if .Replies}}
-# Publish and print the platform's answer on {{index .Replies 0}}
+{{end}}
+
+{{if replies}}
+# Publish and print the platform's answer on {{reply0}}
 # (mosquitto_rr waits for one reply topic; a rejection comes on the other
 # reply topic: listen with mosquitto_sub, below, to see it).
 # shellcheck disable=SC2086
-mosquitto_rr -h "$HOST" -p "$PORT" $TLS -V mqttv311 -i {{shq .ClientID}} -u {{shq .Username}} -P "$TOKEN" -k {{.KeepAlive}} \
-  -q {{.QoS}} -t {{shq .Topic}} -e {{shq (index .Replies 0)}} -W 30 \
-  -m {{shq .Payload}}
-{{- else}}
+mosquitto_rr -h "$HOST" -p "$PORT" $TLS -V mqttv311 -i {{sh clientId}} -u {{sh username}} -P "$TOKEN" -k {{keepAlive}} \
+  -q {{qos}} -t {{sh topic}} -e {{sh reply0}} -W 30 \
+  -m {{sh payload}}
+{{else}}
 # Publish.
 # shellcheck disable=SC2086
-mosquitto_pub -h "$HOST" -p "$PORT" $TLS -V mqttv311 -i {{shq .ClientID}} -u {{shq .Username}} -P "$TOKEN" -k {{.KeepAlive}} \
-  -q {{.QoS}} -t {{shq .Topic}} -m {{shq .Payload}}
-{{- end}}
+mosquitto_pub -h "$HOST" -p "$PORT" $TLS -V mqttv311 -i {{sh clientId}} -u {{sh username}} -P "$TOKEN" -k {{keepAlive}} \
+  -q {{qos}} -t {{sh topic}} -m {{sh payload}}
+{{end}}
 
 # OneNET allows one connection per device: each command below logs in as
 # the device and takes over from any other connection of it.
 #
 # Publish only:
-# mosquitto_pub -h "$HOST" -p "$PORT" $TLS -V mqttv311 -i {{shq .ClientID}} -u {{shq .Username}} -P "$TOKEN" -k {{.KeepAlive}} -q {{.QoS}} -t {{shq .Topic}} -m {{shq .Payload}}
+# mosquitto_pub -h "$HOST" -p "$PORT" $TLS -V mqttv311 -i {{sh clientId}} -u {{sh username}} -P "$TOKEN" -k {{keepAlive}} -q {{qos}} -t {{sh topic}} -m {{sh payload}}
 #
 # Listen as the device (its replies and commands), until Ctrl-C:
-# mosquitto_sub -h "$HOST" -p "$PORT" $TLS -V mqttv311 -i {{shq .ClientID}} -u {{shq .Username}} -P "$TOKEN" -k {{.KeepAlive}} -v{{range .Replies}} -t {{shq .}}{{end}} -t {{shq (printf "$sys/%s/%s/cmd/request/+" .ProductID .DeviceName)}}
-{{end -}}
-
-{{- define "python" -}}
-#!/usr/bin/env python3
-"""OneNET device {{comment .DeviceName}} of product {{comment .ProductID}} with paho-mqtt
+# mosquitto_sub -h "$HOST" -p "$PORT" $TLS -V mqttv311 -i {{sh clientId}} -u {{sh username}} -P "$TOKEN" -k {{keepAlive}} -v{{shsubs replies}} -t {{sh cmdFilter}}
+`,
+	Python: `#!/usr/bin/env python3
+"""OneNET device {{comment deviceName}} of product {{comment productId}} with paho-mqtt
 (pip install paho-mqtt, or Debian's python3-paho-mqtt; 1.x and 2.x work).
 
 Logs in, subscribes to the replies, publishes once and prints the answer.
-{{- if .IncludeKey}}
+{{if includeKey}}
 
-{{keywarning ""}}
-{{- else}}
+{{warnPlain}}
+{{else}}
 
-The token expires {{.ETDate}} (et={{.ET}}); then make a new one.
-{{- end}}
+The token expires {{etDate}} (et={{et}}); then make a new one.
+{{end}}
 """
 import base64
 import hmac
@@ -79,22 +78,22 @@ from urllib.parse import quote
 
 import paho.mqtt.client as mqtt
 
-HOST = {{jsq .Host}}
-PORT = {{.Port}}
-CLIENT_ID = {{jsq .ClientID}}
-USERNAME = {{jsq .Username}}
-KEEPALIVE = {{.KeepAlive}}
-TOPIC = {{jsq .Topic}}
-PAYLOAD = {{jsq .Payload}}
-QOS = {{.QoS}}
-REPLIES = [{{range $i, $r := .Replies}}{{if $i}}, {{end}}{{jsq $r}}{{end}}]
-{{- if .IncludeKey}}
+HOST = {{js host}}
+PORT = {{port}}
+CLIENT_ID = {{js clientId}}
+USERNAME = {{js username}}
+KEEPALIVE = {{keepAlive}}
+TOPIC = {{js topic}}
+PAYLOAD = {{js payload}}
+QOS = {{qos}}
+REPLIES = [{{jslist replies}}]
+{{if includeKey}}
 
-ACCESS_KEY = {{jsq .Key}}
-RES = {{jsq .Res}}
-METHOD = {{jsq .Method}}
-VERSION = {{jsq .TokenVersion}}
-TTL = {{.TTL}}  # seconds
+ACCESS_KEY = {{js key}}
+RES = {{js res}}
+METHOD = {{js method}}
+VERSION = {{js tokenVersion}}
+TTL = {{ttl}}  # seconds
 
 
 def make_token():
@@ -108,11 +107,11 @@ def make_token():
 
 
 PASSWORD = make_token()
-{{- else}}
+{{else}}
 
-# Expires {{.ETDate}}.
-PASSWORD = {{jsq .Token}}
-{{- end}}
+# Expires {{etDate}}.
+PASSWORD = {{js token}}
+{{end}}
 
 answered = threading.Event()
 result = {"code": 1}
@@ -145,9 +144,9 @@ try:
 except AttributeError:  # paho-mqtt 1.x
     client = mqtt.Client(client_id=CLIENT_ID, protocol=mqtt.MQTTv311)
 client.username_pw_set(USERNAME, PASSWORD)
-{{- if .TLS}}
-client.tls_set(ca_certs={{jsq .CAFile}})  # OneNET's CA certificate
-{{- end}}
+{{if tls}}
+client.tls_set(ca_certs={{js caFile}})  # OneNET's CA certificate
+{{end}}
 client.on_connect = on_connect
 client.on_message = on_message
 client.connect(HOST, PORT, keepalive=KEEPALIVE)
@@ -157,43 +156,41 @@ if not answered.wait(30):
 client.disconnect()
 client.loop_stop()
 sys.exit(result["code"])
-{{end -}}
-
-{{- define "node" -}}
-#!/usr/bin/env node
-// OneNET device {{comment .DeviceName}} of product {{comment .ProductID}} with mqtt.js
+`,
+	Node: `#!/usr/bin/env node
+// OneNET device {{comment deviceName}} of product {{comment productId}} with mqtt.js
 // (npm install mqtt). Logs in, subscribes to the replies, publishes once
 // and prints the answer.
-{{- if .IncludeKey}}
+{{if includeKey}}
 //
-{{keywarning "// "}}
-{{- else}}
+{{warnSlash}}
+{{else}}
 //
-// The token expires {{.ETDate}} (et={{.ET}}); then make a new one.
-{{- end}}
+// The token expires {{etDate}} (et={{et}}); then make a new one.
+{{end}}
 "use strict";
 const crypto = require("node:crypto");
-{{- if .TLS}}
+{{if tls}}
 const fs = require("node:fs");
-{{- end}}
+{{end}}
 const mqtt = require("mqtt");
 
-const HOST = {{jsq .Host}};
-const PORT = {{.Port}};
-const CLIENT_ID = {{jsq .ClientID}};
-const USERNAME = {{jsq .Username}};
-const KEEPALIVE = {{.KeepAlive}};
-const TOPIC = {{jsq .Topic}};
-const PAYLOAD = {{jsq .Payload}};
-const QOS = {{.QoS}};
-const REPLIES = [{{range $i, $r := .Replies}}{{if $i}}, {{end}}{{jsq $r}}{{end}}];
-{{- if .IncludeKey}}
+const HOST = {{js host}};
+const PORT = {{port}};
+const CLIENT_ID = {{js clientId}};
+const USERNAME = {{js username}};
+const KEEPALIVE = {{keepAlive}};
+const TOPIC = {{js topic}};
+const PAYLOAD = {{js payload}};
+const QOS = {{qos}};
+const REPLIES = [{{jslist replies}}];
+{{if includeKey}}
 
-const ACCESS_KEY = {{jsq .Key}};
-const RES = {{jsq .Res}};
-const METHOD = {{jsq .Method}};
-const VERSION = {{jsq .TokenVersion}};
-const TTL = {{.TTL}}; // seconds
+const ACCESS_KEY = {{js key}};
+const RES = {{js res}};
+const METHOD = {{js method}};
+const VERSION = {{js tokenVersion}};
+const TTL = {{ttl}}; // seconds
 
 // Like Python's urllib.parse.quote(s, safe=""), as OneNET's reference code.
 const quote = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
@@ -206,20 +203,20 @@ function makeToken() {
   return "version=" + VERSION + "&res=" + quote(RES) + "&et=" + et + "&method=" + METHOD + "&sign=" + quote(sign);
 }
 const PASSWORD = makeToken();
-{{- else}}
+{{else}}
 
-// Expires {{.ETDate}}.
-const PASSWORD = {{jsq .Token}};
+// Expires {{etDate}}.
+const PASSWORD = {{js token}};
 void crypto;
-{{- end}}
+{{end}}
 
 const client = mqtt.connect({
-  protocol: {{if .TLS}}"mqtts"{{else}}"mqtt"{{end}},
+  protocol: {{if tls}}"mqtts"{{else}}"mqtt"{{end}},
   host: HOST,
   port: PORT,
-{{- if .TLS}}
-  ca: fs.readFileSync({{jsq .CAFile}}), // OneNET's CA certificate
-{{- end}}
+{{if tls}}
+  ca: fs.readFileSync({{js caFile}}), // OneNET's CA certificate
+{{end}}
   clientId: CLIENT_ID,
   username: USERNAME,
   password: PASSWORD,
@@ -259,46 +256,44 @@ client.on("error", (e) => {
   console.error("login failed: " + e.message + " (CONNACK 4: bad token or user name, 5: not authorised)");
   done(1);
 });
-{{end -}}
-
-{{- define "quecpython" -}}
-# OneNET device {{comment .DeviceName}} of product {{comment .ProductID}} for QuecPython (umqtt).
+`,
+	QuecPython: `# OneNET device {{comment deviceName}} of product {{comment productId}} for QuecPython (umqtt).
 # Download it to the module (QPYcom) and run it: it logs in, subscribes to
 # the replies, publishes once and prints the answer.
-{{- if .IncludeKey}}
+{{if includeKey}}
 #
-{{keywarning "# "}}
-{{- else}}
+{{warnHash}}
+{{else}}
 #
-# The token expires {{.ETDate}} (et={{.ET}}); then make a new one.
-{{- end}}
+# The token expires {{etDate}} (et={{et}}); then make a new one.
+{{end}}
 from umqtt import MQTTClient
-{{- if .IncludeKey}}
+{{if includeKey}}
 import ubinascii
 import uhashlib
-{{- end}}
+{{end}}
 
-SERVER = {{jsq .Host}}
-PORT = {{.Port}}
-CLIENT_ID = {{jsq .ClientID}}
-USER = {{jsq .Username}}
+SERVER = {{js host}}
+PORT = {{port}}
+CLIENT_ID = {{js clientId}}
+USER = {{js username}}
 # OneNET disconnects a device whose keepalive it does not accept.
-KEEPALIVE = {{.KeepAlive}}
-PUB_TOPIC = {{jsq .Topic}}
+KEEPALIVE = {{keepAlive}}
+PUB_TOPIC = {{js topic}}
 # The platform answers here; OneNET sends the answers only to a device that
 # subscribed to them.
-SUB_TOPICS = [{{range $i, $r := .Replies}}{{if $i}}, {{end}}{{jsq $r}}{{end}}]
+SUB_TOPICS = [{{jslist replies}}]
 # Valid JSON (no trailing commas): OneNET rejects anything else.
-PAYLOAD = {{jsq .Payload}}
-QOS = {{.QoS}}
-{{- if .IncludeKey}}
+PAYLOAD = {{js payload}}
+QOS = {{qos}}
+{{if includeKey}}
 
-ACCESS_KEY = {{jsq .Key}}
-RES = {{jsq .Res}}
-METHOD = {{jsq .Method}}  # uhashlib must have it (sha256 and sha1 usually; md5 not always)
-VERSION = {{jsq .TokenVersion}}
+ACCESS_KEY = {{js key}}
+RES = {{js res}}
+METHOD = {{js method}}  # uhashlib must have it (sha256 and sha1 usually; md5 not always)
+VERSION = {{js tokenVersion}}
 # A fixed expiry: the module's clock may not be set when the script starts.
-ET = {{.ET}}  # {{.ETDate}}
+ET = {{et}}  # {{etDate}}
 
 _SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
 
@@ -323,17 +318,17 @@ def make_token():
     msg = ("%d\n%s\n%s\n%s" % (ET, METHOD, RES, VERSION)).encode()
     sign = ubinascii.b2a_base64(_hmac(ubinascii.a2b_base64(ACCESS_KEY), msg)).decode().strip()
     return "version=%s&res=%s&et=%d&method=%s&sign=%s" % (VERSION, _quote(RES), ET, METHOD, _quote(sign))
-{{- else}}
+{{else}}
 
-# Expires {{.ETDate}}.
-PASSWORD = {{jsq .Token}}
+# Expires {{etDate}}.
+PASSWORD = {{js token}}
 
 
 def make_token():
     return PASSWORD
-{{- end}}
+{{end}}
 
-state = {"answered": {{if .Replies}}False{{else}}True{{end}}}
+state = {"answered": {{if replies}}False{{else}}True{{end}}}
 
 
 def sub_cb(topic, msg):
@@ -348,7 +343,7 @@ def main():
         port=PORT,
         user=USER,
         password=make_token(),
-        keepalive=KEEPALIVE{{if .TLS}},
+        keepalive=KEEPALIVE{{if tls}},
         ssl=True{{end}})
     c.set_callback(sub_cb)
     c.connect(clean_session=True)
@@ -363,38 +358,36 @@ def main():
 
 if __name__ == "__main__":
     main()
-{{end -}}
-
-{{- define "c" -}}
-/*
- * OneNET device {{comment .DeviceName}} of product {{comment .ProductID}} with OneNET's device SDK
+`,
+	C: `/*
+ * OneNET device {{comment deviceName}} of product {{comment productId}} with OneNET's device SDK
  * (OneNET_AIO_c, iot_api.h): open the device, subscribe to the replies,
  * publish the message, and run the SDK's loop.
-{{- if .KeyLeftOut}}
+{{if keyLeftOut}}
  *
  * The SDK takes the MQTT password as it is: the key was left out, and the
  * token below was made from it.
-{{- end}}
+{{end}}
  *
- * The token expires {{.ETDate}} (et={{.ET}}); then make a new one
+ * The token expires {{etDate}} (et={{et}}); then make a new one
  * (onenet-token, or the page).
  */
 #include <string.h>
 
 #include "iot_api.h"
 
-#define PRODUCT_ID  {{cq .Username}}
-#define DEVICE_NAME {{cq .ClientID}}
-#define TOKEN       {{cq .Token}}
-#define PUB_TOPIC   {{cq .Topic}}
-#define PAYLOAD     {{cq .Payload}}
+#define PRODUCT_ID  {{c username}}
+#define DEVICE_NAME {{c clientId}}
+#define TOKEN       {{c token}}
+#define PUB_TOPIC   {{c topic}}
+#define PAYLOAD     {{c payload}}
 
-static const char *sub_topics[] = { {{- range $i, $r := .Replies}}{{if $i}}, {{end}}{{cq $r}}{{end}}{{if not .Replies}}NULL{{end -}} };
-{{- if .TLS}}
+static const char *sub_topics[] = {{{if replies}}{{clist replies}}{{else}}NULL{{end}}};
+{{if tls}}
 
 /* OneNET's CA certificate (PEM), from OneNET's documentation. */
 static const char onenet_ca[] = "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n";
-{{- end}}
+{{end}}
 
 static int32_t on_event(enum iot_dev_event_e event, void *data, uint32_t data_len)
 {
@@ -414,19 +407,19 @@ int onenet_device_run(void)
     void *dev;
     size_t i;
 
-    server.remote_addr = (const int8_t *){{cq .Host}};
-    server.remote_port = {{.Port}};
-{{- if .TLS}}
+    server.remote_addr = (const int8_t *){{c host}};
+    server.remote_port = {{port}};
+{{if tls}}
     server.cert_buf.ca_cert = (const int8_t *)onenet_ca;
     server.cert_len = sizeof(onenet_ca);
-{{- end}}
+{{end}}
     cfg.server_param = &server;
     cfg.product_id = (int8_t *)PRODUCT_ID;
     cfg.device_sn = (int8_t *)DEVICE_NAME; /* the client id */
     cfg.auth_code = (int8_t *)TOKEN;       /* the MQTT password */
-    cfg.life_time = {{.KeepAlive}};         /* keepalive, seconds */
+    cfg.life_time = {{keepAlive}};         /* keepalive, seconds */
 
-    dev = iot_dev_open({{if .TLS}}IOT_PROTO_MQTTS{{else}}IOT_PROTO_MQTT{{end}}, &cfg, on_event, 30000);
+    dev = iot_dev_open({{if tls}}IOT_PROTO_MQTTS{{else}}IOT_PROTO_MQTT{{end}}, &cfg, on_event, 30000);
     if (dev == NULL)
         return -1;
     for (i = 0; i < sizeof(sub_topics) / sizeof(sub_topics[0]); i++)
@@ -439,5 +432,5 @@ int onenet_device_run(void)
     iot_dev_close(dev, 3000);
     return 0;
 }
-{{end -}}
-`
+`,
+}

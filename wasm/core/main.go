@@ -39,6 +39,8 @@ func main() {
 	jsbridge.Export(exports, "checkFilter", checkFilter)
 	jsbridge.Export(exports, "endpoints", endpoints)
 	jsbridge.Export(exports, "explainConnack", explainConnack)
+	jsbridge.Export(exports, "codeLanguages", codeLanguages)
+	jsbridge.Export(exports, "deviceCode", deviceCode)
 	exports.Set("version", Version)
 	js.Global().Set("__onenetCore", exports)
 	if ready := js.Global().Get("__onenetCoreReady"); ready.Type() == js.TypeFunction {
