@@ -37,7 +37,7 @@ func TestSmoke(t *testing.T) {
 	if testing.Verbose() {
 		cfg.verbose = true
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	res, err := runAll(ctx, cfg)
 	if err != nil {

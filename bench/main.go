@@ -146,8 +146,11 @@ func runAll(ctx context.Context, cfg config) (*Results, error) {
 		if !cfg.runs(s.name) {
 			continue
 		}
-		if ctx.Err() != nil {
-			break
+		if err := ctx.Err(); err != nil {
+			// A section that never ran is a failure of the run, not a
+			// result left empty without a word.
+			res.Errors = append(res.Errors, s.name+": not run: "+err.Error())
+			continue
 		}
 		t0 := time.Now()
 		cfg.logf("== %s", s.name)
