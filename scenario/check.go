@@ -56,7 +56,11 @@ func (c *checker) file() {
 	total := 0
 	for i := range f.Devices {
 		c.device(i, &f.Devices[i])
-		total += max(f.Devices[i].Count, 1)
+		n := 1
+		for _, sd := range f.Devices[i].SubDevices {
+			n += max(sd.Count, 1)
+		}
+		total += max(f.Devices[i].Count, 1) * n
 	}
 	if total > MaxDevices {
 		c.add("devices", "%d devices in all; at most %d", total, MaxDevices)
@@ -175,8 +179,55 @@ func (c *checker) device(i int, d *Device) {
 			c.add(fp, "give exactly one of \"offline\" (seconds), \"reconnect\": true and \"invalid\": true")
 		}
 	}
+	if len(d.SubDevices) > 0 {
+		c.subDevices(p, d, studio)
+	}
 	if c.s.File.Limits != "off" {
 		c.rates(p, d, studio)
+	}
+}
+
+// MaxSubDevices is how many sub-devices a simulated gateway speaks for: a
+// gateway subscribes to each one's topics, within the 15 subscriptions
+// OneNET allows a session beside its own 3 (docs/PROTOCOL.md §5.2, §12).
+const MaxSubDevices = 12
+
+func (c *checker) subDevices(p string, d *Device, studio bool) {
+	if studio {
+		c.add(p+".subDevices", "sub-devices are simulated for MQTT-kit gateways only ($subdev/ topics); a OneNET Studio gateway is not simulated yet")
+		return
+	}
+	total := 0
+	for j := range d.SubDevices {
+		sd := &d.SubDevices[j]
+		sp := fmt.Sprintf("%s.subDevices[%d]", p, j)
+		total += max(sd.Count, 1)
+		if _, err := onenet.Topic(onenet.KindDPPost, onenet.TopicArgs{ProductID: sd.Product, DeviceName: "x"}); err != nil {
+			c.add(sp+".product", "%s", onenetMsg(err))
+		}
+		if _, err := onenet.Topic(onenet.KindDPPost, onenet.TopicArgs{ProductID: "x", DeviceName: strings.ReplaceAll(sd.Device, numberPattern, "1")}); err != nil {
+			c.add(sp+".device", "%s", onenetMsg(err))
+		}
+		if sd.Count < 0 {
+			c.add(sp+".count", "must be from 1 to %d", MaxSubDevices)
+		}
+		for k := range sd.Publish {
+			pp := fmt.Sprintf("%s.publish[%d]", sp, k)
+			if sd.Publish[k].DP == nil && (sd.Publish[k].Properties != nil || sd.Publish[k].AllProperties || sd.Publish[k].Event != nil) {
+				c.add(pp, "a sub-device of an MQTT-kit gateway uploads datapoints (\"dp\") only")
+				continue
+			}
+			c.publish(pp, &sd.Publish[k], false, nil, false)
+		}
+		if sd.Answers != nil {
+			if sd.Answers.PropertySet != nil || sd.Answers.PropertyGet != nil || sd.Answers.Services != nil {
+				c.add(sp+".answers", "a sub-device of an MQTT-kit gateway answers commands only")
+			}
+			c.answers(sp+".answers", sd.Answers, false, nil)
+		}
+	}
+	if total > MaxSubDevices {
+		c.add(p+".subDevices", "%d sub-devices; a simulated gateway speaks for at most %d (one subscription each, within OneNET's 15 per session, docs/PROTOCOL.md §5.2)", total, MaxSubDevices)
 	}
 }
 
@@ -499,7 +550,13 @@ func (c *checker) answer(p string, a *Answer) {
 func (c *checker) rates(p string, d *Device, studio bool) {
 	var qos0, qos1, all float64 // messages per onenet.RateWindow, at the fastest
 	win := onenet.RateWindow.Seconds()
-	for _, s := range d.Publish {
+	sched := append([]Publish(nil), d.Publish...)
+	for _, sd := range d.SubDevices { // a gateway's connection carries its sub-devices' uploads
+		for range max(sd.Count, 1) {
+			sched = append(sched, sd.Publish...)
+		}
+	}
+	for _, s := range sched {
 		if !(s.Every > s.Jitter) || s.Every <= 0 {
 			continue
 		}
@@ -562,6 +619,8 @@ type Instance struct {
 	Spec    *Device
 	Model   *onenet.ThingModel // nil without one
 	Target  string             // the effective target
+	// Gateway is the Index of the gateway a sub-device belongs to, or -1.
+	Gateway int
 }
 
 // Studio reports whether the device is of a OneNET Studio product.
@@ -589,7 +648,24 @@ func (s *Scenario) Instances() []Instance {
 			if target == "" {
 				target = "local"
 			}
-			out = append(out, Instance{Index: len(out), Entry: i, N: n, Product: d.Product, Device: name, Spec: d, Model: s.models[i], Target: target})
+			gw := len(out)
+			out = append(out, Instance{Index: gw, Entry: i, N: n, Product: d.Product, Device: name, Spec: d, Model: s.models[i], Target: target, Gateway: -1})
+			for j := range d.SubDevices {
+				sd := &d.SubDevices[j]
+				spec := &Device{Product: sd.Product, Device: sd.Device, Kind: KindKit, Publish: sd.Publish, Answers: sd.Answers}
+				for m := 1; m <= max(sd.Count, 1); m++ {
+					sub := sd.Device
+					if strings.Contains(sub, numberPattern) {
+						sub = strings.ReplaceAll(sub, numberPattern, strconv.Itoa(m))
+					} else if sd.Count > 1 {
+						sub += strconv.Itoa(m)
+					}
+					if count > 1 { // each gateway of a template has sub-devices of its own
+						sub += "-" + strconv.Itoa(n)
+					}
+					out = append(out, Instance{Index: len(out), Entry: i, N: m, Product: sd.Product, Device: sub, Spec: spec, Target: target, Gateway: gw})
+				}
+			}
 		}
 	}
 	return out

@@ -58,6 +58,22 @@ type Device struct {
 	Answers *Answers `json:"answers,omitempty"`
 	// Faults are rehearsed once each, at their time.
 	Faults []Fault `json:"faults,omitempty"`
+	// SubDevices make this device an MQTT-kit gateway: it logs each in on
+	// $subdev/{pid}/{device}/login once connected (again after every
+	// reconnection), uploads its datapoints and answers its commands
+	// (docs/PROTOCOL.md §12).
+	SubDevices []SubDevice `json:"subDevices,omitempty"`
+}
+
+// A SubDevice is a sub-device of an MQTT-kit gateway (or, with Count, a
+// template for Count of them). It has no key or target of its own: the
+// gateway speaks for it.
+type SubDevice struct {
+	Product string    `json:"product"`
+	Device  string    `json:"device"`
+	Count   int       `json:"count,omitempty"`
+	Publish []Publish `json:"publish,omitempty"` // datapoints only
+	Answers *Answers  `json:"answers,omitempty"` // commands only
 }
 
 // A KeySource says where a device's access key comes from: exactly one of

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -167,6 +168,13 @@ func TestParseErrors(t *testing.T) {
 		{`{"devices":[{` + dev + `,"faults":[{"at":5}]}]}`, "devices[0].faults[0]", "exactly one"},
 		{`{"devices":[{` + dev + `,"faults":[{"at":5,"offline":-2}]}]}`, "devices[0].faults[0].offline", "from 0 to"},
 		{`{"devices":[{` + dev + `,"count":20000}]}`, "devices[0].count", "from 1 to"},
+		{`{"devices":[{` + dev + `,"kind":"studio","subDevices":[{"product":"s","device":"x"}]}]}`, "devices[0].subDevices", "MQTT-kit gateways only"},
+		{`{"devices":[{` + dev + `,"subDevices":[{"product":"s","device":"x{n}","count":13}]}]}`, "devices[0].subDevices", "at most 12"},
+		{`{"devices":[{` + dev + `,"subDevices":[{"product":"s","device":"x","publish":[{"every":1,"properties":{"a":{"constant":1}}}]}]}]}`, "devices[0].subDevices[0].publish[0]", "datapoints (\"dp\") only"},
+		{`{"devices":[{` + dev + `,"subDevices":[{"product":"s","device":"x","answers":{"propertySet":{}}}]}]}`, "devices[0].subDevices[0].answers", "commands only"},
+		{`{"devices":[{` + dev + `,"subDevices":[{"product":"s/1","device":"x"}]}]}`, "devices[0].subDevices[0].product", "'/'"},
+		{`{"devices":[{` + dev + `,"subDevices":[{"product":"s","device":"x{n}","count":2},{"product":"s","device":"x2"}]}]}`, "devices[0].device", "its own name"},
+		{`{"devices":[{` + dev + `,"subDevices":[{"product":"s","device":"x{n}","count":10,"publish":[{"every":0.4,"dp":{"a":{"constant":1}}}]}]}]}`, "devices[0].publish", "130 QoS 1 messages per 5 s"},
 		// OneNET's rates (docs/PROTOCOL.md §5.6, §5.7).
 		{`{"devices":[{` + dev + `,"publish":[{"every":0.04,"dp":{"t":{"constant":1}}}]}]}`, "devices[0].publish", "125 QoS 1 messages per 5 s; OneNET bans a device for 5 minutes over 100"},
 		{`{"devices":[{` + dev + `,"publish":[{"every":0.01,"qos":0,"dp":{"t":{"constant":1}}}]}]}`, "devices[0].publish", "over 300"},
@@ -216,6 +224,18 @@ func TestInstancesAndMultiply(t *testing.T) {
 	want := "s1x@ws://h:1/mqtt s2x@ws://h:1/mqtt s3x@ws://h:1/mqtt gw@tcp://h:1883"
 	if strings.Join(got, " ") != want {
 		t.Errorf("Instances = %v, want %s", got, want)
+	}
+	gw, err := Parse("x", []byte(`{"devices":[{"product":"p","device":"gw{n}","count":2,"key":{"env":"K"},
+	  "subDevices":[{"product":"s","device":"m{n}","count":2}]}]}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subs []string
+	for _, in := range gw.Instances() {
+		subs = append(subs, fmt.Sprintf("%s/%s<%d", in.Product, in.Device, in.Gateway))
+	}
+	if want := "p/gw1<-1 s/m1-1<0 s/m2-1<0 p/gw2<-1 s/m1-2<3 s/m2-2<3"; strings.Join(subs, " ") != want {
+		t.Errorf("gateway instances %v, want %s", subs, want)
 	}
 	if err := s.Multiply(2); err != nil {
 		t.Fatal(err)

@@ -86,7 +86,12 @@ func NewRunner(s *Scenario, opts Options) (*Runner, error) {
 		r.seed = *s.File.Seed
 	}
 	for _, in := range s.Instances() {
-		r.devs = append(r.devs, r.newDevice(in))
+		d := r.newDevice(in)
+		if in.Gateway >= 0 {
+			d.gw = r.devs[in.Gateway]
+			d.gw.subs = append(d.gw.subs, d)
+		}
+		r.devs = append(r.devs, d)
 	}
 	return r, nil
 }
@@ -114,6 +119,9 @@ func (r *Runner) Run(ctx context.Context) Report {
 	}
 	var wg sync.WaitGroup
 	for _, d := range r.devs {
+		if d.gw != nil {
+			continue // its gateway runs it
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -176,11 +184,14 @@ type simDevice struct {
 	name  string
 	sched []*schedule
 	lim   *limiter
+	gw    *simDevice   // a sub-device's gateway, else nil
+	subs  []*simDevice // a gateway's sub-devices
 
 	mu      sync.Mutex
 	client  *mqttws.Client
 	ready   *atomic.Bool // the client's: counted online
 	leaving bool         // a fault is about to take the device offline
+	login   bool         // a sub-device: logged in through its gateway
 	nextID  int64
 	pending map[string]pending
 	current map[string]jsontext.Value // latest property values
@@ -250,9 +261,26 @@ func (r *Runner) newDevice(in Instance) *simDevice {
 }
 
 func (d *simDevice) topic(kind onenet.Kind, param string) string {
+	if d.gw != nil {
+		kind = subdevKinds[kind]
+	}
 	t, _ := onenet.Topic(kind, onenet.TopicArgs{ProductID: d.in.Product, DeviceName: d.in.Device, CmdID: param, Identifier: param})
 	return t
 }
+
+// subdevKinds are the topics a gateway uses for a sub-device instead of a
+// device's own (docs/PROTOCOL.md §12), and fromSubdev back.
+var (
+	subdevKinds = map[onenet.Kind]onenet.Kind{
+		onenet.KindDPPost:      onenet.KindSubdevDPPost,
+		onenet.KindCmdResponse: onenet.KindSubdevCmdResponse,
+	}
+	fromSubdev = map[onenet.Kind]onenet.Kind{
+		onenet.KindSubdevDPAccepted: onenet.KindDPAccepted,
+		onenet.KindSubdevDPRejected: onenet.KindDPRejected,
+		onenet.KindSubdevCmdRequest: onenet.KindCmdRequest,
+	}
+)
 
 // filters are what a device subscribes to: its uploads' answers and the
 // platform's requests (within OneNET's 8 filters per SUBSCRIBE and 10 or
@@ -262,7 +290,11 @@ func (d *simDevice) filters() []string {
 	if d.in.Studio() {
 		return []string{p + "thing/property/post/reply", p + "thing/event/post/reply", p + "thing/property/set", p + "thing/property/get", p + "thing/service/+/invoke"}
 	}
-	return []string{p + "dp/post/json/+", p + "cmd/request/+", p + "cmd/response/+/+"}
+	fs := []string{p + "dp/post/json/+", p + "cmd/request/+", p + "cmd/response/+/+"}
+	for _, sd := range d.subs {
+		fs = append(fs, onenet.SubdevPrefix+sd.in.Product+"/"+sd.in.Device+"/#")
+	}
+	return fs
 }
 
 func (d *simDevice) run(ctx context.Context) {
@@ -270,12 +302,14 @@ func (d *simDevice) run(ctx context.Context) {
 		return
 	}
 	var wg sync.WaitGroup
-	for _, sc := range d.sched {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d.publishLoop(ctx, sc)
-		}()
+	for _, dev := range append([]*simDevice{d}, d.subs...) {
+		for _, sc := range dev.sched {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				dev.publishLoop(ctx, sc)
+			}()
+		}
 	}
 	d.faults(ctx)
 	wg.Wait()
@@ -287,9 +321,12 @@ func (d *simDevice) run(ctx context.Context) {
 func (d *simDevice) drain() {
 	end := time.Now().Add(d.r.opts.Drain)
 	for time.Now().Before(end) {
-		d.mu.Lock()
-		n := len(d.pending)
-		d.mu.Unlock()
+		n := 0
+		for _, dev := range append([]*simDevice{d}, d.subs...) {
+			dev.mu.Lock()
+			n += len(dev.pending)
+			dev.mu.Unlock()
+		}
 		if n == 0 || d.conn() == nil {
 			return
 		}
@@ -340,9 +377,11 @@ func (d *simDevice) connect(ctx context.Context) bool {
 			case mqttws.StateConnected:
 				r.st.online.Add(1)
 				r.st.reconnects.Add(1)
+				go d.loginSubs(context.Background())
 			case mqttws.StateReconnecting:
 				if ev.Attempt == 0 {
 					r.st.online.Add(-1)
+					d.logoutSubs()
 					r.event(d, "offline", ev.Reason)
 				}
 			}
@@ -369,7 +408,54 @@ func (d *simDevice) connect(ctx context.Context) bool {
 	r.st.online.Add(1)
 	d.mu.Unlock()
 	r.event(d, "connected", url)
+	d.loginSubs(ctx)
 	return true
+}
+
+// loginSubs logs a gateway's sub-devices in, with an empty payload on
+// $subdev/{pid}/{device}/login (docs/PROTOCOL.md §12); each is online
+// once the platform answers login/accepted.
+func (d *simDevice) loginSubs(ctx context.Context) {
+	c := d.conn()
+	for _, sd := range d.subs {
+		if c == nil || !d.pace(ctx) {
+			return
+		}
+		if err := c.Publish(ctx, sd.topicOf(onenet.KindSubdevLogin), nil, 1, false); err != nil {
+			if ctx.Err() == nil {
+				d.r.event(sd, "error", "login: "+mqttws.Explain(err))
+			}
+			return
+		}
+	}
+}
+
+// logoutSubs marks a gateway's sub-devices offline (the gateway's
+// connection is gone).
+func (d *simDevice) logoutSubs() {
+	for _, sd := range d.subs {
+		sd.setLogin(false)
+	}
+}
+
+func (d *simDevice) setLogin(on bool) {
+	d.mu.Lock()
+	was := d.login
+	d.login = on
+	d.mu.Unlock()
+	switch {
+	case on && !was:
+		d.r.st.online.Add(1)
+		d.r.event(d, "connected", "through its gateway "+d.gw.name)
+	case !on && was:
+		d.r.st.online.Add(-1)
+	}
+}
+
+// topicOf is a topic of the sub-device's own $subdev/ family.
+func (d *simDevice) topicOf(kind onenet.Kind) string {
+	t, _ := onenet.Topic(kind, onenet.TopicArgs{ProductID: d.in.Product, DeviceName: d.in.Device})
+	return t
 }
 
 // disconnect closes the device's connection, if open.
@@ -378,6 +464,7 @@ func (d *simDevice) disconnect() {
 	c, ready := d.client, d.ready
 	d.client, d.ready = nil, nil
 	d.mu.Unlock()
+	d.logoutSubs()
 	if c != nil {
 		// Counted online unless its connection was lost and not yet back.
 		ready.Store(false)
@@ -389,6 +476,9 @@ func (d *simDevice) disconnect() {
 }
 
 func (d *simDevice) conn() *mqttws.Client {
+	if d.gw != nil {
+		return d.gw.conn()
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.client
@@ -397,6 +487,15 @@ func (d *simDevice) conn() *mqttws.Client {
 // uploader returns the connection to upload on, or nil when the device is
 // offline or about to be.
 func (d *simDevice) uploader() *mqttws.Client {
+	if d.gw != nil {
+		d.mu.Lock()
+		login := d.login
+		d.mu.Unlock()
+		if !login {
+			return nil
+		}
+		return d.gw.uploader()
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.leaving || d.client == nil || d.client.State() != mqttws.StateConnected {
@@ -442,11 +541,18 @@ func (d *simDevice) faults(ctx context.Context) {
 
 func (d *simDevice) publishLoop(ctx context.Context, sc *schedule) {
 	// The first upload comes at a random point of the first period, so that
-	// devices started together do not publish together.
-	wait := seconds(sc.jitter.Float64() * sc.spec.Every)
-	for sleep(ctx, wait) {
+	// devices started together do not publish together. Later ones are due
+	// every Every seconds (± Jitter) from the previous one's due time, not
+	// from its answer, so that a slow platform does not slow the schedule;
+	// an upload that falls behind is sent at once, and the schedule starts
+	// again from then (no burst to catch up).
+	due := time.Now().Add(seconds(sc.jitter.Float64() * sc.spec.Every))
+	for sleep(ctx, time.Until(due)) {
 		d.upload(ctx, sc)
-		wait = seconds(sc.spec.Every + (2*sc.jitter.Float64()-1)*sc.spec.Jitter)
+		due = due.Add(seconds(sc.spec.Every + (2*sc.jitter.Float64()-1)*sc.spec.Jitter))
+		if now := time.Now(); due.Before(now) {
+			due = now
+		}
 	}
 }
 
@@ -563,6 +669,9 @@ func (d *simDevice) sendInvalid(ctx context.Context) {
 // pace waits until the device may send another message within OneNET's
 // rates; it reports false if ctx ended first.
 func (d *simDevice) pace(ctx context.Context) bool {
+	if d.gw != nil { // one connection: the gateway's limits
+		return d.gw.pace(ctx)
+	}
 	if d.lim == nil {
 		return true
 	}
@@ -579,6 +688,37 @@ func (d *simDevice) onMessage(m mqttws.Message) {
 	if err != nil {
 		return
 	}
+	if info.Kind.IsSubdev() {
+		for _, sd := range d.subs {
+			if sd.in.Product == info.ProductID && sd.in.Device == info.DeviceName {
+				sd.onSubdev(info, m)
+			}
+		}
+		return
+	}
+	d.handle(info, m)
+}
+
+// onSubdev handles a message on a sub-device's $subdev/ topics.
+func (d *simDevice) onSubdev(info onenet.TopicInfo, m mqttws.Message) {
+	switch info.Kind {
+	case onenet.KindSubdevLoginAccepted:
+		d.setLogin(true)
+	case onenet.KindSubdevLoginRejected:
+		d.r.event(d, "error", "login rejected through "+d.gw.name+": "+string(m.Payload))
+	case onenet.KindSubdevLogoutNotify:
+		d.setLogin(false)
+		d.r.event(d, "offline", "logged out by the platform")
+	default:
+		if k, ok := fromSubdev[info.Kind]; ok {
+			info.Kind = k
+			d.handle(info, m)
+		}
+	}
+}
+
+// handle handles the platform's answers and requests for the device.
+func (d *simDevice) handle(info onenet.TopicInfo, m mqttws.Message) {
 	switch info.Kind {
 	case onenet.KindDPAccepted, onenet.KindDPRejected:
 		var v struct {

@@ -41,10 +41,17 @@ func startBroker(t *testing.T, names []string) (*broker.Broker, string, string) 
 	for _, name := range names {
 		kit.Devices = append(kit.Devices, broker.Device{Name: name})
 	}
-	studio := broker.Product{ID: "simstudio", Key: testKey(2), Devices: []broker.Device{{Name: "tm1"}, {Name: "tm2"}}}
+	kit.Devices = append(kit.Devices, broker.Device{Name: "gw1"}, broker.Device{Name: "gw2"})
+	studio := broker.Product{ID: "simstudio", Kind: broker.KindStudio, Key: testKey(2), Devices: []broker.Device{{Name: "tm1"}, {Name: "tm2"}}}
+	sub := broker.Product{ID: "simsub", Key: testKey(3), Gateway: "simkit"}
+	for g := 1; g <= 2; g++ {
+		for i := 1; i <= 3; i++ {
+			sub.Devices = append(sub.Devices, broker.Device{Name: fmt.Sprintf("s%d-%d", i, g)})
+		}
+	}
 	var logMu sync.Mutex
 	var log []string
-	b, err := broker.New(broker.Options{Registry: &broker.Registry{Products: []broker.Product{kit, studio}},
+	b, err := broker.New(broker.Options{Registry: &broker.Registry{Products: []broker.Product{kit, studio, sub}},
 		Logf: func(f string, args ...any) {
 			logMu.Lock()
 			log = append(log, fmt.Sprintf(f, args...))
@@ -73,9 +80,11 @@ func startBroker(t *testing.T, names []string) (*broker.Broker, string, string) 
 }
 
 // TestRunLocalBroker runs 100 simulated devices against the local broker
-// for at least 10 s, half over TCP and half over WebSocket: every upload is
-// answered on /accepted, commands and thing-model calls are answered as
-// the scenario says, and the faults are rehearsed and recovered from.
+// for at least 10 s, half over TCP and half over WebSocket, with two
+// Studio devices and two MQTT-kit gateways of three sub-devices each:
+// every upload is answered on /accepted, commands and thing-model calls are
+// answered as the scenario says, and the faults are rehearsed and
+// recovered from.
 func TestRunLocalBroker(t *testing.T) {
 	var names []string
 	for i := 1; i <= 50; i++ {
@@ -104,7 +113,13 @@ func TestRunLocalBroker(t *testing.T) {
 	    {"product": "simstudio", "device": "tm{n}", "count": 2, "kind": "studio", "target": "%[2]s", "thingModel": "model.json",
 	     "key": {"value": "%[4]s", "scope": "product"},
 	     "publish": [{"every": 2, "allProperties": true}],
-	     "answers": {"services": {"reboot": {"code": 500, "msg": "busy"}}}}
+	     "answers": {"services": {"reboot": {"code": 500, "msg": "busy"}}}},
+	    {"product": "simkit", "device": "gw{n}", "count": 2, "target": "tcp://%[1]s",
+	     "key": {"value": "%[3]s", "scope": "product"},
+	     "subDevices": [{"product": "simsub", "device": "s{n}", "count": 3,
+	       "publish": [{"every": 1, "dp": {"level": {"sequence": {}}}}],
+	       "answers": {"command": {"reply": "sub-ok"}}}],
+	     "faults": [{"at": 2, "offline": 1}]}
 	  ]}`, tcpAddr, wsURL, testKey(1), testKey(2))
 	s, err := scenario.Parse("test.json", []byte(doc), fstest.MapFS{"model.json": {Data: model}})
 	if err != nil {
@@ -162,13 +177,20 @@ func TestRunLocalBroker(t *testing.T) {
 	if err != nil || rep.Code != 500 || rep.Msg != "busy" {
 		t.Errorf("InvokeService: %+v, %v; want code 500 busy", rep, err)
 	}
+	// A sub-device answers through its gateway.
+	waitFor(t, "the sub-devices logged in again after their gateway's fault", func() bool { return r.Report().Reconnects == 7 })
+	waitFor(t, "every device online", func() bool { return r.Report().Online == len(s.Instances()) })
+	resp, err := b.SendCommand(ctx, "simsub", "s2-1", []byte("ping"))
+	if err != nil || string(resp) != "sub-ok" {
+		t.Errorf("command to the sub-device s2-1: %q, %v; want sub-ok", resp, err)
+	}
 	wg.Wait()
 
 	// The faults: one invalid upload rejected and one stay offline, each
 	// followed by a reconnection, for each of the five devices.
 	waitFor(t, "the faults rehearsed", func() bool {
 		rp := r.Report()
-		return rp.Reconnects == 5 && rp.InvalidRejected == 5
+		return rp.Reconnects == 7 && rp.InvalidRejected == 5
 	})
 	for i := 1; i <= 5; i++ {
 		if _, ok := events.Load(fmt.Sprintf("simkit/f%d connected", i)); !ok {
@@ -183,8 +205,8 @@ func TestRunLocalBroker(t *testing.T) {
 	final := <-done
 
 	t.Logf("report: %+v", final)
-	if final.Devices != 102 {
-		t.Errorf("Devices = %d, want 102", final.Devices)
+	if final.Devices != 110 {
+		t.Errorf("Devices = %d, want 110", final.Devices)
 	}
 	if final.Sent < 500 {
 		t.Errorf("Sent = %d: fewer than expected from 102 devices over 10 s", final.Sent)
@@ -192,11 +214,11 @@ func TestRunLocalBroker(t *testing.T) {
 	if final.Accepted != final.Sent || final.Rejected != 0 || final.Unanswered != 0 {
 		t.Errorf("sent %d, accepted %d, rejected %d, unanswered %d: want every upload accepted", final.Sent, final.Accepted, final.Rejected, final.Unanswered)
 	}
-	if final.Requests != 22 || final.Answered != 22 {
-		t.Errorf("requests %d, answered %d; want 22 and 22", final.Requests, final.Answered)
+	if final.Requests != 23 || final.Answered != 23 {
+		t.Errorf("requests %d, answered %d; want 23 and 23", final.Requests, final.Answered)
 	}
-	if final.Faults != 10 || final.InvalidSent != 5 || final.InvalidRejected != 5 || final.Reconnects != 5 {
-		t.Errorf("faults %d, invalid %d/%d, reconnects %d; want 10, 5/5, 5", final.Faults, final.InvalidRejected, final.InvalidSent, final.Reconnects)
+	if final.Faults != 12 || final.InvalidSent != 5 || final.InvalidRejected != 5 || final.Reconnects != 7 {
+		t.Errorf("faults %d, invalid %d/%d, reconnects %d; want 12, 5/5, 7", final.Faults, final.InvalidRejected, final.InvalidSent, final.Reconnects)
 	}
 	if final.Errors != 0 {
 		t.Errorf("%d errors, the last: %s", final.Errors, final.LastError)
@@ -210,6 +232,11 @@ func TestRunLocalBroker(t *testing.T) {
 	// The broker holds what the devices sent.
 	if pts := b.Datapoints("simkit", "dev1"); len(pts["temp"]) == 0 || len(pts["n"]) == 0 {
 		t.Errorf("dev1's datapoints on the broker: %v", pts)
+	}
+	for _, d := range []string{"s1-1", "s3-2"} {
+		if pts := b.Datapoints("simsub", d); len(pts["level"]) < 2 {
+			t.Errorf("%s's datapoints on the broker: %v", d, pts)
+		}
 	}
 	if p := b.Properties("simstudio", "tm1"); len(p) == 0 {
 		t.Error("tm1's properties on the broker: none")
