@@ -35,7 +35,7 @@ func TestErrorValue(t *testing.T) {
 		err         error
 		field, code string
 	}{
-		{terr, "key", "token.key.base64"},
+		{terr, "key", "token.key.base64.char"},
 		{oerr, "deviceName", "name.empty"},
 		{&FieldError{Field: "url", Code: "x", Msg: "bad"}, "url", "x"},
 		{errors.New("plain"), "", ""},
