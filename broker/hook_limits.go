@@ -2,6 +2,7 @@ package broker
 
 import (
 	"slices"
+	"strings"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -93,15 +94,29 @@ func (h *limitsHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.P
 // the session already holds does not count again.
 func (h *limitsHook) sessionLimit(cl *mqtt.Client, s *session, pk *packets.Packet) {
 	limit := onenet.MaxSubscriptions
-	have := cl.State.Subscriptions.Len()
-	var added []string
+	have := 0
+	for f := range cl.State.Subscriptions.GetAll() {
+		if !strings.HasPrefix(f, internalSubdev) { // a sub-device's count in its own session (subdev.go)
+			have++
+		}
+	}
+	var added, addedSub []string
 	for i := range pk.Filters {
 		f := &pk.Filters[i]
 		if f.Filter == invalidFilter {
 			continue
 		}
 		internal := toInternal(f.Filter)
-		if _, ok := cl.State.Subscriptions.Get(internal); ok || slices.Contains(added, internal) {
+		if _, ok := cl.State.Subscriptions.Get(internal); ok || slices.Contains(added, internal) || slices.Contains(addedSub, internal) {
+			continue
+		}
+		if strings.HasPrefix(internal, internalSubdev) {
+			if why := subdevSessionLimit(cl, internal, addedSub); why != "" {
+				h.b.logf("subscribe refused: device %s: %s: %s (SUBACK 0x80, docs/PROTOCOL.md §12.2)", s.dev.key, logsafe.Q(f.Filter), why)
+				f.Filter = invalidFilter
+				continue
+			}
+			addedSub = append(addedSub, internal)
 			continue
 		}
 		if have+len(added) >= limit {

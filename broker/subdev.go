@@ -611,3 +611,44 @@ func (a *api) setTopology(r *http.Request) (any, *apiError) {
 		return a.b.SetTopology(ctx, tb.ProductID, tb.DeviceName, p.SubList)
 	})
 }
+
+// subdevSessionLimit applies the limits page's subscription limits of a
+// sub-device to a gateway's new filter for it (internal name): they count in
+// the sub-device's session, not the gateway's: at most
+// onenet.MaxSubscriptions topics besides its login and logout ones, and at
+// most onenet.MaxSubdevLoginTopics login and as many logout topics
+// (docs/PROTOCOL.md §12.2). added holds the filters of the same SUBSCRIBE
+// already taken. It returns why the filter is refused, or "".
+func subdevSessionLimit(cl *mqtt.Client, internal string, added []string) string {
+	pid, rest, _ := strings.Cut(internal[len(internalSubdev):], "/")
+	name, suffix, _ := strings.Cut(rest, "/")
+	prefix := internalSubdev + pid + "/" + name + "/"
+	class := func(suffix string) string {
+		switch first, _, _ := strings.Cut(suffix, "/"); first {
+		case "login", "logout":
+			return first
+		}
+		return "business"
+	}
+	c := class(suffix)
+	n := 0
+	count := func(f string) {
+		if strings.HasPrefix(f, prefix) && class(f[len(prefix):]) == c {
+			n++
+		}
+	}
+	for f := range cl.State.Subscriptions.GetAll() {
+		count(f)
+	}
+	for _, f := range added {
+		count(f)
+	}
+	limit := onenet.MaxSubscriptions
+	if c != "business" {
+		limit = onenet.MaxSubdevLoginTopics
+	}
+	if n >= limit {
+		return fmt.Sprintf("sub-device %s already has %d %s topics; the limit is %d", logsafe.Q(pid+"/"+name), n, c, limit)
+	}
+	return ""
+}

@@ -572,3 +572,42 @@ func TestDemoGateways(t *testing.T) {
 		t.Errorf("sub-device products %+v, %+v", kit, studio)
 	}
 }
+
+// TestSubdevSubscribeLimits: docs/PROTOCOL.md §12.2: a gateway's
+// subscriptions for a sub-device count in the sub-device's session, not
+// the gateway's (limits page, "subscribe限制"): 15 topics per sub-device
+// besides 4 login and 4 logout ones; more fail in the SUBACK.
+func TestSubdevSubscribeLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noLimits, gatewayRegistry)
+	c := e.dialGW(t, "tcp", "gwp", "gw1")
+	var business []string
+	for i := 0; i < onenet.MaxSubscriptions; i++ {
+		business = append(business, "$subdev/subp/s1/cmd/request/r"+strconv.Itoa(i))
+	}
+	for _, part := range [][]string{business[:8], business[8:]} {
+		for i, g := range c.sub(t, 0, part...) {
+			if g == 0x80 {
+				t.Fatalf("%s refused", part[i])
+			}
+		}
+	}
+	if g := c.sub(t, 0, "$subdev/subp/s1/dp/post/json/accepted"); g[0] != 0x80 {
+		t.Errorf("a 16th topic for s1: SUBACK %v, want 0x80", g)
+	}
+	// The login topics have their own count, and s2 and the gateway's own
+	// topics theirs: none is full.
+	login := []string{"$subdev/subp/s1/login/+", "$subdev/subp/s1/login/#", "$subdev/subp/s1/login/accepted", "$subdev/subp/s1/login/rejected"}
+	for i, g := range c.sub(t, 0, login...) {
+		if g == 0x80 {
+			t.Errorf("%s refused", login[i])
+		}
+	}
+	if g := c.sub(t, 0, "$subdev/subp/s1/login"); g[0] != 0x80 {
+		t.Errorf("a 5th login topic for s1: SUBACK %v, want 0x80", g)
+	}
+	if g := c.sub(t, 0, "$subdev/subp/s1/logout/+", "$subdev/subp/s2/#", "$sys/gwp/gw1/#"); g[0] == 0x80 || g[1] == 0x80 || g[2] == 0x80 {
+		t.Errorf("logout, another sub-device and the gateway's own: SUBACK %v", g)
+	}
+	e.log.waitFor(t, `sub-device "subp/s1" already has 15 business topics; the limit is 15`)
+}

@@ -65,6 +65,7 @@ const (
 	MaxSubdevsPerGateway = 50   // MQTT kit: sub-devices one gateway may log in at a time
 	MaxTopoPerGateway    = 1500 // Studio: sub-devices bound to one gateway
 	MaxSubProperties     = 50   // Studio: properties in one sub/property/get or set
+	MaxSubdevLoginTopics = 4    // MQTT kit: a gateway's login (and logout) filters for one sub-device
 )
 
 var subKinds = []kindInfo{
