@@ -161,7 +161,7 @@ func TestClientValuesInLogsAreCutAndEscaped(t *testing.T) {
 		}
 		pub := mqttPacket(0x30, append(mqttStr("$sys/p1/d2/"+big), "{}"...))
 		exchange(t, mq.String(), mqttConnect("MQTT", 4, "d1", "p1", tok), pub)
-		log.waitFor(t, "outside the device's own")
+		log.waitFor(t, "disconnected: device p1/d1")
 	})
 
 	lines, total := log.all(), 0

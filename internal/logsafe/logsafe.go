@@ -57,9 +57,35 @@ func Cut(s string, max int) string {
 	return s[:cut] + "…(+" + strconv.Itoa(len(s)-cut) + " bytes)"
 }
 
-// Line is Cut to MaxLine: the last guard of a log function, so that no
-// line, whatever it quotes, holds more than about a kilobyte.
-func Line(s string) string { return Cut(s, MaxLine) }
+// Line is the last guard of a log function: whatever a line quotes, it
+// holds no control character (each is written \xNN, so that nothing can
+// start a line of its own) and no more than about a kilobyte (Cut to
+// MaxLine).
+func Line(s string) string {
+	s = Cut(s, MaxLine)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return escapeControls(s)
+		}
+	}
+	return s
+}
+
+func escapeControls(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			const hex = "0123456789abcdef"
+			b.WriteString(`\x`)
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
 
 // Word returns s as it is when it is short and plain (letters, digits and
 // the punctuation of paths and host names), else Q(s): ordinary values

@@ -35,3 +35,15 @@ func TestWord(t *testing.T) {
 		}
 	}
 }
+
+func TestLine(t *testing.T) {
+	if got := Line("a\nlogin accepted\r\x00\x7f\tb"); got != `a\x0alogin accepted\x0d\x00\x7f`+"\tb" {
+		t.Errorf("Line = %q", got)
+	}
+	if got := Line(strings.Repeat("y", 5000)); len(got) > MaxLine+32 {
+		t.Errorf("Line of 5,000 bytes is %d bytes", len(got))
+	}
+	if got := Line("plain"); got != "plain" {
+		t.Errorf("Line(plain) = %q", got)
+	}
+}
