@@ -99,7 +99,8 @@ func TestThingModelPage(t *testing.T) {
 	e.set("tm-reboot-delay", "61")
 	e.waitJS(`document.getElementById("tm-reboot-delay-err").textContent.includes("delay")`, "the invalid input refused")
 
-	// Incoming messages were checked against the model.
+	// Incoming messages were checked against the model, and marked in the log.
+	e.waitJS(`[...document.querySelectorAll("#msg-list .msg")].some(m => m.textContent.includes("/thing/property/set") && m.querySelector(".m-tm.ok"))`, "the property/set request marked as matching the model in the log")
 	if s := e.text("tm-checks"); !strings.Contains(s, "✓") || !strings.Contains(s, "thing/property/set") {
 		t.Errorf("checked messages %q", s)
 	}

@@ -1,7 +1,7 @@
 // The messages panel: the log of received messages (msglog.js), its filter,
 // pause and export, and the linking of replies to what was published.
 import { $, clockMs } from "./ui.js";
-import { t } from "./i18n.js";
+import { t, errorText } from "./i18n.js";
 import { MessageLog } from "./msglog.js";
 import { isText, preview, text, hex, base64 } from "./payload.js";
 import { Inspector } from "./inspector.js";
@@ -43,6 +43,7 @@ export class MessagesPanel {
           // Not JSON: no link.
         }
       }
+      if (this.app.tm) e._tm = this.app.tm.check(m); // a thing-model message, checked against the model
       entries[i] = e;
       const cmd = /\/cmd\/request\/([^/]+)$/.exec(m.topic);
       if (cmd) pub.answerCommand(cmd[1]);
@@ -68,6 +69,7 @@ export class MessagesPanel {
     p.className = "m-payload";
     p.textContent = (e.link ? `↩ #${e.link.id} ` : "") + preview(e.payload);
     el.append(time, q, topic, p);
+    if (e._tm) el.append(thingMark(e._tm));
   }
 
   prefix() {
@@ -165,4 +167,13 @@ function matches(e, q) {
   if (!isText(e.payload)) return hex(e.payload, 64, "").includes(q.replace(/\s+/g, ""));
   const s = text(e.payload.subarray(0, FILTER_BYTES)).toLowerCase();
   return s.includes(q) || (s.includes("\\u") && unescapeJSON(s).includes(q));
+}
+
+/** The mark of a thing-model message: ✓ matches the model, ✗ does not (the rule in its title). */
+function thingMark(r) {
+  const s = document.createElement("span");
+  s.className = "m-tm " + (r.ok ? "ok" : "err");
+  s.textContent = r.ok ? " ✓" : " ✗";
+  s.title = r.ok ? t("tm.insp.valid") : errorText(r.error);
+  return s;
 }

@@ -614,27 +614,43 @@ export class ThingModelPanel {
 
   // Incoming messages.
 
+  /**
+   * Checks a received message of the device's thing-model topics against
+   * the model: { ok, error, kind, identifier, text }, or null for any other
+   * message (or without a model). The result is kept on the message.
+   */
+  check(m) {
+    if (m._tm !== undefined) return m._tm;
+    m._tm = null;
+    if (!this.model || m.payload.length > 64 * 1024) return null;
+    const { productId, deviceName } = this.app.token.ids();
+    if (!m.topic.startsWith(`$sys/${productId}/${deviceName}/thing/`)) return null;
+    let info;
+    try {
+      info = this.app.onenet.parseTopic(m.topic);
+    } catch {
+      return null;
+    }
+    if (!info || info.error || !info.kind.startsWith("thing/") || info.kind.startsWith("thing/sub/")) return null;
+    const text = new TextDecoder().decode(m.payload);
+    let r;
+    try {
+      r = this.app.onenet.tmCheckMessage(this.text, info.kind, info.identifier || "", text);
+    } catch (e) {
+      r = { ok: false, error: e };
+    }
+    m._tm = { ok: r.ok, error: r.error, kind: info.kind, identifier: info.identifier || "", text };
+    return m._tm;
+  }
+
   /** Messages from the client: thing-model ones are checked and listed. */
   received(batch) {
     if (!this.model) return;
-    const { productId, deviceName } = this.app.token.ids();
-    const prefix = `$sys/${productId}/${deviceName}/thing/`;
     for (const m of batch) {
-      if (!m.topic.startsWith(prefix) || m.payload.length > 64 * 1024) continue;
-      let info;
-      try {
-        info = this.app.onenet.parseTopic(m.topic);
-      } catch {
-        continue;
-      }
-      if (!info || info.error || !info.kind.startsWith("thing/") || info.kind.startsWith("thing/sub/")) continue;
-      const text = new TextDecoder().decode(m.payload);
-      let r;
-      try {
-        r = this.app.onenet.tmCheckMessage(this.text, info.kind, info.identifier || "", text);
-      } catch (e) {
-        r = { ok: false, error: e };
-      }
+      const r = this.check(m);
+      if (!r) continue;
+      const info = r;
+      const text = r.text;
       this.addCheck(m.topic, r);
       if (!r.ok) continue;
       let j;
@@ -661,21 +677,10 @@ export class ThingModelPanel {
    * its name and unit. add(label, value) adds a row.
    */
   describe(entry, add) {
-    if (!this.model || entry.payload.length > 64 * 1024) return;
-    let info;
-    try {
-      info = this.app.onenet.parseTopic(entry.topic);
-    } catch {
-      return;
-    }
-    if (!info || info.error || !info.kind.startsWith("thing/") || info.kind.startsWith("thing/sub/")) return;
-    const text = new TextDecoder().decode(entry.payload);
-    let r;
-    try {
-      r = this.app.onenet.tmCheckMessage(this.text, info.kind, info.identifier || "", text);
-    } catch (e) {
-      r = { ok: false, error: e };
-    }
+    const r = this.check(entry);
+    if (!r) return;
+    const info = r;
+    const text = r.text;
     const dd = add("tm.insp.check", r.ok ? t("tm.insp.valid") : errorText(r.error));
     dd.className = r.ok ? "ok" : "err";
     let j;
