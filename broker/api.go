@@ -51,6 +51,10 @@ const apiTime = "2006-01-02 15:04:05.000"
 //	GET  /thingmodel/query-device-property?product_id=P&device_name=D
 //	POST /thingmodel/set-device-property   {"product_id","device_name","params":{…}[,"timeout":S]}
 //	POST /thingmodel/call-service          {"product_id","device_name","identifier","params":{…}[,"timeout":S]}
+//	POST /thingmodel/get-device-property   {"product_id","device_name","params":["Id",…][,"timeout":S]}
+//	POST /thingmodel/set-device-desired-property {"product_id","device_name","params":{"Id":value,…}}
+//	GET  /thingmodel/query-device-desired-property?product_id=P&device_name=D
+//	GET  /thingmodel/query-device-property-history?product_id=P&device_name=D&identifier=Id[&limit=N]
 //	POST /ota/inform                       {"product_id","device_name","params":{…}[,"timeout":S]}
 //	GET  /ota/status?product_id=P&device_name=D
 //	POST /gateway/topo                     {"product_id","device_name","params":{"subList":[{"productID","deviceName"},…]}[,"timeout":S]}
@@ -137,6 +141,7 @@ var routes = map[string]route{
 	"/thingmodel/get-device-property":           {http.MethodPost, (*api).getProperty},
 	"/thingmodel/set-device-desired-property":   {http.MethodPost, (*api).setDesired},
 	"/thingmodel/query-device-desired-property": {http.MethodGet, (*api).queryDesired},
+	"/thingmodel/query-device-property-history": {http.MethodGet, (*api).queryPropertyHistory},
 }
 
 // ServeHTTP serves a request by its path without the "/api" prefix and a
@@ -637,6 +642,43 @@ func (a *api) queryDesired(r *http.Request) (any, *apiError) {
 	out, err := a.b.Desired(d.pid, d.name)
 	if err != nil {
 		return nil, waitError(err)
+	}
+	return out, nil
+}
+
+// queryPropertyHistory returns a property's stored points, newest last:
+// what property/post, pack/post and history/post posted (docs/PROTOCOL.md
+// §9.4): [{"time":ms,"value":…}], at most limit (default 100, at most 1000)
+// of the newest.
+func (a *api) queryPropertyHistory(r *http.Request) (any, *apiError) {
+	q := r.URL.Query()
+	d, aerr := a.target(r, q.Get("product_id"), q.Get("device_name"), true)
+	if aerr != nil {
+		return nil, aerr
+	}
+	id := q.Get("identifier")
+	if id == "" {
+		return nil, errf(http.StatusBadRequest, apiBadRequest, "identifier is missing: give the property's identifier")
+	}
+	limit := 100
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return nil, errf(http.StatusBadRequest, apiBadRequest, "limit=%s: want a whole number from 1 to 1000", logsafe.Q(s))
+		}
+		limit = n
+	}
+	pts := a.b.PropertyHistory(d.pid, d.name, id)
+	if len(pts) > limit {
+		pts = pts[len(pts)-limit:]
+	}
+	type point struct {
+		Time  int64           `json:"time"`
+		Value json.RawMessage `json:"value"`
+	}
+	out := make([]point, 0, len(pts))
+	for _, p := range pts {
+		out = append(out, point{p.At.UnixMilli(), p.Value})
 	}
 	return out, nil
 }

@@ -105,6 +105,17 @@ func TestThingModelPosts(t *testing.T) {
 		t.Errorf("brightness history %v", h)
 	}
 	e.log.waitFor(t, "thing request rejected", "code 404")
+
+	// The history through the API, the newest last.
+	auth := tok(t, "products/studio1", keyP2)
+	res := e.call(t, "GET", "/api/thingmodel/query-device-property-history?product_id=studio1&device_name=dev1&identifier=brightness&limit=2", auth, "")
+	if res.Code != 0 || string(res.Data) != `[{"time":1600000000000,"value":10},{"time":1600000001000,"value":20}]` {
+		t.Errorf("query-device-property-history: %+v %s", res, res.Data)
+	}
+	res = e.call(t, "GET", "/api/thingmodel/query-device-property-history?product_id=studio1&device_name=dev1", auth, "")
+	if res.Status != 400 || !strings.Contains(res.Msg, "identifier") {
+		t.Errorf("without an identifier: %+v", res)
+	}
 }
 
 // TestThingModelOff: a Studio product without a model, and a kit product,
