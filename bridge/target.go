@@ -61,6 +61,36 @@ func DefaultTargets() []Target {
 	}
 }
 
+// productHostSuffix ends a product's own host, {pid}.mqtts.acc.cmcconenet.cn
+// (docs/PROTOCOL.md §2; onenet.ProductHostSuffix).
+const productHostSuffix = ".mqtts.acc.cmcconenet.cn"
+
+// ProductTarget returns the Target for a product's own host,
+// {pid}.mqtts.acc.cmcconenet.cn, which only community device code
+// documents (docs/PROTOCOL.md §2): port 1883 plain, port 8883 TLS verified
+// with OneNET's CA rule like mqttstls.heclouds.com (unverified: if its
+// certificate is signed by another CA, allow it as tls://host:8883, which
+// uses the system roots). addr is normalised as ParseTarget does; ok is
+// false for any other host or port. Such a host is never allowed by
+// default: a server allows it with -bridge-allow.
+func ProductTarget(addr string) (t Target, ok bool) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return Target{}, false
+	}
+	label, found := strings.CutSuffix(host, productHostSuffix)
+	if !found || label == "" || strings.Contains(label, ".") {
+		return Target{}, false
+	}
+	switch port {
+	case "1883":
+		return Target{Addr: addr}, true
+	case "8883":
+		return Target{Addr: addr, TLS: true, VerifyOneNET: true}, true
+	}
+	return Target{}, false
+}
+
 // An Error is a bad input. Field names it, so a form can point at the
 // right box.
 type Error struct {

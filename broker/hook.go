@@ -84,6 +84,21 @@ func (b *Broker) refuseConnect(cl *mqtt.Client, pk packets.Packet, code byte, fo
 	return errRefused
 }
 
+// closeConnect logs why a CONNECT is refused and closes the connection
+// without a CONNACK: what OneNET's limits page says it does ("断开连接")
+// for a keepalive out of range, a will, clean session 0 or a missing field
+// (docs/PROTOCOL.md §3.7). A client sees a connection closed during its
+// login. The refusal counts toward its address's failed logins, as
+// refuseConnect's do.
+func (b *Broker) closeConnect(cl *mqtt.Client, pk packets.Packet, format string, args ...any) error {
+	c := &pk.Connect
+	if !b.throttleFailure(cl.Net.Remote, b.now(), connackBadLogin) {
+		b.logf("login refused: client id %s, username %s, from %s via %s: %s (connection closed without a CONNACK)",
+			logsafe.Q(c.ClientIdentifier), logsafe.B(c.Username), cl.Net.Remote, cl.Net.Listener, fmt.Sprintf(format, args...))
+	}
+	return errRefused
+}
+
 // reject ends a client's connection from OnPacketRead: mochi closes the
 // connection when a hook's OnPacketRead returns packets.ErrRejectPacket.
 // The reason is logged when the client is disconnected.

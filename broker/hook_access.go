@@ -26,39 +26,36 @@ func (h *accessHook) Provides(b byte) bool {
 	return b == mqtt.OnConnect || b == mqtt.OnPacketRead || b == mqtt.OnACLCheck
 }
 
-// OnConnect refuses a CONNECT OneNET does not allow, whoever sends it:
+// OnConnect refuses a CONNECT OneNET does not allow, whoever sends it
+// (docs/PROTOCOL.md §3.7):
 //
-//   - CONNACK 1 (unacceptable protocol version): not MQTT 3.1.1;
-//   - CONNACK 5 (not authorized): keepalive outside [10, 1800] s, a will,
-//     or clean session 0;
-//   - CONNACK 4 (bad user name or password), logged with OneNET's reason
-//     1101: an empty client id, username or password.
+//   - not MQTT 3.1.1: CONNACK 1 (unacceptable protocol version), as MQTT
+//     3.1.1 §3.1.2.2 asks; OneNET documents no code;
+//   - keepalive outside [10, 1800] s, a will, clean session 0, an empty
+//     client id, username or password: the connection is closed without a
+//     CONNACK, as OneNET's limits page says ("断开连接", no return code).
 func (h *accessHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	b := h.b
 	c := &pk.Connect
 	if pk.ProtocolVersion != onenet.ProtocolLevel {
-		return b.refuseConnect(cl, pk, connackBadProtocol, "MQTT protocol level %d: OneNET speaks only MQTT 3.1.1, level 4 (docs/PROTOCOL.md §3)", pk.ProtocolVersion)
+		return b.refuseConnect(cl, pk, connackBadProtocol, "MQTT protocol level %d: OneNET speaks only MQTT 3.1.1, level 4 %s", pk.ProtocolVersion, rule("connect.protocol"))
 	}
 	if ka := c.Keepalive; ka < onenet.MinKeepAlive || ka > onenet.MaxKeepAlive {
-		return b.refuseConnect(cl, pk, connackNotAllowed, "keepalive %d s is outside [%d, %d] (docs/PROTOCOL.md §3)", ka, onenet.MinKeepAlive, onenet.MaxKeepAlive)
+		return b.closeConnect(cl, pk, "keepalive %d s is outside [%d, %d] %s", ka, onenet.MinKeepAlive, onenet.MaxKeepAlive, rule("connect.keepAlive"))
 	}
 	if c.WillFlag {
-		return b.refuseConnect(cl, pk, connackNotAllowed, "a will message: OneNET allows none (docs/PROTOCOL.md §3)")
+		return b.closeConnect(cl, pk, "a will message: OneNET allows none %s", rule("connect.will"))
 	}
 	if !c.Clean {
-		return b.refuseConnect(cl, pk, connackNotAllowed, "clean session 0: OneNET requires clean session 1 (docs/PROTOCOL.md §3)")
+		return b.closeConnect(cl, pk, "clean session 0: OneNET requires clean session 1 %s", rule("connect.cleanSession"))
 	}
-	if c.ClientIdentifier == "" || len(c.Username) == 0 || len(c.Password) == 0 {
-		var empty []string
-		for _, f := range []struct {
-			name string
-			n    int
-		}{{"client id", len(c.ClientIdentifier)}, {"username", len(c.Username)}, {"password", len(c.Password)}} {
-			if f.n == 0 {
-				empty = append(empty, f.name)
-			}
+	for _, f := range []struct {
+		name, code string
+		n          int
+	}{{"client id", "connect.clientId", len(c.ClientIdentifier)}, {"username", "connect.username", len(c.Username)}, {"password", "connect.password", len(c.Password)}} {
+		if f.n == 0 {
+			return b.closeConnect(cl, pk, "1101 empty %s: give the device name, the product id and a token %s", f.name, rule(f.code))
 		}
-		return b.refuseConnect(cl, pk, connackBadLogin, "1101 empty %s (give the device name, the product id and a token)", strings.Join(empty, ", "))
 	}
 	return nil
 }

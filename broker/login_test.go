@@ -11,8 +11,15 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 )
 
+// noConnack is TestLogin's code for a connection closed without a CONNACK
+// (docs/PROTOCOL.md §3.7).
+const noConnack = 0xff
+
 // TestLogin checks each login rule of docs/PROTOCOL.md §3 with paho over TCP and over
-// WebSocket: the CONNACK code and the OneNET reason in the log.
+// WebSocket: the CONNACK code, or a connection closed without one, and the
+// OneNET reason in the log. (Keepalive, will, clean session and an empty
+// field used to get CONNACK 5 or 4; OneNET's limits page says it
+// disconnects, with no return code.)
 func TestLogin(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits)
@@ -39,19 +46,19 @@ func TestLogin(t *testing.T) {
 		{name: "unknown product", pid: "prodX", dev: "dev1", password: devTok(t, "prodX", "dev1", keyP1), code: 4, logReason: "1107"},
 		{name: "res of other device", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev2", keyD2), code: 4, logReason: "1114"},
 		{name: "res of other product", pid: "prod1", dev: "dev1", password: tok(t, "products/prod2", keyP2), code: 4, logReason: "1114"},
-		{name: "empty password", pid: "prod1", dev: "dev1", password: "", code: 4, logReason: "1101 empty password"},
+		{name: "empty password", pid: "prod1", dev: "dev1", password: "", code: noConnack, logReason: "1101 empty password"},
 		{name: "not a token", pid: "prod1", dev: "dev1", password: "hello", code: 4, logReason: "1103 invalid token"},
 		{name: "2022 version", pid: "prod1", dev: "dev1", password: tokAt(t, "products/prod1/devices/dev1", keyD1, epoch.Add(time.Hour).Unix(), "2022-05-01"), code: 4, logReason: "1111"},
 
 		{name: "MQTT 3.1", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD1), code: 1, logReason: "protocol level 3",
 			mod: func(o *paho.ClientOptions) { o.SetProtocolVersion(3) }},
-		{name: "keepalive 5", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD1), code: 5, logReason: "keepalive 5 s",
+		{name: "keepalive 5", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD1), code: noConnack, logReason: "keepalive 5 s",
 			mod: func(o *paho.ClientOptions) { o.SetKeepAlive(5 * time.Second) }},
-		{name: "keepalive 3600", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD1), code: 5, logReason: "keepalive 3600 s",
+		{name: "keepalive 3600", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD1), code: noConnack, logReason: "keepalive 3600 s",
 			mod: func(o *paho.ClientOptions) { o.SetKeepAlive(time.Hour) }},
-		{name: "will", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD1), code: 5, logReason: "will",
+		{name: "will", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD1), code: noConnack, logReason: "will",
 			mod: func(o *paho.ClientOptions) { o.SetWill("$sys/prod1/dev1/dp/post/json", "x", 0, false) }},
-		{name: "clean session 0", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD1), code: 5, logReason: "clean session 0",
+		{name: "clean session 0", pid: "prod1", dev: "dev1", password: devTok(t, "prod1", "dev1", keyD1), code: noConnack, logReason: "clean session 0",
 			mod: func(o *paho.ClientOptions) { o.SetCleanSession(false) }},
 	}
 	for _, via := range []string{"tcp", "ws"} {
@@ -63,6 +70,13 @@ func TestLogin(t *testing.T) {
 				}
 				n := e.log.mark()
 				c, code, err := e.dial(t, via, tt.pid, tt.dev, tt.password, mods...)
+				if tt.code == noConnack {
+					if err == nil {
+						t.Fatal("connected, want the connection closed without a CONNACK")
+					}
+					e.log.waitAfter(t, n, "login refused", "client id \""+tt.dev+"\"", tt.logReason, "(connection closed without a CONNACK)")
+					return
+				}
 				if code != tt.code {
 					t.Fatalf("CONNACK %d (%v), want %d", code, err, tt.code)
 				}

@@ -128,7 +128,7 @@ func ExampleCheckConnect() {
 	// Output:
 	// 0
 	// protocolLevel OneNET would refuse the login (CONNACK 1): it speaks MQTT 3.1.1 (protocol level 4) only, not MQTT 5
-	// keepAlive OneNET would refuse the login: a keep-alive of 3600 s is outside [10, 1800] s
+	// keepAlive OneNET would close the connection without answering: a keep-alive of 3600 s is outside [10, 1800] s
 }
 
 func ExampleConnackMessage() {

@@ -160,3 +160,68 @@ func TestRuleSections(t *testing.T) {
 		t.Error("a JSON syntax code has a section")
 	}
 }
+
+// TestRuleProductHost: a product's own host {pid}.mqtts.acc.cmcconenet.cn,
+// seen in community device code only, is recognised as OneNET's, so the
+// page explains that it needs the relay (docs/PROTOCOL.md §2).
+func TestRuleProductHost(t *testing.T) {
+	for _, tc := range []struct {
+		host string
+		want bool
+	}{
+		{"Ub99ifb8x7.mqtts.acc.cmcconenet.cn", true},
+		{"ub99ifb8x7.mqtts.acc.cmcconenet.cn:8883", true},
+		{"469948.MQTTS.acc.cmcconenet.cn.", true},
+		{"mqtts.acc.cmcconenet.cn", false},
+		{"a.b.mqtts.acc.cmcconenet.cn", false},
+		{"evil.mqtts.acc.cmcconenet.cn.example.com", false},
+		{"x.cmcconenet.cn", false},
+	} {
+		if got := IsOneNETHost(tc.host); got != tc.want {
+			t.Errorf("IsOneNETHost(%q) = %v, want %v", tc.host, got, tc.want)
+		}
+	}
+	eps, err := ProductEndpoints("Ub99ifb8x7")
+	if err != nil || len(eps) != 2 || eps[0].Addr() != "ub99ifb8x7.mqtts.acc.cmcconenet.cn:1883" || eps[0].TLS ||
+		eps[1].Addr() != "ub99ifb8x7.mqtts.acc.cmcconenet.cn:8883" || !eps[1].TLS || !strings.Contains(eps[1].Label, "community code") {
+		t.Errorf("ProductEndpoints = %+v, %v", eps, err)
+	}
+	for _, bad := range []string{"", "a.b", "a/b", "-a", strings.Repeat("a", 64), "温度"} {
+		if _, err := ProductEndpoints(bad); err == nil {
+			t.Errorf("ProductEndpoints(%q) accepted", bad)
+		} else if e := err.(*Error); e.Field != "productId" {
+			t.Errorf("ProductEndpoints(%q): field %q", bad, e.Field)
+		}
+	}
+}
+
+// TestRuleConnectClosed: a keepalive outside [10, 1800] s, a will, clean
+// session 0 or an empty field make OneNET close the connection without a
+// CONNACK (docs/PROTOCOL.md §3.7, L: "断开连接"); another protocol gets
+// CONNACK 1 (MQTT 3.1.1 §3.1.2.2).
+func TestRuleConnectClosed(t *testing.T) {
+	good := ConnectPlan{ClientID: dev, Username: pid, KeepAlive: 60, CleanSession: true, ProtocolLevel: 4}
+	if w := CheckConnect(good); len(w) != 0 {
+		t.Fatalf("CheckConnect(%+v) = %v", good, w)
+	}
+	for _, tc := range []struct {
+		mod  func(*ConnectPlan)
+		code string
+		text string
+	}{
+		{func(p *ConnectPlan) { p.KeepAlive = 9 }, "connect.keepAlive", "without answering"},
+		{func(p *ConnectPlan) { p.KeepAlive = 1801 }, "connect.keepAlive", "without answering"},
+		{func(p *ConnectPlan) { p.Will = true }, "connect.will", "without answering"},
+		{func(p *ConnectPlan) { p.CleanSession = false }, "connect.cleanSession", "without answering"},
+		{func(p *ConnectPlan) { p.ClientID = "" }, "connect.clientId", "without answering"},
+		{func(p *ConnectPlan) { p.Username = "" }, "connect.username", "without answering"},
+		{func(p *ConnectPlan) { p.ProtocolLevel = 5 }, "connect.protocol", "CONNACK 1"},
+	} {
+		p := good
+		tc.mod(&p)
+		w := CheckConnect(p)
+		if len(w) != 1 || w[0].Code != tc.code || !strings.Contains(w[0].Msg, tc.text) || Section(w[0].Code) == "" {
+			t.Errorf("CheckConnect(%+v) = %v, want one %s warning saying %q", p, w, tc.code, tc.text)
+		}
+	}
+}

@@ -309,10 +309,11 @@ type ConnectPlan struct {
 }
 
 // CheckConnect returns what OneNET would refuse in p (docs/PROTOCOL.md
-// §3): a keep-alive outside [MinKeepAlive, MaxKeepAlive], clean session off, a
-// will, a protocol other than MQTT 3.1.1, an empty client id or username. It
-// returns nil when OneNET would take the CONNECT. It cannot check the
-// password: that is the token package's work.
+// §3): a protocol other than MQTT 3.1.1 (CONNACK 1); a keep-alive outside
+// [MinKeepAlive, MaxKeepAlive], clean session off, a will, an empty client
+// id or username, which OneNET answers by closing the connection without a
+// CONNACK (§3.7). It returns nil when OneNET would take the CONNECT. It
+// cannot check the password: that is the token package's work.
 func CheckConnect(p ConnectPlan) []Warning {
 	var w []Warning
 	if p.ProtocolLevel != ProtocolLevel {
@@ -325,21 +326,21 @@ func CheckConnect(p ConnectPlan) []Warning {
 			kv("level", itoa(p.ProtocolLevel))})
 	}
 	if p.ClientID == "" {
-		w = append(w, Warning{"clientId", "connect.clientId", "OneNET would refuse the login (log code 1101): the client id is empty; set it to the device name", nil})
+		w = append(w, Warning{"clientId", "connect.clientId", "OneNET would close the connection without answering (log code 1101): the client id is empty; set it to the device name", nil})
 	}
 	if p.Username == "" {
-		w = append(w, Warning{"username", "connect.username", "OneNET would refuse the login (log code 1101): the username is empty; set it to the product id", nil})
+		w = append(w, Warning{"username", "connect.username", "OneNET would close the connection without answering (log code 1101): the username is empty; set it to the product id", nil})
 	}
 	if p.KeepAlive < MinKeepAlive || p.KeepAlive > MaxKeepAlive {
 		w = append(w, Warning{"keepAlive", "connect.keepAlive",
-			fmt.Sprintf("OneNET would refuse the login: a keep-alive of %d s is outside [%d, %d] s", p.KeepAlive, MinKeepAlive, MaxKeepAlive),
+			fmt.Sprintf("OneNET would close the connection without answering: a keep-alive of %d s is outside [%d, %d] s", p.KeepAlive, MinKeepAlive, MaxKeepAlive),
 			kv("keepAlive", itoa(p.KeepAlive), "min", itoa(MinKeepAlive), "max", itoa(MaxKeepAlive))})
 	}
 	if !p.CleanSession {
-		w = append(w, Warning{"cleanSession", "connect.cleanSession", "OneNET would refuse the login: it requires clean session; OneNET keeps no session between connections", nil})
+		w = append(w, Warning{"cleanSession", "connect.cleanSession", "OneNET would close the connection without answering: it requires clean session; OneNET keeps no session between connections", nil})
 	}
 	if p.Will {
-		w = append(w, Warning{"will", "connect.will", "OneNET would refuse the login: it does not accept a will message; remove it", nil})
+		w = append(w, Warning{"will", "connect.will", "OneNET would close the connection without answering: it does not accept a will message; remove it", nil})
 	}
 	return w
 }

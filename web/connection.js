@@ -200,6 +200,11 @@ export class ConnectionPanel {
       // Through the relay, the timeout is the target's: name it, not the relay.
       return () => t("conn.err.relayTimeout", { target });
     }
+    if (e.connack === undefined && e.code === "mqtt.dial.closed" && this.targetMode() !== "url") {
+      // OneNET (and the local broker) close the connection without a CONNACK
+      // for the rules of docs/PROTOCOL.md §3.7.
+      return () => errorText(e) + " " + t("conn.err.closedByRule");
+    }
     return () => errorText(e);
   }
 

@@ -182,8 +182,10 @@ func listenHosts(a net.Addr) []string {
 	return out
 }
 
-// parseAllow turns -bridge-allow into targets: a OneNET endpoint keeps its
-// TLS setting; any other host:port is plain TCP, or TLS when written tls://.
+// parseAllow turns -bridge-allow into targets: a OneNET endpoint, or a
+// product's own host {pid}.mqtts.acc.cmcconenet.cn:1883 or :8883, keeps its
+// TLS setting; any other host:port is plain TCP, or TLS (system roots) when
+// written tls://.
 func parseAllow(s string) ([]bridge.Target, error) {
 	known := map[string]bridge.Target{}
 	for _, t := range bridge.DefaultTargets() {
@@ -202,6 +204,10 @@ func parseAllow(s string) ([]bridge.Target, error) {
 		}
 		if t, ok := known[addr]; ok {
 			out = append(out, t)
+			continue
+		}
+		if t, ok := bridge.ProductTarget(addr); ok && !tls {
+			out = append(out, t) // {pid}.mqtts.acc.cmcconenet.cn (docs/PROTOCOL.md §2)
 			continue
 		}
 		out = append(out, bridge.Target{Addr: addr, TLS: tls})

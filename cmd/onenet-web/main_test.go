@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"github.com/onenet-wasm/onenet-wasm/bridge"
 	"io"
 	"net/http"
 	"os"
@@ -173,5 +174,30 @@ func TestUsage(t *testing.T) {
 	ts, err := parseAllow("mqttstls.heclouds.com:8883, tls://127.0.0.1:8883,localhost:1883")
 	if err != nil || len(ts) != 3 || !ts[0].TLS || !ts[0].VerifyOneNET || !ts[1].TLS || ts[2].TLS {
 		t.Errorf("parseAllow = %+v, %v", ts, err)
+	}
+}
+
+// TestRuleProductHostRelay: a product's own host, seen in community code
+// only, can be allowed in the relay, port 8883 with TLS and OneNET's CA
+// rule (docs/PROTOCOL.md §2).
+func TestRuleProductHostRelay(t *testing.T) {
+	ts, err := parseAllow("Ub99ifb8x7.mqtts.acc.cmcconenet.cn:1883,ub99ifb8x7.mqtts.acc.cmcconenet.cn:8883,tls://ub99ifb8x7.mqtts.acc.cmcconenet.cn:8883,x.mqtts.acc.cmcconenet.cn:6002")
+	if err != nil || len(ts) != 4 {
+		t.Fatalf("parseAllow = %+v, %v", ts, err)
+	}
+	if ts[0].Addr != "ub99ifb8x7.mqtts.acc.cmcconenet.cn:1883" || ts[0].TLS {
+		t.Errorf("port 1883: %+v, want plain", ts[0])
+	}
+	if !ts[1].TLS || !ts[1].VerifyOneNET {
+		t.Errorf("port 8883: %+v, want TLS with OneNET's CA rule", ts[1])
+	}
+	if !ts[2].TLS || ts[2].VerifyOneNET {
+		t.Errorf("tls://…:8883: %+v, want TLS with the system roots", ts[2])
+	}
+	if ts[3].TLS || ts[3].VerifyOneNET {
+		t.Errorf("another port: %+v, want plain TCP as any host", ts[3])
+	}
+	if _, ok := bridge.ProductTarget("a.b.mqtts.acc.cmcconenet.cn:1883"); ok {
+		t.Error("ProductTarget took a two-label prefix")
 	}
 }
