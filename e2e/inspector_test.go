@@ -111,3 +111,77 @@ func TestMessageInspector(t *testing.T) {
 		t.Error("hex view of 300 bytes is cut")
 	}
 }
+
+// TestPreparedReplies: the demo device in one click (only with the demo
+// registry); each platform request gets a reply ready beside the messages,
+// with a countdown; auto-answer answers hands-free.
+func TestPreparedReplies(t *testing.T) {
+	e := newEnv(t, server.Config{Demo: true})
+	e.open("/")
+	e.set("productId", "")
+	e.click("demo-fill")
+	e.waitJS(`document.getElementById("key").value !== "" && document.getElementById("plat-key").value !== ""`, "the demo device to be filled in")
+	if got := e.value("deviceName") + " " + e.value("key") + " " + e.value("plat-key"); got != deviceName+" "+deviceKey+" "+productKey {
+		t.Errorf("demo device filled in as %q", got)
+	}
+	e.check("input[name=target][value=local]", true)
+	e.click("connect")
+	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected"`, "connected")
+	e.set("sub-preset", "#")
+	e.click("subscribe")
+	e.waitJS(`document.querySelectorAll("#subs li").length === 1`, "the subscription")
+
+	// A command, answered by hand from its card.
+	e.set("plat-cmd", `{"led":"on"}`)
+	e.click("plat-send")
+	e.waitJS(`document.querySelectorAll("#requests .req").length === 1`, "the command's card")
+	card := eval[string](e, `document.querySelector("#requests .req").textContent`)
+	if !strings.Contains(card, "cmd/request/") || !strings.Contains(card, "cmd/response/") || !strings.Contains(card, "s left") {
+		t.Errorf("command card: %q", card)
+	}
+	eval[bool](e, `(() => { const c = document.querySelector("#requests .req"); c.querySelector("textarea").value = "led is on"; c.querySelector("button").click(); return true })()`)
+	e.waitJS(`document.getElementById("plat-out").textContent.includes("led is on")`, "the answer at the platform panel")
+
+	// Auto-answer: a property set and an echoed command, hands-free.
+	e.set("auto-set", "success")
+	e.set("auto-cmd", "echo")
+	e.set("plat-prop", `{"Power":"off"}`)
+	e.click("plat-set")
+	e.waitJS(`document.getElementById("plat-out").textContent.includes("200") || document.getElementById("plat-err").textContent !== ""`, "the property set's answer")
+	if errText := e.text("plat-err"); errText != "" {
+		t.Errorf("auto-answered property set: %s", errText)
+	}
+	e.set("plat-cmd", `{"led":"blink"}`)
+	e.click("plat-send")
+	e.waitJS(`document.getElementById("plat-out").textContent.includes("blink")`, "the echoed command")
+	if n := eval[int](e, `document.querySelectorAll("#requests .req-state.autoSent").length`); n != 2 {
+		t.Errorf("%d requests answered automatically, want 2", n)
+	}
+	// A service call from the platform side, auto-answered with success.
+	e.set("auto-service", "success")
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	r, err := e.srv.Broker().InvokeService(ctx, productID, deviceName, "reboot", []byte(`{"delay":1}`))
+	if err != nil || r == nil || r.Code != 200 {
+		t.Errorf("service call: %+v, %v", r, err)
+	}
+	// A property get: answered with the values the device last posted (none: 0).
+	e.set("auto-get", "success")
+	g, err := e.srv.Broker().GetProperty(ctx, productID, deviceName, []string{"Power"})
+	if err != nil || g == nil || g.Code != 200 {
+		t.Errorf("property get: %+v, %v", g, err)
+	}
+}
+
+// TestDemoDeviceOnlyWithDemoRegistry: with a registry of its own (-devices)
+// the page offers no demo device and /demo.json gives nothing.
+func TestDemoDeviceOnlyWithDemoRegistry(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	e.open("/")
+	if !eval[bool](e, `document.getElementById("demo-row").hidden`) {
+		t.Error("the demo device is offered with a -devices registry")
+	}
+	if st := eval[int](e, `fetch("demo.json").then((r) => r.status)`); st != 404 {
+		t.Errorf("/demo.json answered %d", st)
+	}
+}

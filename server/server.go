@@ -41,6 +41,11 @@ type Config struct {
 	// request comes from loopback: set it when a reverse proxy on this host
 	// (deploy/nginx.conf) is the only way in.
 	TrustProxy bool
+	// Demo says that Registry is the demo registry (no -devices file): its
+	// first product and device, keys included, are then given to the page
+	// of this server's own origin at /demo.json ("Use the demo device").
+	// A registry of real devices never is.
+	Demo bool
 	// Logf receives one line per event; nil discards.
 	Logf func(format string, args ...any)
 }
@@ -54,6 +59,7 @@ type Server struct {
 	mux    *http.ServeMux
 	host   *hostCheck
 	info   []byte
+	demo   []byte // /demo.json, or nil
 }
 
 // Info is what /local.json tells the page about this server, so that a page
@@ -64,6 +70,16 @@ type Info struct {
 	API       string        `json:"api"`       // prefix of the platform API
 	Endpoints []string      `json:"endpoints"` // host:port the relay may reach
 	Products  []InfoProduct `json:"products"`
+	Demo      bool          `json:"demo,omitempty"` // /demo.json gives the demo device's keys
+}
+
+// DemoDevice is what /demo.json gives the page: the demo product and
+// device with their keys.
+type DemoDevice struct {
+	ProductID  string `json:"product_id"`
+	ProductKey string `json:"product_key"`
+	DeviceName string `json:"device_name"`
+	DeviceKey  string `json:"device_key"`
 }
 
 // InfoProduct names a product and its devices (never their keys).
@@ -112,12 +128,18 @@ func New(cfg Config) (*Server, error) {
 		}
 		info.Products = append(info.Products, ip)
 	}
+	if cfg.Demo && len(reg.Products) > 0 && len(reg.Products[0].Devices) > 0 {
+		p := reg.Products[0]
+		s.demo, _ = json.Marshal(DemoDevice{ProductID: p.ID, ProductKey: p.Key, DeviceName: p.Devices[0].Name, DeviceKey: p.Devices[0].Key})
+		info.Demo = true
+	}
 	s.info, _ = json.Marshal(info)
 
 	s.mux.Handle("/mqtt", b.WebSocketHandler())
 	s.mux.Handle("/bridge", br)
 	s.mux.Handle("/api/", http.StripPrefix("/api", b.APIHandler()))
 	s.mux.HandleFunc("/local.json", s.serveInfo)
+	s.mux.HandleFunc("/demo.json", s.serveDemo)
 	s.mux.Handle("/", st)
 	var h http.Handler = bodyLimit(s.mux)
 	if cfg.TrustProxy {
@@ -140,6 +162,32 @@ func (s *Server) serveInfo(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Write(s.info)
+}
+
+// serveDemo gives the demo device's keys to the page of this origin only:
+// a browser says where a request comes from (Sec-Fetch-Site, Origin), and
+// anything but the page itself is refused; without the demo registry there
+// is nothing to give.
+func (s *Server) serveDemo(w http.ResponseWriter, r *http.Request) {
+	if s.demo == nil {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	origin := r.Header.Get("Origin")
+	sameOrigin := origin == "" || origin == "http://"+r.Host || origin == "https://"+r.Host
+	if r.Header.Get("Sec-Fetch-Site") != "same-origin" || !sameOrigin {
+		http.Error(w, "the demo device is given to this server's own page only", http.StatusForbidden)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(s.demo)
 }
 
 // Handler returns the server's HTTP handler.

@@ -206,3 +206,46 @@ func TestAcceptsEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoDevice: /demo.json gives the demo device's keys to the page's own
+// origin only, and only when the registry is the demo one.
+func TestDemoDevice(t *testing.T) {
+	reg := &broker.Registry{Products: []broker.Product{{ID: "P1", Key: "a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U=", Devices: []broker.Device{{Name: "d1", Key: "ZGV2a2V5ZGV2a2V5ZGV2a2V5ZGV2a2V5ZGV2a2V5ZGU="}}}}}
+	get := func(srv *Server, h map[string]string) (int, string) {
+		req := httptest.NewRequest("GET", "http://127.0.0.1:8080/demo.json", nil)
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	for _, demo := range []bool{false, true} {
+		srv, err := New(Config{Registry: reg, Demo: demo, Files: fstest.MapFS{"index.html": {Data: []byte("x")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		code, body := get(srv, map[string]string{"Sec-Fetch-Site": "same-origin"})
+		if !demo {
+			if code != http.StatusNotFound || strings.Contains(body, "ZGV2") {
+				t.Errorf("-devices registry: /demo.json answered %d %q", code, body)
+			}
+			continue
+		}
+		var d DemoDevice
+		if code != http.StatusOK || json.Unmarshal([]byte(body), &d) != nil || d.DeviceKey != reg.Products[0].Devices[0].Key || d.ProductKey != reg.Products[0].Key {
+			t.Errorf("demo registry, same origin: %d %q", code, body)
+		}
+		for _, h := range []map[string]string{
+			{},
+			{"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.test"},
+			{"Sec-Fetch-Site": "same-site", "Origin": "http://other.127.0.0.1:8080"},
+			{"Sec-Fetch-Site": "same-origin", "Origin": "http://evil.test"},
+		} {
+			if code, body := get(srv, h); code != http.StatusForbidden || strings.Contains(body, "ZGV2") {
+				t.Errorf("headers %v: %d %q", h, code, body)
+			}
+		}
+	}
+}

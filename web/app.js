@@ -16,6 +16,7 @@ import { Platform } from "./platform.js";
 import { Layout } from "./layout.js";
 import { ThingModelPanel } from "./thingmodel.js";
 import { CodePanel } from "./devcode.js";
+import { RequestsPanel } from "./requests.js";
 
 const settings = new Settings();
 
@@ -35,6 +36,35 @@ async function loadLocal() {
   } catch {
     app.local = null;
   }
+}
+
+/**
+ * Fills the token panel with the local server's demo product and device
+ * (and the platform panel with the product key); with device false, only
+ * the product key. The server gives them to this page only (server.go).
+ */
+async function useDemo(device) {
+  let d;
+  try {
+    const r = await fetch("demo.json", { cache: "no-store" });
+    if (!r.ok) throw new Error("HTTP " + r.status);
+    d = await r.json();
+  } catch (e) {
+    showBanner(() => t("token.demoFailed", { error: e.message }));
+    return;
+  }
+  const set = (id, v) => {
+    $(id).value = v;
+    $(id).dispatchEvent(new Event("input", { bubbles: true }));
+  };
+  if (device) {
+    set("resKind", "device");
+    set("productId", d.product_id);
+    set("deviceName", d.device_name);
+    set("key", d.device_key);
+  }
+  set("plat-key", d.product_key);
+  settings.save();
 }
 
 /** Says once which saved settings could not be used (they are then dropped). */
@@ -63,6 +93,9 @@ function wire() {
   app.plat.wire();
   app.tm.wire();
   app.code.wire();
+  app.requests.wire();
+  $("demo-fill").addEventListener("click", () => useDemo(true));
+  $("plat-demo").addEventListener("click", () => useDemo(false));
   // Everything computed from Go follows a change of language too. What was
   // typed stays: only text the page wrote itself is rendered again.
   onLanguage(() => {
@@ -111,6 +144,7 @@ async function main() {
     app.tm.received(batch);
   };
   app.code = new CodePanel(app);
+  app.requests = new RequestsPanel(app);
   app.keys.restore();
   const localLoaded = loadLocal();
   try {
@@ -145,6 +179,8 @@ async function main() {
   app.conn.updateTarget();
   app.msgs.updateCount();
   app.tm.restore();
+  $("demo-row").hidden = !(app.local && app.local.demo);
+  $("plat-demo-row").hidden = !(app.local && app.local.demo);
   document.body.dataset.ready = "core";
   setStatus("load.mqtt");
   try {

@@ -47,6 +47,7 @@ export class MessagesPanel {
       entries[i] = e;
       const cmd = /\/cmd\/request\/([^/]+)$/.exec(m.topic);
       if (cmd) pub.answerCommand(cmd[1]);
+      if (/\/(request\/[^/]+|set|get|invoke)$/.test(m.topic)) this.app.requests.received(m);
     }
     this.log.push(entries);
   }

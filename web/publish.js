@@ -183,6 +183,23 @@ export class PublishPanel {
       $("pub-topic").focus();
       return;
     }
+    if (this.builderMode() && kind === "dp/post/json") this.nextPubId++;
+    try {
+      await this.send(topic, text, qos);
+      if (kind === "dp/post/json" && this.app.conn.targetMode() === "local") this.app.plat.dataChanged();
+    } catch {
+      // Shown in the Sent list.
+    }
+    this.app.save();
+  }
+
+  /**
+   * Publishes and lists the message in Sent (with its id, to link the
+   * reply); resolves when acknowledged, rejects with the client's error.
+   */
+  async send(topic, payload, qos) {
+    const c = this.app.conn.client;
+    const text = typeof payload === "string" ? payload : new TextDecoder().decode(payload);
     let id = null;
     try {
       const j = JSON.parse(text);
@@ -193,17 +210,17 @@ export class PublishPanel {
     const entry = { at: Date.now(), topic, qos, id, text, status: "sending", el: null };
     this.addHistory(entry);
     if (id !== null) this.sent.set(id, entry);
-    if (this.builderMode() && kind === "dp/post/json") this.nextPubId++;
     try {
-      await c.publish(topic, text, { qos });
+      if (!c) throw new Error(t("req.status.offline"));
+      await c.publish(topic, payload, { qos });
       entry.status = qos ? "acked" : "sent";
-      if (kind === "dp/post/json" && this.app.conn.targetMode() === "local") this.app.plat.dataChanged();
     } catch (e) {
       entry.status = "failed";
       entry.error = e;
+      throw e;
+    } finally {
+      this.renderHistory(entry);
     }
-    this.renderHistory(entry);
-    this.app.save();
   }
 
   addHistory(entry) {

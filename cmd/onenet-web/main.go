@@ -73,7 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		printDemo(stdout, reg, *demoFile)
 	}
-	cfg := server.Config{Registry: reg, Logf: logger.Printf}
+	cfg := server.Config{Registry: reg, Demo: *devices == "", Logf: logger.Printf}
 	if *allow != "" {
 		if cfg.BridgeTargets, err = parseAllow(*allow); err != nil {
 			return err
