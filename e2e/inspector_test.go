@@ -79,10 +79,7 @@ func TestMessageInspector(t *testing.T) {
 		t.Errorf("the reply links to %q", li)
 	}
 	eval[bool](e, `(() => { [...document.querySelectorAll("#pub-history li")].find((li) => li.textContent.includes("id 1")).querySelector("button:last-child").click(); return true })()`)
-	e.waitJS(`document.getElementById("insp-meta").textContent !== "" && document.querySelector("#msg-list .msg[aria-selected=true]") !== null`, "the reply opened from Sent")
-	if p := eval[string](e, `new TextDecoder().decode(document.querySelector("#msg-list .msg[aria-selected=true]")._entry.payload)`); !strings.Contains(p, `"id":1`) {
-		t.Errorf("Sent's reply button opened %q", p)
-	}
+	e.waitJS(`(() => { const r = document.querySelector("#msg-list .msg[aria-selected=true]"); return r !== null && new TextDecoder().decode(r._entry.payload).includes('"id":1') })()`, "the reply to id 1 opened from Sent")
 
 	// A binary payload, whole; a payload with \u escapes found by its characters.
 	e.set("sub-preset", "cmd/request/+")

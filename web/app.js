@@ -17,6 +17,7 @@ import { Layout } from "./layout.js";
 import { ThingModelPanel } from "./thingmodel.js";
 import { CodePanel } from "./devcode.js";
 import { RequestsPanel } from "./requests.js";
+import { Limits } from "./limits.js";
 
 const settings = new Settings();
 
@@ -145,6 +146,7 @@ async function main() {
   };
   app.code = new CodePanel(app);
   app.requests = new RequestsPanel(app);
+  app.limits = new Limits(app);
   app.keys.restore();
   const localLoaded = loadLocal();
   try {

@@ -1,6 +1,6 @@
 // The connection panel: which broker, the credentials, connect/disconnect,
 // the connection's state.
-import { $, setMsgs, markField, clockMs } from "./ui.js";
+import { $, setMsgs, markField, clockMs, fmtTime } from "./ui.js";
 import { t, show, errorText, reasonText } from "./i18n.js";
 
 const LOG_ENTRIES = 100;
@@ -136,6 +136,7 @@ export class ConnectionPanel {
     $("real-warning").hidden = !(mode === "relay" && $("resKind").value === "device");
     this.app.plat.setAvailable(!noLocal, mode === "local");
     markField("url", false);
+    this.app.limits.render();
     const url = $("url").value.trim();
     $("url-relay").hidden = !(mode === "url" && this.app.local && this.onenetAddr(url));
     if (mode === "url") {
@@ -179,6 +180,11 @@ export class ConnectionPanel {
   }
 
   explainConnectError(e) {
+    if (e.connack === 3 && this.app.limits.applies()) {
+      const known = this.app.limits.banned() ? this.app.limits.banUntil : 0;
+      const latest = Date.now() + 5 * 60 * 1000;
+      return () => (known ? t("limit.banned", { until: fmtTime(known) }) : t("limit.bannedUnknown", { until: fmtTime(latest) }));
+    }
     if (e.connack === 4 || e.connack === 5) {
       let vr = null;
       try {
@@ -211,6 +217,13 @@ export class ConnectionPanel {
   async connect() {
     const app = this.app;
     const onenet = app.onenet;
+    $("takeover-box").hidden = true;
+    this.quickLosses = [];
+    if (app.limits.applies() && app.limits.banned()) {
+      const until = app.limits.banUntil;
+      setMsgs($("conn-msgs"), [[() => t("limit.banned", { until: fmtTime(until) }), "err"]]);
+      return;
+    }
     const url = this.connectURL();
     const problem = this.checkURL(url);
     if (problem) {
@@ -292,12 +305,32 @@ export class ConnectionPanel {
   onState(ev) {
     const app = this.app;
     this.log(ev);
+    const now = Date.now();
     if (ev.state === "connected") {
+      app.limits.record("login");
+      this.connectedAt = now;
       this.setState("connected");
       this.connectedMsgs();
       if (ev.error) setMsgs($("conn-msgs"), [...$("conn-msgs")._items, [() => errorText(ev.error), "warn"]]);
       app.sub.render();
       return;
+    }
+    if (ev.state === "reconnecting" && ev.error && ev.error.connack === 3 && app.limits.applies()) {
+      // Banned: retrying only prolongs it (and says nothing new).
+      this.stop(this.explainConnectError(ev.error));
+      return;
+    }
+    if (ev.state === "reconnecting" && ev.error && ev.error.connack === undefined && this.connectedAt && now - this.connectedAt < 10000) {
+      // Closed by the server soon after logging in, again and again: another
+      // client is logged in as this device, and each login takes it over.
+      this.quickLosses = (this.quickLosses || []).filter((x) => now - x < 60000);
+      this.quickLosses.push(now);
+      if (this.quickLosses.length >= 3 && app.limits.applies()) {
+        const device = $("clientId").value;
+        this.stop(() => t("conn.takeover", { device }));
+        $("takeover-box").hidden = false;
+        return;
+      }
     }
     const reason = ev.error ? this.explainConnectError(ev.error) : "";
     this.setState(ev.state, reason);
@@ -306,6 +339,12 @@ export class ConnectionPanel {
       this.attempt = null;
       app.sub.clear();
     }
+  }
+
+  /** Stops reconnecting, and says why. */
+  async stop(render) {
+    await this.disconnect();
+    setMsgs($("conn-msgs"), [[render, "err"]]);
   }
 
   /** Adds a state change to the connection log (timestamped, bounded). */
@@ -361,6 +400,7 @@ export class ConnectionPanel {
     $("connect").addEventListener("click", () => this.connect());
     $("disconnect").addEventListener("click", () => this.disconnect());
     $("reconnect").addEventListener("click", () => this.reconnectNow());
+    $("takeover").addEventListener("click", () => this.connect());
     $("url-relay").addEventListener("click", () => this.useRelay());
   }
 

@@ -159,9 +159,10 @@ export class PublishPanel {
     ta.setSelectionRange(off, off + 1);
   }
 
-  async publish() {
+  async publish(force = false) {
     const c = this.app.conn.client;
     if (!c) return;
+    $("limit-confirm").hidden = true;
     const topic = $("pub-topic").value.trim();
     const qos = Number($("pub-qos").value);
     const kind = $("pub-kind").value;
@@ -181,6 +182,14 @@ export class PublishPanel {
       setMsgs($("pub-warn"), bad.map((w) => [() => publishWarning(w), "err"]));
       markField("pub-topic", true);
       $("pub-topic").focus();
+      return;
+    }
+    // Past OneNET's limit the device is banned for 5 minutes: ask first.
+    const which = qos ? "qos1" : "qos0";
+    if (!force && this.app.limits.over(which)) {
+      show($("limit-confirm-text"), () => t("limit.confirm." + which, { limit: which === "qos1" ? 100 : 300 }));
+      $("limit-confirm").hidden = false;
+      $("limit-anyway").focus();
       return;
     }
     if (this.builderMode() && kind === "dp/post/json") this.nextPubId++;
@@ -212,6 +221,7 @@ export class PublishPanel {
     if (id !== null) this.sent.set(id, entry);
     try {
       if (!c) throw new Error(t("req.status.offline"));
+      this.app.limits.publish(qos);
       await c.publish(topic, payload, { qos });
       entry.status = qos ? "acked" : "sent";
     } catch (e) {
@@ -339,6 +349,11 @@ export class PublishPanel {
       });
     }
     $("publish").addEventListener("click", () => this.publish());
+    $("limit-anyway").addEventListener("click", () => this.publish(true));
+    $("limit-cancel").addEventListener("click", () => {
+      $("limit-confirm").hidden = true;
+      $("publish").focus();
+    });
   }
 
   onLanguage() {

@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/onenet-wasm/onenet-wasm/broker"
+	"github.com/onenet-wasm/onenet-wasm/server"
+	"github.com/onenet-wasm/onenet-wasm/token"
+)
+
+// onenetLimits are OneNET's (docs/PROTOCOL.md §5.6) with a short ban, so
+// that the test can see it end.
+var onenetLimits = broker.RateLimits{Window: 5 * time.Second, Connects: 10, QoS0: 300, QoS1: 100, Ban: 5 * time.Minute}
+
+// TestLimitsCountedAndBanExplained: the page counts its QoS 1 publishes in
+// OneNET's 5-second window, warns near the limit, asks before passing it;
+// passed anyway, the broker bans the device, and the page says it is a ban
+// with its end and stops reconnecting.
+func TestLimitsCountedAndBanExplained(t *testing.T) {
+	e := newEnv(t, server.Config{Limits: onenetLimits})
+	e.open("/")
+	e.connected("")
+	e.set("pub-kind", "dp/post/json")
+	e.click("tab-raw")
+	e.set("payload", `{"id":1,"dp":{"t":[{"v":1}]}}`)
+	e.set("pub-qos", "1")
+	eval[bool](e, `(() => { for (let i = 0; i < 100; i++) document.getElementById("publish").click(); return true })()`)
+	e.waitJS(`document.getElementById("limit-qos1").textContent === "100/100" || document.querySelectorAll("#pub-history li.acked").length === 100`, "the count")
+	if w := e.text("limit-warn"); !strings.Contains(w, "100 QoS 1") {
+		t.Errorf("no warning near the limit: %q (count %s)", w, e.text("limit-qos1"))
+	}
+	// The 101st within the window asks first.
+	e.click("publish")
+	if eval[bool](e, `document.getElementById("limit-confirm").hidden`) {
+		if n := e.text("limit-qos1"); n == "100/100" {
+			t.Fatal("publishing past the limit does not ask for confirmation")
+		}
+		t.Skipf("the 100 publishes took longer than OneNET's 5 s window on this machine (count %s)", e.text("limit-qos1"))
+	}
+	if n := eval[int](e, `document.querySelectorAll("#pub-history li").length`); n != 100 {
+		t.Errorf("%d publishes listed before the confirmation, want 100", n)
+	}
+	e.click("limit-anyway")
+	e.waitJS(`document.getElementById("conn-state").dataset.state === "closed"`, "the page to stop after the ban")
+	msg := e.text("conn-msgs")
+	if !strings.Contains(msg, "Banned") || !isoTime.MatchString(msg) {
+		t.Errorf("ban explanation %q", msg)
+	}
+	if !strings.Contains(e.logs.String(), "ban") {
+		t.Errorf("the broker did not ban the device:\n%s", e.logs.String())
+	}
+	// Connect again during the ban: refused by the page itself.
+	logins := strings.Count(e.logs.String(), "login")
+	e.click("connect")
+	if msg := e.text("conn-msgs"); !strings.Contains(msg, "Banned") {
+		t.Errorf("connect during the ban: %q", msg)
+	}
+	if n := strings.Count(e.logs.String(), "login"); n != logins {
+		t.Errorf("the page tried to log in during the ban:\n%s", e.logs.String())
+	}
+}
+
+// TestTakeOverGuard: another client logs in as the same device again and
+// again; each login closes the page's connection. The page stops
+// reconnecting (no tug-of-war) and offers to take over.
+func TestTakeOverGuard(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	addr, err := e.srv.ListenMQTT("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.open("/")
+	e.connected("")
+	res, _ := token.Resource(productID, deviceName)
+	pass, err := token.Generate(token.Params{Res: res, Key: deviceKey, Method: "sha1", ET: time.Now().Add(time.Hour).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := url.URL{Scheme: "tcp", Host: addr.String()}
+	for i := 0; i < 3; i++ {
+		o := paho.NewClientOptions().AddBroker(u.String()).SetClientID(deviceName).SetUsername(productID).SetPassword(pass).SetAutoReconnect(false).SetProtocolVersion(4)
+		c := paho.NewClient(o)
+		if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("other client %d: %v", i, tok.Error())
+		}
+		if i < 2 {
+			e.waitJS(`document.getElementById("conn-state").dataset.state === "connected" && document.querySelectorAll("#conn-log li.log-connected").length >= `+fmt.Sprint(i+2), "the page to take the device back")
+		}
+		defer c.Disconnect(0)
+	}
+	e.waitJS(`!document.getElementById("takeover-box").hidden`, "the page to stop the tug-of-war")
+	if st := eval[string](e, `document.getElementById("conn-state").dataset.state`); st != "closed" {
+		t.Errorf("state %q, want closed", st)
+	}
+	if msg := e.text("conn-msgs"); !strings.Contains(msg, "Another client is logged in as "+deviceName) {
+		t.Errorf("take-over message %q", msg)
+	}
+}
