@@ -194,7 +194,7 @@ export default {
   "sub.subscribe": "Subscribe",
   "sub.granted": "granted QoS {qos}",
   "sub.remove": "Remove",
-  "sub.removeFilter": "Unsubscribe from {filter}",
+  "sub.removeFilter": "Remove: unsubscribe from {filter}",
 
   // Messages panel.
   "msg.title": "Messages",
@@ -300,9 +300,9 @@ export default {
   "insp.diff.cut": "Only the first {n} values are compared.",
   "insp.diff.same": "The same payload.",
   "pub.again": "Again",
-  "pub.againLabel": "Put message {n} back in the form to publish it again",
+  "pub.againLabel": "Again: put message {n} back in the form to publish it again",
   "pub.openReply": "Reply",
-  "pub.openReplyLabel": "Open the reply to message {n}",
+  "pub.openReplyLabel": "Reply: open the reply to message {n}",
 
   // Platform panel.
   "plat.title": "Platform (local broker)",

@@ -298,9 +298,9 @@ export default {
   "insp.diff.cut": "只比较了前 {n} 个值。",
   "insp.diff.same": "内容相同。",
   "pub.again": "再发",
-  "pub.againLabel": "把第 {n} 条消息放回表单以再次发布",
+  "pub.againLabel": "再发：把第 {n} 条消息放回表单以再次发布",
   "pub.openReply": "回复",
-  "pub.openReplyLabel": "打开第 {n} 条消息的回复",
+  "pub.openReplyLabel": "回复：打开第 {n} 条消息的回复",
 
   // 平台面板
   "plat.title": "平台操作（本地模拟平台）",
