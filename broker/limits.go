@@ -101,8 +101,10 @@ func (t *loginThrottle) prune(now time.Time, lim *RateLimits) {
 			delete(t.addrs, k)
 		}
 	}
+	// Still full: forget an eighth, arbitrary ones, so that the next
+	// addresses do not each scan the whole table.
 	for k := range t.addrs {
-		if len(t.addrs) < maxTrackedAddrs {
+		if len(t.addrs) < maxTrackedAddrs-maxTrackedAddrs/8 {
 			break
 		}
 		delete(t.addrs, k)
