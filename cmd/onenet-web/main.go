@@ -253,11 +253,25 @@ func demoRegistry(file string) (*broker.Registry, error) {
 
 func printDemo(w io.Writer, reg *broker.Registry, file string) {
 	fmt.Fprintln(w, "onenet-web: no -devices file, so the demo product and device are in use:")
+	studio := false
 	for _, p := range reg.Products {
-		fmt.Fprintf(w, "  product id   %s\n  product key  %s\n", p.ID, p.Key)
+		kind := "MQTT kit"
+		if p.Kind == broker.KindStudio {
+			kind, studio = "OneNET Studio", true
+			if p.Model() != nil {
+				kind += ", thing model: the page's sample model"
+			}
+		}
+		if p.Gateway != "" {
+			kind += ", sub-devices of " + p.Gateway
+		}
+		fmt.Fprintf(w, "  product id   %s (%s)\n  product key  %s\n", p.ID, kind, p.Key)
 		for _, d := range p.Devices {
 			fmt.Fprintf(w, "  device name  %s\n  device key   %s\n", d.Name, d.Key)
 		}
+	}
+	if !studio && file != "" {
+		fmt.Fprintf(w, "  (%s has no OneNET Studio product: it predates the demo Studio product; delete it to have one)\n", file)
 	}
 	if file != "" {
 		fmt.Fprintf(w, "  (paste them into the page; kept in %s, delete it for new keys)\n", file)
