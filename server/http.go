@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
 	"log"
 	"net/http"
 	"time"
@@ -42,7 +43,10 @@ func (l HTTPLimits) withDefaults() HTTPLimits {
 const maxBody = 512 << 10
 
 // bodyLimit answers 413 past maxBody bytes of a request body, whatever the
-// handler.
+// handler. A body the handler did not read to its end (a refusal: 401,
+// 405, 421…) is not read afterwards either: the connection is closed.
+// net/http would otherwise read up to 256 KB of it, at the client's pace,
+// before the next request.
 func bodyLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > maxBody {
@@ -50,9 +54,31 @@ func bodyLimit(next http.Handler) http.Handler {
 			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body := &eofReader{ReadCloser: http.MaxBytesReader(w, r.Body, maxBody)}
+		r.Body = body
 		next.ServeHTTP(w, r)
+		if !body.eof {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+		}
 	})
+}
+
+// eofReader notes whether its reader reached the end.
+type eofReader struct {
+	io.ReadCloser
+	eof bool
+}
+
+func (r *eofReader) Read(p []byte) (int, error) {
+	n, err := r.ReadCloser.Read(p)
+	if err == io.EOF {
+		r.eof = true
+	}
+	return n, err
 }
 
 // HTTPServer returns an http.Server for s.Handler() with the limits l

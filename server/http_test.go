@@ -79,3 +79,53 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 	// reset), in goroutines the leak check would otherwise count.
 	time.Sleep(600 * time.Millisecond)
 }
+
+// TestRefusedBodyNotRead: a refused request (405 from the page's files, 421
+// for a foreign host, 401 from the API) whose body is still coming is
+// answered and its connection closed, without waiting for the body, even
+// with a long ReadTimeout.
+func TestRefusedBodyNotRead(t *testing.T) {
+	reg := &broker.Registry{Products: []broker.Product{{ID: accessProduct, Key: accessPKey}}}
+	s, err := New(Config{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hs := s.HTTPServer(HTTPLimits{ReadTimeout: 10 * time.Minute}, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go hs.Serve(ln)
+	defer hs.Close()
+	for _, tc := range []struct {
+		req  string
+		code int
+	}{
+		{"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n", 405},
+		{"POST /local.json HTTP/1.1\r\nHost: 127.0.0.1\r\n", 405},
+		{"POST /api/datapoint/synccmds?product_id=p1&device_name=d1 HTTP/1.1\r\nHost: 127.0.0.1\r\n", 401},
+		{"POST / HTTP/1.1\r\nHost: rebind.evil.test\r\n", 421},
+	} {
+		c, err := net.DialTimeout("tcp", ln.Addr().String(), waitLong)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(waitLong))
+		io.WriteString(c, tc.req+"Content-Length: 100000\r\n\r\n0123456789")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil || resp.StatusCode != tc.code {
+			t.Fatalf("%q: %v %v, want %d", tc.req, resp, err, tc.code)
+		}
+		if _, err := io.ReadAll(resp.Body); err != nil {
+			t.Errorf("%q: reading the answer: %v", tc.req, err)
+		}
+		// The server closes: EOF (or a reset), never the test's deadline.
+		_, err = c.Read(make([]byte, 1))
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Errorf("%q: the connection stays open, waiting for the body", tc.req)
+		}
+		c.Close()
+	}
+	time.Sleep(600 * time.Millisecond) // net/http's lingering close, for the leak check
+}

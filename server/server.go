@@ -53,13 +53,13 @@ type Config struct {
 // Server is the local server. Close it to disconnect devices and relayed
 // connections.
 type Server struct {
-	broker *broker.Broker
-	bridge *bridge.Handler
-	static *staticHandler
-	mux    *http.ServeMux
-	host   *hostCheck
-	info   []byte
-	demo   []byte // /demo.json, or nil
+	broker  *broker.Broker
+	bridge  *bridge.Handler
+	static  *staticHandler
+	mux     *http.ServeMux
+	handler http.Handler // the mux behind the Host check and body limit
+	info    []byte
+	demo    []byte // /demo.json, or nil
 }
 
 // Info is what /local.json tells the page about this server, so that a page
@@ -141,11 +141,11 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("/local.json", s.serveInfo)
 	s.mux.HandleFunc("/demo.json", s.serveDemo)
 	s.mux.Handle("/", st)
-	var h http.Handler = bodyLimit(s.mux)
+	var h http.Handler = newHostCheck(cfg.Hosts, s.mux, logf)
 	if cfg.TrustProxy {
 		h = realClient(h)
 	}
-	s.host = newHostCheck(cfg.Hosts, h, logf)
+	s.handler = bodyLimit(h)
 	if !st.has("/core.wasm") || !st.has("/mqtt.wasm") {
 		logf("server: the wasm modules are not built; the page will say so (run `make build`)")
 	}
@@ -191,7 +191,7 @@ func (s *Server) serveDemo(w http.ResponseWriter, r *http.Request) {
 }
 
 // Handler returns the server's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.host }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Broker returns the server's broker, for the platform side and tests.
 func (s *Server) Broker() *broker.Broker { return s.broker }
