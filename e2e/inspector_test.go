@@ -182,3 +182,36 @@ func TestDemoDeviceOnlyWithDemoRegistry(t *testing.T) {
 		t.Errorf("/demo.json answered %d", st)
 	}
 }
+
+// TestPayloadEditor: Format indents the payload, Ctrl+Enter publishes, an
+// invalid payload is refused with its line and column and can be sent
+// anyway, and a Sent entry goes back into the form.
+func TestPayloadEditor(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	e.open("/")
+	e.connected("dp/post/json/+")
+	e.set("pub-kind", "dp/post/json")
+	e.click("tab-raw")
+	e.set("payload", `{"id":7,"dp":{"t":[{"v":1}]}}`)
+	e.click("pub-format")
+	if p := e.value("payload"); !strings.Contains(p, "\n  \"id\": 7") {
+		t.Errorf("formatted payload %q", p)
+	}
+	eval[bool](e, `(document.getElementById("payload").focus(), true)`)
+	e.run(chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	e.waitJS(`document.querySelectorAll("#pub-history li.accepted").length === 1`, "Ctrl+Enter to publish")
+	// Invalid: refused at its line and column, then sent anyway.
+	e.set("payload", seedPayload)
+	e.click("publish")
+	if !strings.Contains(e.text("payload-err"), "Line 5") || eval[bool](e, `document.getElementById("pub-anyway").hidden`) {
+		t.Fatalf("invalid payload: error %q, no Send anyway", e.text("payload-err"))
+	}
+	e.click("pub-anyway")
+	e.waitJS(`document.querySelectorAll("#pub-history li").length === 2`, "the invalid payload sent anyway")
+	// Again: the first entry back in the form.
+	e.set("payload", "")
+	eval[bool](e, `(() => { [...document.querySelectorAll("#pub-history li")].find((li) => li.textContent.includes("id 7")).querySelector("button").click(); return true })()`)
+	if p := e.value("payload"); !strings.Contains(p, `"id": 7`) {
+		t.Errorf("Again put %q in the form", p)
+	}
+}

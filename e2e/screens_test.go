@@ -38,6 +38,12 @@ func TestScreenshots(t *testing.T) {
 				e.run(chromedp.EmulateViewport(size[0], size[1]))
 				e.open("/")
 				e.workspace()
+				e.set("plat-cmd", `{"led":"on"}`)
+				e.set("plat-key", productKey)
+				e.click("plat-send")
+				e.waitJS(`document.querySelectorAll("#requests .req").length === 1`, "the command's card")
+				eval[bool](e, `(document.querySelector("#msg-list .msg:not([hidden])").click(), true)`)
+				e.waitJS(`!document.getElementById("inspector").hidden`, "the inspector")
 				if size[0] < 900 {
 					e.click("view-see")
 				}
@@ -52,8 +58,7 @@ func TestScreenshots(t *testing.T) {
 
 func (e *env) shot(name string) {
 	e.t.Helper()
-	buf := eval[string](e, `new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(""))))`)
-	_ = buf
+	eval[string](e, `new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(""))))`)
 	png, err := chromedp.Run(e.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		e.t.Fatal(err)

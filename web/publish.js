@@ -150,6 +150,21 @@ export class PublishPanel {
     });
   }
 
+  /** Indents the raw payload if it is JSON; else shows where it is not. */
+  format() {
+    const ta = $("payload");
+    try {
+      ta.value = JSON.stringify(JSON.parse(ta.value), null, 2);
+    } catch {
+      const r = this.app.onenet.checkPayload($("pub-kind").value || "dp/post/json", ta.value);
+      this.updatePayload();
+      if (!r.ok) this.showErrorAt(r);
+      return;
+    }
+    this.updatePayload();
+    this.app.save();
+  }
+
   /** Selects the error's position in the raw editor, so it can be seen. */
   showErrorAt(r) {
     if (!r || !r.line || this.builderMode()) return;
@@ -159,19 +174,26 @@ export class PublishPanel {
     ta.setSelectionRange(off, off + 1);
   }
 
-  async publish(force = false) {
+  /**
+   * Publishes the form. force: past OneNET's rate limit (confirmed);
+   * invalid: a payload that fails its check, sent on purpose to see what
+   * the platform does (confirmed with "Send anyway").
+   */
+  async publish(force = false, invalid = false) {
     const c = this.app.conn.client;
     if (!c) return;
     $("limit-confirm").hidden = true;
+    $("pub-anyway").hidden = true;
     const topic = $("pub-topic").value.trim();
     const qos = Number($("pub-qos").value);
     const kind = $("pub-kind").value;
     const text = this.payloadText();
-    if (kind) {
+    if (kind && !invalid) {
       const r = this.app.onenet.checkPayload(kind, text);
       if (!r.ok) {
         this.updatePayload();
         this.showErrorAt(r);
+        $("pub-anyway").hidden = false;
         return;
       }
     }
@@ -330,7 +352,10 @@ export class PublishPanel {
     $("pub-sub").addEventListener("input", () => this.updateTopic());
     $("pub-topic").addEventListener("input", () => this.updatePayload());
     $("pub-qos").addEventListener("change", () => this.updatePayload());
-    $("payload").addEventListener("input", () => this.updatePayload());
+    $("payload").addEventListener("input", () => {
+      $("pub-anyway").hidden = true;
+      this.updatePayload();
+    });
     $("dp-rows").addEventListener("input", () => this.updatePayload());
     $("dp-time").addEventListener("change", () => this.updatePayload());
     $("dp-add").addEventListener("click", () => {
@@ -349,6 +374,15 @@ export class PublishPanel {
       });
     }
     $("publish").addEventListener("click", () => this.publish());
+    $("pub-anyway").addEventListener("click", () => this.publish(false, true));
+    $("pub-format").addEventListener("click", () => this.format());
+    // Ctrl+Enter (⌘+Enter on a Mac) publishes from anywhere in the panel.
+    $("publish-panel").addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
+        ev.preventDefault();
+        this.publish();
+      }
+    });
     $("limit-anyway").addEventListener("click", () => this.publish(true));
     $("limit-cancel").addEventListener("click", () => {
       $("limit-confirm").hidden = true;
