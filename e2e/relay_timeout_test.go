@@ -18,9 +18,17 @@ func TestRelayTargetTimeoutNamesTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	var held []net.Conn
+	// The accepting goroutine owns the held connections and closes them
+	// once the listener is closed (at the end of the test).
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
@@ -29,11 +37,7 @@ func TestRelayTargetTimeoutNamesTarget(t *testing.T) {
 			held = append(held, c) // accepted, never answered
 		}
 	}()
-	defer func() {
-		for _, c := range held {
-			c.Close()
-		}
-	}()
+	defer func() { ln.Close(); <-done }()
 	target := ln.Addr().String()
 
 	e := newEnv(t, server.Config{BridgeTargets: []bridge.Target{{Addr: target}}})
