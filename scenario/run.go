@@ -8,6 +8,7 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,14 +58,15 @@ type Event struct {
 // A Runner runs a scenario: each device connects, publishes on its
 // schedules, answers the platform's requests and rehearses its faults.
 type Runner struct {
-	s     *Scenario
-	opts  Options
-	seed  uint64
-	st    stats
-	devs  []*simDevice
-	start time.Time    // set by Run before any device starts
-	began atomic.Value // start, for Report
-	sem   chan struct{}
+	s       *Scenario
+	opts    Options
+	seed    uint64
+	st      stats
+	devs    []*simDevice
+	start   time.Time    // set by Run before any device starts
+	began   atomic.Value // start, for Report
+	stopped atomic.Bool  // Run has returned
+	sem     chan struct{}
 }
 
 // NewRunner prepares a run of s.
@@ -129,6 +131,7 @@ func (r *Runner) Run(ctx context.Context) Report {
 		}()
 	}
 	wg.Wait()
+	r.stopped.Store(true)
 	return r.Report()
 }
 
@@ -187,11 +190,15 @@ type simDevice struct {
 	gw    *simDevice   // a sub-device's gateway, else nil
 	subs  []*simDevice // a gateway's sub-devices
 
+	sent, accepted, rejected atomic.Uint64 // this device's uploads
+
 	mu      sync.Mutex
+	last    string // the platform's last answer to an upload, for a status
+	request string // the platform's last request
 	client  *mqttws.Client
-	ready   *atomic.Bool // the client's: counted online
-	leaving bool         // a fault is about to take the device offline
-	login   bool         // a sub-device: logged in through its gateway
+	link    *link // the client's: counted online or not
+	leaving bool  // a fault is about to take the device offline
+	login   bool  // a sub-device: logged in through its gateway
 	nextID  int64
 	pending map[string]pending
 	current map[string]jsontext.Value // latest property values
@@ -361,7 +368,7 @@ func (d *simDevice) connect(ctx context.Context) bool {
 	// A device counts as online once subscribed: from then on it can be
 	// sent requests. After a lost connection, mqttws reports "connected"
 	// only once the subscriptions are restored.
-	ready := new(atomic.Bool)
+	ln := &link{}
 	c, err := mqttws.Dial(ctx, url, &mqttws.Options{
 		ClientID: d.in.Device, Username: d.in.Product,
 		PasswordFunc: func(context.Context) (string, error) {
@@ -370,20 +377,15 @@ func (d *simDevice) connect(ctx context.Context) bool {
 		KeepAlive: r.opts.KeepAlive, AutoReconnect: true, Dial: dial,
 		OnMessage: d.onMessage,
 		OnState: func(ev mqttws.StateEvent) {
-			if !ready.Load() {
-				return
-			}
-			switch ev.State {
-			case mqttws.StateConnected:
+			switch {
+			case ev.State == mqttws.StateConnected && ln.back():
 				r.st.online.Add(1)
 				r.st.reconnects.Add(1)
 				go d.loginSubs(context.Background())
-			case mqttws.StateReconnecting:
-				if ev.Attempt == 0 {
-					r.st.online.Add(-1)
-					d.logoutSubs()
-					r.event(d, "offline", ev.Reason)
-				}
+			case ev.State == mqttws.StateReconnecting && ln.lose():
+				r.st.online.Add(-1)
+				d.logoutSubs()
+				r.event(d, "offline", ev.Reason)
 			}
 		},
 	})
@@ -403,8 +405,8 @@ func (d *simDevice) connect(ctx context.Context) bool {
 		}
 	}
 	d.mu.Lock()
-	d.client, d.ready, d.leaving = c, ready, false
-	ready.Store(true)
+	d.client, d.link, d.leaving = c, ln, false
+	ln.up()
 	r.st.online.Add(1)
 	d.mu.Unlock()
 	r.event(d, "connected", url)
@@ -461,18 +463,69 @@ func (d *simDevice) topicOf(kind onenet.Kind) string {
 // disconnect closes the device's connection, if open.
 func (d *simDevice) disconnect() {
 	d.mu.Lock()
-	c, ready := d.client, d.ready
-	d.client, d.ready = nil, nil
+	c, ln := d.client, d.link
+	d.client, d.link = nil, nil
 	d.mu.Unlock()
 	d.logoutSubs()
 	if c != nil {
-		// Counted online unless its connection was lost and not yet back.
-		ready.Store(false)
-		if c.State() == mqttws.StateConnected {
+		if ln.down() {
 			d.r.st.online.Add(-1)
 		}
 		c.Close()
 	}
+}
+
+// A link is what the run knows of one client's connection: whether it is
+// ready (logged in and subscribed, until the device disconnects), and
+// whether it is counted online (ready and not lost). mqttws reports states
+// from a goroutine of its own, possibly late: only a "connected" after a
+// "reconnecting" counts as a reconnection.
+type link struct {
+	mu                   sync.Mutex
+	ready, lost, counted bool
+}
+
+func (l *link) up() {
+	l.mu.Lock()
+	l.ready, l.counted = true, true
+	l.mu.Unlock()
+}
+
+// lose reports whether a counted connection was lost.
+func (l *link) lose() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.ready || !l.counted {
+		return false
+	}
+	l.counted, l.lost = false, true
+	return true
+}
+
+// back reports whether a lost connection is back.
+func (l *link) back() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.ready || !l.lost {
+		return false
+	}
+	l.counted, l.lost = true, false
+	return true
+}
+
+// down ends the link; it reports whether it was counted online.
+func (l *link) down() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	was := l.counted
+	l.ready, l.counted = false, false
+	return was
+}
+
+func (l *link) online() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.counted
 }
 
 func (d *simDevice) conn() *mqttws.Client {
@@ -578,9 +631,11 @@ func (d *simDevice) upload(ctx context.Context, sc *schedule) {
 	id := d.newID(now, false)
 	b := d.build(sc, id, now)
 	d.r.st.sent.Add(1)
+	d.sent.Add(1)
 	if err := c.Publish(ctx, d.topic(sc.kind, ""), b, sc.qos, false); err != nil {
 		d.forget(id)
 		d.r.st.sent.Add(^uint64(0))
+		d.sent.Add(^uint64(0))
 		if ctx.Err() == nil {
 			d.r.event(d, "error", "publish: "+mqttws.Explain(err))
 		}
@@ -719,6 +774,20 @@ func (d *simDevice) onSubdev(info onenet.TopicInfo, m mqttws.Message) {
 
 // handle handles the platform's answers and requests for the device.
 func (d *simDevice) handle(info onenet.TopicInfo, m mqttws.Message) {
+	// The topic after "$sys/{pid}/{device}/" (or the $subdev/ prefix), and the payload.
+	what := m.Topic
+	if parts := strings.SplitN(m.Topic, "/", 4); len(parts) == 4 {
+		what = parts[3]
+	}
+	what += " " + string(m.Payload[:min(len(m.Payload), 200)])
+	d.mu.Lock()
+	switch info.Kind {
+	case onenet.KindCmdRequest, onenet.KindPropertySet, onenet.KindPropertyGet, onenet.KindServiceInvoke:
+		d.request = what
+	default:
+		d.last = what
+	}
+	d.mu.Unlock()
 	switch info.Kind {
 	case onenet.KindDPAccepted, onenet.KindDPRejected:
 		var v struct {
@@ -774,8 +843,10 @@ func (d *simDevice) answered(id string, ok bool) {
 		return
 	case ok:
 		d.r.st.accepted.Add(1)
+		d.accepted.Add(1)
 	default:
 		d.r.st.rejected.Add(1)
+		d.rejected.Add(1)
 	}
 	d.r.st.latency(d.r.opts.Now().Sub(p.at))
 }
@@ -956,4 +1027,50 @@ func (l *limiter) reserve(now time.Time) time.Duration {
 	l.times[l.i] = at
 	l.i = (l.i + 1) % len(l.times)
 	return at.Sub(now)
+}
+
+// A DeviceStatus is one simulated device's state and counts, for a page
+// or a log.
+type DeviceStatus struct {
+	Name     string `json:"name"`  // "{product}/{device}"
+	State    string `json:"state"` // "connecting", "online", "offline" or "stopped"
+	Sent     uint64 `json:"sent"`
+	Accepted uint64 `json:"accepted"`
+	Rejected uint64 `json:"rejected"`
+	Last     string `json:"last"`    // the platform's last answer to an upload: its topic kind and payload (cut at 200 bytes)
+	Request  string `json:"request"` // the platform's last request (command, property set or get, service call), the same way
+}
+
+// Devices returns every device's status (safe to call during Run).
+func (r *Runner) Devices() []DeviceStatus {
+	out := make([]DeviceStatus, len(r.devs))
+	stopped := r.stopped.Load()
+	for i, d := range r.devs {
+		st := "connecting"
+		switch {
+		case stopped:
+			st = "stopped"
+		case d.gw != nil:
+			d.mu.Lock()
+			if d.login {
+				st = "online"
+			}
+			d.mu.Unlock()
+		default:
+			d.mu.Lock()
+			c, ln := d.client, d.link
+			d.mu.Unlock()
+			switch {
+			case c != nil && ln != nil && ln.online():
+				st = "online"
+			case c != nil || d.r.began.Load() != nil && d.sent.Load() > 0:
+				st = "offline"
+			}
+		}
+		d.mu.Lock()
+		last, req := d.last, d.request
+		d.mu.Unlock()
+		out[i] = DeviceStatus{Name: d.name, State: st, Sent: d.sent.Load(), Accepted: d.accepted.Load(), Rejected: d.rejected.Load(), Last: last, Request: req}
+	}
+	return out
 }

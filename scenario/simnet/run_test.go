@@ -201,8 +201,21 @@ func TestRunLocalBroker(t *testing.T) {
 	for time.Since(start) < 10*time.Second {
 		time.Sleep(100 * time.Millisecond)
 	}
+	for _, st := range r.Devices() {
+		if st.State != "online" || !strings.HasPrefix(st.Name, "simkit/gw") && (st.Sent == 0 || st.Accepted == 0) {
+			t.Errorf("during the run: %+v", st)
+		}
+	}
 	cancel()
 	final := <-done
+	for _, st := range r.Devices() {
+		if st.State != "stopped" {
+			t.Errorf("after the run: %+v", st)
+		}
+	}
+	if st := r.Devices()[0]; st.Name != "simkit/dev1" || !strings.HasPrefix(st.Request, "cmd/request/") || !strings.HasSuffix(st.Request, ` {"led":1}`) || !strings.HasPrefix(st.Last, "dp/post/json/accepted") {
+		t.Errorf("dev1's status: %+v", st)
+	}
 
 	t.Logf("report: %+v", final)
 	if final.Devices != 110 {
