@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/onenet-wasm/onenet-wasm/broker"
 	"github.com/onenet-wasm/onenet-wasm/token"
@@ -128,4 +131,45 @@ func TestRefusedBodyNotRead(t *testing.T) {
 		c.Close()
 	}
 	time.Sleep(600 * time.Millisecond) // net/http's lingering close, for the leak check
+}
+
+// TestWebSocketOutlivesHTTPTimeouts: the HTTP limits end slow requests,
+// not WebSockets: with every limit at 300 ms, an MQTT session over /mqtt
+// is still answered after several times that.
+func TestWebSocketOutlivesHTTPTimeouts(t *testing.T) {
+	reg := &broker.Registry{Products: []broker.Product{{ID: accessProduct, Key: accessPKey, Devices: []broker.Device{{Name: "d1", Key: accessD1Key}}}}}
+	s, err := New(Config{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const short = 300 * time.Millisecond
+	hs := s.HTTPServer(HTTPLimits{ReadHeaderTimeout: short, ReadTimeout: short, WriteTimeout: short, IdleTimeout: short}, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go hs.Serve(ln)
+	defer hs.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws://"+ln.Addr().String()+"/mqtt", &websocket.DialOptions{Subprotocols: []string{"mqtt"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	tok, _ := token.Generate(token.Params{Res: "products/" + accessProduct + "/devices/d1", Key: accessD1Key, ET: time.Now().Add(time.Hour).Unix()})
+	c.Write(ctx, websocket.MessageBinary, mqttConnect("MQTT", 4, "d1", accessProduct, tok))
+	if _, ack, err := c.Read(ctx); err != nil || len(ack) != 4 || ack[3] != 0 {
+		t.Fatalf("login: % x %v", ack, err)
+	}
+	for range 3 {
+		time.Sleep(4 * short)
+		if err := c.Write(ctx, websocket.MessageBinary, []byte{0xC0, 0}); err != nil { // PINGREQ
+			t.Fatal(err)
+		}
+		if _, resp, err := c.Read(ctx); err != nil || len(resp) != 2 || resp[0] != 0xD0 {
+			t.Fatalf("PINGRESP after %v: % x %v", 4*short, resp, err)
+		}
+	}
 }
