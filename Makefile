@@ -10,7 +10,7 @@ FUZZTIME  ?= 3s
 # The project's Go files (node_modules holds a package's Go sources; go.mod ignores it).
 GOFILES    = $$(find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')
 
-.PHONY: all run build dist single wasm vendor test test-native test-wasm fuzz-short fuzz lint bench clean deps
+.PHONY: all run build dist single release wasm vendor test test-native test-wasm fuzz-short fuzz lint bench clean deps
 
 all: build
 
@@ -33,6 +33,13 @@ dist: wasm vendor
 ## opened from disk (file://): no server, no network but the broker's WebSocket.
 single: dist
 	$(GO) run ./scripts/single -from web -out dist/onenet-tool.html
+
+## release: VERSION=v1.2.0: into release/, the single file, the dist folder as
+## a zip, onenet-web (with the page) and onenet-token for five platforms,
+## SHA256SUMS; the same commit gives the same bytes (internal/release).
+release: build
+	@test -n "$(VERSION)" || { echo "give the version: make release VERSION=v1.2.0"; exit 1; }
+	$(GO) run ./scripts/release -version $(VERSION) -out release
 
 ## wasm: web/core.wasm and web/mqtt.wasm (+ .br, .gz), web/wasm_exec.js from this toolchain.
 wasm:
@@ -93,4 +100,4 @@ load:
 	./scripts/load.sh
 
 clean:
-	rm -rf bin dist dist.tmp web/*.wasm web/*.wasm.br web/*.wasm.gz web/wasm_exec.js web/vendor
+	rm -rf bin dist dist.tmp release web/*.wasm web/*.wasm.br web/*.wasm.gz web/wasm_exec.js web/vendor

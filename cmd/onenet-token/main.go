@@ -41,7 +41,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string, no
 	case len(args) == 1 && (args[0] == "-version" || args[0] == "--version" || args[0] == "version"):
 		// -version alone is this program's version; with a value (and other
 		// flags) it is the token's version, as before.
-		fmt.Fprintln(stdout, "onenet-token", version.Version)
+		fmt.Fprintln(stdout, "onenet-token v"+version.Version)
 		return 0
 	case len(args) > 0 && args[0] == "verify":
 		err = verify(args[1:], stdout, stderr, getenv, now)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/onenet-wasm/onenet-wasm/internal/version"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -119,7 +120,7 @@ func TestCode(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	code, out, _ := runCLI(t, nil, "-version")
-	if code != 0 || out != "onenet-token dev\n" {
+	if code != 0 || out != "onenet-token v"+version.Version+"\n" {
 		t.Errorf("-version: exit %d, %q", code, out)
 	}
 }

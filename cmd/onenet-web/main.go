@@ -25,7 +25,10 @@ import (
 
 	"github.com/onenet-wasm/onenet-wasm/bridge"
 	"github.com/onenet-wasm/onenet-wasm/broker"
+	"github.com/onenet-wasm/onenet-wasm/internal/pagefiles"
+	"github.com/onenet-wasm/onenet-wasm/internal/version"
 	"github.com/onenet-wasm/onenet-wasm/server"
+	"github.com/onenet-wasm/onenet-wasm/web"
 )
 
 func main() {
@@ -53,8 +56,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	hosts := fs.String("host", "", "extra host names the server is reached by, name,... (e.g. a reverse proxy's); requests for other hosts get 421")
 	trustProxy := fs.Bool("trust-proxy", false, "take the client's address from X-Real-IP on requests from loopback: for a reverse proxy on this host (deploy/nginx.conf)")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback -addr or -mqtt-addr: the broker, relay and API then serve the network without TLS")
+	showVersion := fs.Bool("version", false, "print the version and the build of the page it carries, and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *showVersion {
+		// The build id is build.js's (internal/pagefiles): the same as make
+		// dist's and the single file's for the same page.
+		b, err := pagefiles.Compute(web.Files)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "onenet-web v%s (page build %s)\n", version.Version, b.ID)
+		return nil
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))

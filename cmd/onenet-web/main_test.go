@@ -17,7 +17,10 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/onenet-wasm/onenet-wasm/internal/pagefiles"
+	"github.com/onenet-wasm/onenet-wasm/internal/version"
 	"github.com/onenet-wasm/onenet-wasm/token"
+	"github.com/onenet-wasm/onenet-wasm/web"
 )
 
 const registry = `{"products":[{"id":"469948","key":"kKsubaG7FzMgzR6N3eUD53319Qu+K4MCvw6KzOYc5eI=",
@@ -199,5 +202,21 @@ func TestRuleProductHostRelay(t *testing.T) {
 	}
 	if _, ok := bridge.ProductTarget("a.b.mqtts.acc.cmcconenet.cn:1883"); ok {
 		t.Error("ProductTarget took a two-label prefix")
+	}
+}
+
+// TestVersion: -version prints the version and the build id of the page
+// it carries, the id build.js has for the same files.
+func TestVersion(t *testing.T) {
+	var out strings.Builder
+	if err := run(context.Background(), []string{"-version"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	b, err := pagefiles.Compute(web.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "onenet-web v" + version.Version + " (page build " + b.ID + ")\n"; out.String() != want {
+		t.Errorf("-version printed %q, want %q", out.String(), want)
 	}
 }

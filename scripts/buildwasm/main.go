@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	"github.com/andybalholm/brotli"
+
+	"github.com/onenet-wasm/onenet-wasm/internal/version"
 )
 
 func main() {
@@ -32,6 +34,7 @@ func run() error {
 	pkg := flag.String("pkg", "./wasm", "the js/wasm main package")
 	name := flag.String("name", "onenet.wasm", "output file name")
 	tags := flag.String("tags", "", "build tags (e.g. mqttws_dialonly for the MQTT module)")
+	ver := flag.String("version", "", "the version the page shows (make release); default: internal/version's")
 	flag.Parse()
 	if *goroot == "" {
 		out, err := exec.Command("go", "env", "GOROOT").Output()
@@ -42,7 +45,11 @@ func run() error {
 	}
 
 	wasm := filepath.Join(*out, *name)
-	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", wasm}
+	ldflags := "-s -w"
+	if *ver != "" {
+		ldflags += " " + version.LinkFlag(*ver)
+	}
+	args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags=" + ldflags, "-o", wasm}
 	if *tags != "" {
 		args = append(args, "-tags", *tags)
 	}

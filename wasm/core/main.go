@@ -16,13 +16,11 @@ import (
 	"syscall/js"
 	"time"
 
+	"github.com/onenet-wasm/onenet-wasm/internal/version"
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 	"github.com/onenet-wasm/onenet-wasm/token"
 	"github.com/onenet-wasm/onenet-wasm/wasm/jsbridge"
 )
-
-// Version is the version of the page and its wasm modules.
-const Version = "0.1.0"
 
 func main() {
 	exports := js.Global().Get("Object").New()
@@ -41,7 +39,7 @@ func main() {
 	jsbridge.Export(exports, "explainConnack", explainConnack)
 	jsbridge.Export(exports, "codeLanguages", codeLanguages)
 	jsbridge.Export(exports, "deviceCode", deviceCode)
-	exports.Set("version", Version)
+	exports.Set("version", version.Version)
 	js.Global().Set("__onenetCore", exports)
 	if ready := js.Global().Get("__onenetCoreReady"); ready.Type() == js.TypeFunction {
 		ready.Invoke()
