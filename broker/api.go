@@ -439,6 +439,8 @@ func waitError(err error) *apiError {
 		return errf(http.StatusNotFound, apiNotFound, "%s", strings.TrimPrefix(err.Error(), "broker: "))
 	case errors.Is(err, ErrTooLarge):
 		return errf(http.StatusRequestEntityTooLarge, apiTooLarge, "%s", strings.TrimPrefix(err.Error(), "broker: "))
+	case errors.Is(err, ErrRateLimited):
+		return errf(http.StatusTooManyRequests, http.StatusTooManyRequests, "%s", strings.TrimPrefix(err.Error(), "broker: "))
 	case errors.Is(err, ErrClosed):
 		return errf(http.StatusServiceUnavailable, apiClosed, "the broker is closed")
 	}

@@ -36,6 +36,8 @@ type device struct {
 	props   map[string]StoredPoint
 	shadow  shadowDoc
 
+	studio studioState // OneNET Studio's pacing (studio.go)
+
 	ota *OTARecord // the last firmware announcement (ota.go)
 	sub subState   // gateway and sub-device links (subdev.go)
 

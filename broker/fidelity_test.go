@@ -1,10 +1,15 @@
 package broker
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
 )
 
 // The tests named TestRule… prove one rule of docs/PROTOCOL.md each, with
@@ -258,6 +263,159 @@ func TestRulePublishTopic(t *testing.T) {
 				c.waitLost(t, tt.name)
 				e.log.waitAfter(t, n, "disconnected: device prod1/dev1", tt.log)
 			})
+		}
+	}
+}
+
+// studioEnv is newEnv with a OneNET Studio product "sp1" and its device
+// "s1" (docs/PROTOCOL.md §5.7), OneNET's limits on.
+func studioEnv(t *testing.T) (*env, string) {
+	t.Helper()
+	e := newEnv(t, func(o *Options) {
+		o.Registry.Products = append(o.Registry.Products, Product{ID: "sp1", Kind: KindStudio, Key: key(40), Devices: []Device{{Name: "s1", Key: key(41)}}})
+	})
+	return e, devTok(t, "sp1", "s1", key(41))
+}
+
+// TestRuleStudioLogins: a Studio device logs in at most 3 times in 5 s; a
+// 4th is refused (CONNACK 3) without a ban (docs/PROTOCOL.md §5.7).
+func TestRuleStudioLogins(t *testing.T) {
+	t.Parallel()
+	for _, via := range vias {
+		t.Run(via, func(t *testing.T) {
+			e, pw := studioEnv(t)
+			for i := range 3 {
+				c, code, err := e.dial(t, via, "sp1", "s1", pw)
+				if err != nil || code != 0 {
+					t.Fatalf("login %d: CONNACK %d, %v", i+1, code, err)
+				}
+				c.Disconnect(0)
+			}
+			if _, code, _ := e.dial(t, via, "sp1", "s1", pw); code != 3 {
+				t.Errorf("4th login in 5 s: CONNACK %d, want 3", code)
+			}
+			e.log.waitFor(t, "login refused", "more than 3 logins in 5s", "(studio.login, docs/PROTOCOL.md §5.7)")
+			e.clock.Add(5 * time.Second)
+			if _, code, err := e.dial(t, via, "sp1", "s1", pw); code != 0 || err != nil {
+				t.Errorf("after 5 s (no ban): CONNACK %d, %v", code, err)
+			}
+		})
+	}
+}
+
+// TestRuleStudioSubscriptions: a Studio session holds at most 10 topics, and
+// subscribes at most 10 a second; beyond either, the SUBACK fails and the
+// connection stays (docs/PROTOCOL.md §5.7).
+func TestRuleStudioSubscriptions(t *testing.T) {
+	t.Parallel()
+	for _, via := range vias {
+		t.Run(via, func(t *testing.T) {
+			e, pw := studioEnv(t)
+			c, code, err := e.dial(t, via, "sp1", "s1", pw)
+			if err != nil || code != 0 {
+				t.Fatalf("login: CONNACK %d, %v", code, err)
+			}
+			var ten []string
+			for i := range 10 {
+				ten = append(ten, fmt.Sprintf("$sys/sp1/s1/t%d", i))
+			}
+			for _, g := range append(c.sub(t, 0, ten[:5]...), c.sub(t, 0, ten[5:]...)...) {
+				if g != 0 {
+					t.Fatalf("10 topics: SUBACK %#x", g)
+				}
+			}
+			e.clock.Add(time.Second)
+			if g := c.sub(t, 0, "$sys/sp1/s1/t10"); g[0] != 0x80 {
+				t.Errorf("an 11th topic in the session: SUBACK %#x, want 0x80", g[0])
+			}
+			e.log.waitFor(t, "subscribe refused: device sp1/s1", "the session already holds 10 topics", "(studio.session, docs/PROTOCOL.md §5.7)")
+			e.clock.Add(time.Second)
+			// Held topics again: the session does not grow, the rate counts.
+			c.sub(t, 0, ten[:5]...)
+			c.sub(t, 0, ten[5:]...)
+			if g := c.sub(t, 0, ten[0]); g[0] != 0x80 {
+				t.Errorf("an 11th topic in a second: SUBACK %#x, want 0x80", g[0])
+			}
+			e.log.waitFor(t, "subscribe refused: device sp1/s1", "more than 10 topics subscribed in a second", "(studio.subscribe, docs/PROTOCOL.md §5.7)")
+			if !c.IsConnectionOpen() {
+				t.Fatal("disconnected")
+			}
+		})
+	}
+}
+
+// TestRuleStudioUplinkDelayed: a Studio device's second publish in a second
+// waits for the next second instead of being refused, and arrives
+// (docs/PROTOCOL.md §5.7: "超限后延迟到下一秒处理").
+func TestRuleStudioUplinkDelayed(t *testing.T) {
+	t.Parallel()
+	for _, via := range vias {
+		t.Run(via, func(t *testing.T) {
+			e, pw := studioEnv(t)
+			c, code, err := e.dial(t, via, "sp1", "s1", pw)
+			if err != nil || code != 0 {
+				t.Fatalf("login: CONNACK %d, %v", code, err)
+			}
+			for i := range 2 {
+				c.pub(t, "$sys/sp1/s1/thing/property/post", 1, fmt.Sprintf(`{"id":"%d","params":{"temp":{"value":%d}}}`, i+1, i))
+			}
+			e.log.waitFor(t, "delayed: device sp1/s1", "a packet waits 1s", "(studio.uplink, docs/PROTOCOL.md §5.7)")
+			if p := e.b.Properties("sp1", "s1")["temp"]; string(p.Value) != "1" {
+				t.Errorf("temp %s, want the delayed publish's 1", p.Value)
+			}
+			if !c.IsConnectionOpen() {
+				t.Fatal("disconnected")
+			}
+		})
+	}
+}
+
+// TestRuleStudioPropertySet: the platform sets a Studio device's properties
+// at most once a second; a second set fails (docs/PROTOCOL.md §5.7).
+func TestRuleStudioPropertySet(t *testing.T) {
+	t.Parallel()
+	e, pw := studioEnv(t)
+	c, code, err := e.dial(t, "tcp", "sp1", "s1", pw)
+	if err != nil || code != 0 {
+		t.Fatalf("login: CONNACK %d, %v", code, err)
+	}
+	c.Subscribe("$sys/sp1/s1/thing/property/set", 0, func(cl paho.Client, m paho.Message) {
+		var req struct{ ID string }
+		_ = json.Unmarshal(m.Payload(), &req)
+		go cl.Publish("$sys/sp1/s1/thing/property/set_reply", 0, false, `{"id":"`+req.ID+`","code":200,"msg":"success"}`)
+	}).WaitTimeout(wait)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, err := e.b.SetProperty(ctx, "sp1", "s1", json.RawMessage(`{"temp":1}`)); err != nil {
+		t.Fatalf("first set: %v", err)
+	}
+	if _, err := e.b.SetProperty(ctx, "sp1", "s1", json.RawMessage(`{"temp":2}`)); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("second set in the same second: %v, want ErrRateLimited", err)
+	}
+	e.log.waitFor(t, "property set refused: device sp1/s1", "(studio.propset, docs/PROTOCOL.md §5.7)")
+	e.clock.Add(time.Second)
+	if _, err := e.b.SetProperty(ctx, "sp1", "s1", json.RawMessage(`{"temp":3}`)); err != nil {
+		t.Errorf("a second later: %v", err)
+	}
+}
+
+// TestRuleKitProductIDNumeric: a product declared "kind": "kit" has a
+// numeric id, the username its devices log in with (docs/PROTOCOL.md §3.5);
+// the registry says so, naming the field. A product without a kind is not
+// checked (registries written before kinds), nor is a Studio product.
+func TestRuleKitProductIDNumeric(t *testing.T) {
+	k := key(1)
+	if _, err := ParseRegistry("devices.json", []byte(`{"products":[{"id":"demo1","kind":"kit","key":"`+k+`"}]}`)); err == nil ||
+		!strings.Contains(err.Error(), `devices.json: products[0].id: "demo1" is not a number`) || !strings.Contains(err.Error(), "§3.5") {
+		t.Errorf("a kit product with id demo1: %v", err)
+	}
+	for _, ok := range []string{
+		`{"products":[{"id":"469948","kind":"kit","key":"` + k + `"}]}`,
+		`{"products":[{"id":"Ub99ifb8x7","kind":"studio","key":"` + k + `"}]}`,
+		`{"products":[{"id":"demo1","key":"` + k + `"}]}`,
+	} {
+		if _, err := ParseRegistry("devices.json", []byte(ok)); err != nil {
+			t.Errorf("%s: %v", ok, err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package broker
 import (
 	"slices"
 	"strings"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -39,7 +40,14 @@ func (h *limitsHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	}
 	d := s.dev
 	d.mu.Lock()
-	why := d.count(b.now(), &b.opts.Limits, countConnect, 1)
+	var why string
+	switch {
+	case b.opts.Limits.Disabled:
+	case b.studio(d):
+		why = d.studio.login(b.now()) // docs/PROTOCOL.md §5.7
+	default:
+		why = d.count(b.now(), &b.opts.Limits, countConnect, 1)
+	}
 	d.mu.Unlock()
 	if why != "" {
 		b.sessions.Delete(cl)
@@ -73,6 +81,10 @@ func (h *limitsHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.P
 	if s == nil {
 		return pk, nil // accessHook refused it
 	}
+	if h.b.studio(s.dev) {
+		h.studioPacket(cl, s, &pk)
+		return pk, nil
+	}
 	d := s.dev
 	now := h.b.now()
 	d.mu.Lock()
@@ -93,7 +105,10 @@ func (h *limitsHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.P
 // (docs/PROTOCOL.md §5.2: "超过session中最大topic订阅数后会订阅失败"). A filter
 // the session already holds does not count again.
 func (h *limitsHook) sessionLimit(cl *mqtt.Client, s *session, pk *packets.Packet) {
-	limit := onenet.MaxSubscriptions
+	limit, code := onenet.MaxSubscriptions, "subscribe.session"
+	if h.b.studio(s.dev) {
+		limit, code = onenet.StudioMaxSubscriptions, "studio.session" // docs/PROTOCOL.md §5.7
+	}
 	have := 0
 	for f := range cl.State.Subscriptions.GetAll() {
 		if !strings.HasPrefix(f, internalSubdev) { // a sub-device's count in its own session (subdev.go)
@@ -121,10 +136,54 @@ func (h *limitsHook) sessionLimit(cl *mqtt.Client, s *session, pk *packets.Packe
 		}
 		if have+len(added) >= limit {
 			h.b.logf("subscribe refused: device %s: %s: the session already holds %d topics; the limit is %d (SUBACK 0x80) %s",
-				s.dev.key, logsafe.Q(f.Filter), have+len(added), limit, rule("subscribe.session"))
+				s.dev.key, logsafe.Q(f.Filter), have+len(added), limit, rule(code))
 			f.Filter = invalidFilter
 			continue
 		}
 		added = append(added, internal)
+	}
+}
+
+// studioPacket applies OneNET Studio's limits (docs/PROTOCOL.md §5.7) to a
+// packet of a Studio device: publishes, unsubscribed topics and PINGREQs
+// beyond their rate wait (the connection's packets are delayed, as OneNET
+// delays them); topics subscribed beyond 10 a second, or beyond 10 in the
+// session, fail in the SUBACK.
+func (h *limitsHook) studioPacket(cl *mqtt.Client, s *session, pk *packets.Packet) {
+	d := s.dev
+	now := h.b.now()
+	var wait time.Duration
+	var code string
+	d.mu.Lock()
+	d.lastSeen = now
+	if !h.b.opts.Limits.Disabled {
+		switch pk.FixedHeader.Type {
+		case packets.Publish:
+			wait, code = d.studio.pace(now, paceUplink, 1), studioPaceCode[paceUplink]
+			if w := d.studio.pace(now, paceBytes, len(pk.TopicName)+len(pk.Payload)); w > wait {
+				wait, code = w, studioPaceCode[paceBytes]
+			}
+		case packets.Unsubscribe:
+			wait, code = d.studio.pace(now, paceUnsub, len(pk.Filters)), studioPaceCode[paceUnsub]
+		case packets.Pingreq:
+			wait, code = d.studio.pace(now, pacePing, 1), studioPaceCode[pacePing]
+		case packets.Subscribe:
+			fit := d.studio.subscribeTopics(now, len(pk.Filters))
+			for i := fit; i < len(pk.Filters); i++ {
+				if pk.Filters[i].Filter != invalidFilter {
+					h.b.logf("subscribe refused: device %s: %s: more than %d topics subscribed in a second (SUBACK 0x80) %s",
+						d.key, logsafe.Q(pk.Filters[i].Filter), studioSubsPerSec, rule("studio.subscribe"))
+					pk.Filters[i].Filter = invalidFilter
+				}
+			}
+		}
+	}
+	d.mu.Unlock()
+	if pk.FixedHeader.Type == packets.Subscribe {
+		h.sessionLimit(cl, s, pk)
+	}
+	if wait > 0 {
+		h.b.logf("delayed: device %s: a packet waits %s %s", d.key, wait.Round(time.Millisecond), rule(code))
+		h.b.pause(wait)
 	}
 }

@@ -161,6 +161,15 @@ var ErrThingModel = errors.New("refused by the thing model")
 // "params":params} to a device and returns its property/set_reply (docs/PROTOCOL.md
 // §9). params must be a JSON object.
 func (b *Broker) SetProperty(ctx context.Context, pid, dev string, params json.RawMessage) (*onenet.ThingReply, error) {
+	if d, err := b.device(pid, dev); err == nil && b.studio(d) && !b.opts.Limits.Disabled {
+		d.mu.Lock()
+		why := d.studio.propertySet(b.now()) // at most one a second (docs/PROTOCOL.md §5.7)
+		d.mu.Unlock()
+		if why != "" {
+			b.logf("property set refused: device %s: %s", d.key, why)
+			return nil, fmt.Errorf("broker: device %q of product %q: %w: %s", dev, pid, ErrRateLimited, why)
+		}
+	}
 	return b.thingCall(ctx, pid, dev, onenet.KindPropertySet, "", string(onenet.KindPropertySet), string(onenet.KindPropertySetReply), params)
 }
 

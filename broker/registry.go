@@ -234,6 +234,12 @@ func (r *Registry) check() error {
 		default:
 			return fmt.Errorf("%s.kind: %q is neither \"kit\" nor \"studio\"", at, p.Kind)
 		}
+		if p.Kind == KindKit && strings.Trim(p.ID, "0123456789") != "" {
+			// docs/PROTOCOL.md §3.5. A product without a kind is not
+			// checked: registries written before kinds hold ids such as
+			// demo123456.
+			return fmt.Errorf("%s.id: %q is not a number: an MQTT-kit product's id, the username its devices log in with, is numeric on OneNET (docs/PROTOCOL.md §3.5); a OneNET Studio product is \"kind\": \"studio\"", at, p.ID)
+		}
 		if p.Key == "" {
 			return fmt.Errorf("%s.key: empty: give the product's access key (base64)", at)
 		}

@@ -187,6 +187,7 @@
 //	connect.keepAlive     keep-alive outside [MinKeepAlive, MaxKeepAlive]
 //	connect.cleanSession  clean session off
 //	connect.will          a will message
+//	connect.username.number  the username is not a number, for an MQTT-kit endpoint
 //	publish.qos           QoS 2 (or more)
 //	publish.retain        the retain flag
 //	publish.size          a payload over MaxPayload

@@ -306,6 +306,9 @@ type ConnectPlan struct {
 	CleanSession  bool
 	Will          bool // a will message is set
 	ProtocolLevel int  // 4 for MQTT 3.1.1, 3 for 3.1, 5 for MQTT 5
+	// Kit is set when the server is one of the MQTT kit's endpoints, whose
+	// product ids, and so usernames, are numbers (docs/PROTOCOL.md §3.5).
+	Kit bool
 }
 
 // CheckConnect returns what OneNET would refuse in p (docs/PROTOCOL.md
@@ -330,6 +333,11 @@ func CheckConnect(p ConnectPlan) []Warning {
 	}
 	if p.Username == "" {
 		w = append(w, Warning{"username", "connect.username", "OneNET would close the connection without answering (log code 1101): the username is empty; set it to the product id", nil})
+	}
+	if p.Kit && p.Username != "" && strings.Trim(p.Username, "0123456789") != "" {
+		w = append(w, Warning{"username", "connect.username.number",
+			fmt.Sprintf("OneNET's MQTT kit would close the connection without answering: the username %q is not a number; it must be the product id, which is numeric for an MQTT-kit product", p.Username),
+			kv("username", p.Username)})
 	}
 	if p.KeepAlive < MinKeepAlive || p.KeepAlive > MaxKeepAlive {
 		w = append(w, Warning{"keepAlive", "connect.keepAlive",

@@ -92,6 +92,9 @@ var warningCases = []warningCase{
 	{"mqtt 3.1", connect(func(p *ConnectPlan) { p.ProtocolLevel = 3 }), []string{"connect.protocol"}},
 	{"mqtt 5", connect(func(p *ConnectPlan) { p.ProtocolLevel = 5 }), []string{"connect.protocol"}},
 	{"no names", connect(func(p *ConnectPlan) { p.ClientID, p.Username = "", "" }), []string{"connect.clientId", "connect.username"}},
+	{"kit, numeric username", connect(func(p *ConnectPlan) { p.Kit = true }), nil},
+	{"kit, Studio-style username", connect(func(p *ConnectPlan) { p.Kit, p.Username = true, "Ub99ifb8x7" }), []string{"connect.username.number"}},
+	{"Studio-style username, not the kit", connect(func(p *ConnectPlan) { p.Username = "Ub99ifb8x7" }), nil},
 	{"zero plan", func() []Warning { return CheckConnect(ConnectPlan{}) },
 		[]string{"connect.protocol", "connect.clientId", "connect.username", "connect.keepAlive", "connect.cleanSession"}},
 

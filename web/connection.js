@@ -238,7 +238,9 @@ export class ConnectionPanel {
     }
     this.updateCredentials();
     // OneNET's rules (and its reason codes) are not another broker's.
-    const warnings = this.targetMode() === "url" ? [] : onenet.checkConnect({ clientId: $("clientId").value, username: $("username").value, keepAlive: Number($("keepAlive").value), cleanSession: true });
+    // Through the relay to the MQTT kit's endpoints, usernames are numeric (docs/PROTOCOL.md §3.5).
+    const kit = this.targetMode() === "relay" && /^mqtts(tls)?\.heclouds\.com:/.test(this.relayTarget());
+    const warnings = this.targetMode() === "url" ? [] : onenet.checkConnect({ clientId: $("clientId").value, username: $("username").value, keepAlive: Number($("keepAlive").value), cleanSession: true, kit });
     this.warnings = warnings;
     let password;
     try {

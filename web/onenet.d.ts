@@ -198,7 +198,7 @@ export interface Onenet {
   parseTopic(topic: string): { kind: string; productId: string; deviceName: string; cmdId: string; identifier: string; error?: unknown };
   kinds(): { kind: string; direction: "up" | "down"; replyTo: string }[];
   checkPayload(kind: string, text: string): PayloadCheck;
-  checkConnect(opts: { clientId?: string; username?: string; keepAlive?: number; cleanSession?: boolean; will?: boolean }): Warning[];
+  checkConnect(opts: { clientId?: string; username?: string; keepAlive?: number; cleanSession?: boolean; will?: boolean; kit?: boolean }): Warning[];
   checkPublish(opts: { topic: string; productId?: string; deviceName?: string; qos?: number; retain?: boolean; payloadLength?: number }): Warning[];
   /** null when OneNET accepts the filter, else the error. */
   checkFilter(filter: string, ids: TopicArgs): null | { message: string; field: string; code: string };

@@ -319,7 +319,7 @@ func warnings(ws []onenet.Warning) []any {
 	return out
 }
 
-// checkConnect({clientId, username, keepAlive, cleanSession, will}) → [warning].
+// checkConnect({clientId, username, keepAlive, cleanSession, will, kit}) → [warning].
 func checkConnect(args []js.Value) (any, error) {
 	o, err := jsbridge.Object(args, 0, "options")
 	if err != nil {
@@ -334,6 +334,7 @@ func checkConnect(args []js.Value) (any, error) {
 	return warnings(onenet.CheckConnect(onenet.ConnectPlan{
 		ClientID: cid, Username: user, KeepAlive: int(ka),
 		CleanSession: jsbridge.Bool(o, "cleanSession", true), Will: jsbridge.Bool(o, "will", false), ProtocolLevel: 4,
+		Kit: jsbridge.Bool(o, "kit", false),
 	})), nil
 }
 

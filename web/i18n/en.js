@@ -550,6 +550,7 @@ export default {
   "err.connect.username": "OneNET would close the connection without answering (log code 1101): the user name is empty; set it to the product ID",
   "err.connect.keepAlive": "OneNET would close the connection without answering: a keepalive of {keepAlive} s is outside [{min}, {max}] s",
   "err.connect.cleanSession": "OneNET would close the connection without answering: it requires clean session",
+  "err.connect.username.number": "OneNET's MQTT kit would close the connection without answering: the user name “{username}” is not a number; it must be the product ID, numeric for an MQTT-kit product",
   "err.connect.will": "OneNET would close the connection without answering: it does not accept a will message",
   "err.publish.qos": "OneNET would disconnect the device: it does not support QoS {qos}; use QoS 0 or 1",
   "err.publish.retain": "OneNET would disconnect the device: it does not accept retained messages; clear the retain flag",

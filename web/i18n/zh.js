@@ -548,6 +548,7 @@ export default {
   "err.connect.username": "OneNET 会直接断开连接、不回复 CONNACK（错误码 1101）：用户名为空，应填写产品ID",
   "err.connect.keepAlive": "OneNET 会直接断开连接、不回复 CONNACK：心跳间隔 {keepAlive} 秒不在 [{min}, {max}] 秒范围内",
   "err.connect.cleanSession": "OneNET 会直接断开连接、不回复 CONNACK：必须使用 Clean Session",
+  "err.connect.username.number": "OneNET MQTT 套件会直接断开连接、不回复 CONNACK：用户名“{username}”不是数字；它应是产品ID，MQTT 套件产品的ID都是数字",
   "err.connect.will": "OneNET 会直接断开连接、不回复 CONNACK：不支持遗嘱消息",
   "err.publish.qos": "OneNET 会断开设备连接：不支持 QoS {qos}，请使用 QoS 0 或 1",
   "err.publish.retain": "OneNET 会断开设备连接：不支持保留消息（retain），请取消 retain 标志",
