@@ -20,7 +20,7 @@ import (
 func (a *api) authBeforeBody(r *http.Request) *apiError {
 	tok := strings.TrimSpace(r.Header.Get("Authorization"))
 	if tok == "" {
-		return errf(http.StatusUnauthorized, apiUnauthorized, "missing authorization header: give a token with res=products/{product_id} signed with the product key (notes §6)")
+		return errf(http.StatusUnauthorized, apiUnauthorized, "missing authorization header: give a token with res=products/{product_id} signed with the product key (docs/PROTOCOL.md §6)")
 	}
 	t, err := token.Parse(tok)
 	if err != nil {

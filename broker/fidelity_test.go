@@ -419,3 +419,21 @@ func TestRuleKitProductIDNumeric(t *testing.T) {
 		}
 	}
 }
+
+// TestRulePublishDup: a DUP flag on a QoS 0 PUBLISH, which MQTT 3.1.1
+// §3.3.1.1 forbids, disconnects (docs/PROTOCOL.md §5.1). No client library
+// sends one, so the packet is written by hand. mochi's packet decoder
+// refuses it before the broker's hooks see it (checkPublish would too).
+func TestRulePublishDup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noLimits)
+	conn := rawLogin(t, e.tcp, "prod1", "dev1", devTok(t, "prod1", "dev1", keyD1))
+	topic := "$sys/prod1/dev1/dp/post/json"
+	pkt := append([]byte{0x38, byte(2 + len(topic) + 2), 0, byte(len(topic))}, topic...)
+	pkt = append(pkt, "{}"...)
+	if _, err := conn.Write(pkt); err != nil {
+		t.Fatal(err)
+	}
+	expectClosed(t, conn)
+	e.log.waitFor(t, "disconnected: device prod1/dev1", "dup true with no qos")
+}

@@ -213,3 +213,42 @@ func TestRuleCodesCiteSections(t *testing.T) {
 		}
 	}
 }
+
+// TestNoCitationsOutsideTheRepository: code cites docs/PROTOCOL.md, never
+// notes kept outside the repository.
+func TestNoCitationsOutsideTheRepository(t *testing.T) {
+	bad := regexp.MustCompile(`notes/onenet-protocol\.md|notes/go-wasm-mqtt\.md|notes go-wasm-mqtt|\bnotes §\d`)
+	err := filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case "node_modules", "vendor", ".git", "dist", "bin", "release":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".js", ".ts", ".html", ".css", ".sh", ".pem":
+		default:
+			return nil
+		}
+		if filepath.Base(path) == "protocol_test.go" {
+			return nil // this test's own pattern
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			if bad.MatchString(line) {
+				t.Errorf("%s:%d: cites notes outside the repository; cite docs/PROTOCOL.md: %s", path, i+1, strings.TrimSpace(line))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
