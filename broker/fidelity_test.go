@@ -1,10 +1,12 @@
 package broker
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -436,4 +438,41 @@ func TestRulePublishDup(t *testing.T) {
 	}
 	expectClosed(t, conn)
 	e.log.waitFor(t, "disconnected: device prod1/dev1", "dup true with no qos")
+}
+
+// TestRuleSubscribeMosquitto: the subscription rules seen by Debian's
+// mosquitto_sub: granted QoS 0 for a QoS 1 request (§4.7), 0x80 for an
+// illegal filter (§4.4), and a filter over the limits closes the
+// connection (§5.2) (docs/PROTOCOL.md).
+func TestRuleSubscribeMosquitto(t *testing.T) {
+	t.Parallel()
+	sub := mosquittoTool(t, "mosquitto_sub")
+	e := newEnv(t, noLimits)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	args := func(filter string) []string {
+		return append(e.mosquittoArgs(t, "dev1", keyD1), "-d", "-E", "-q", "1", "-t", filter)
+	}
+	if out := runTool(t, ctx, sub, args("$sys/prod1/dev1/#")...); !strings.Contains(out, "Subscribed (mid: 1): 0") {
+		t.Errorf("a legal filter at QoS 1: %s, want granted 0", out)
+	}
+	if out := runTool(t, ctx, sub, args("$sys/prod1/#")...); !strings.Contains(out, "Subscribed (mid: 1): 128") {
+		t.Errorf("a wildcard at level 3: %s, want 128 (0x80)", out)
+	}
+	// mosquitto_sub reconnects after the broker closes the connection: it
+	// is stopped once the broker has logged why.
+	n := e.log.mark()
+	stop, cancelStop := context.WithCancel(ctx)
+	var out bytes.Buffer
+	cmd := exec.CommandContext(stop, sub, args("$sys/prod1/dev1/a/b/c/d/e/f")...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e.log.waitAfter(t, n, "disconnected: device prod1/dev1", "(filter.levels, docs/PROTOCOL.md §5.2)")
+	cancelStop()
+	_ = cmd.Wait()
+	if strings.Contains(out.String(), "Subscribed (mid") {
+		t.Errorf("9 levels: %s, want the connection closed before any SUBACK", out.String())
+	}
 }
