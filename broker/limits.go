@@ -38,12 +38,17 @@ type loginThrottle struct {
 }
 
 // addrKey is the host part of a remote address ("127.0.0.1:5000" →
-// "127.0.0.1").
+// "127.0.0.1"); for IPv6 its /64 network, which one client usually holds
+// whole ("[2001:db8::1]:5000" → "2001:db8::/64").
 func addrKey(remote string) string {
-	if h, _, err := net.SplitHostPort(remote); err == nil {
-		return h
+	h, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		h = remote
 	}
-	return remote
+	if ip := net.ParseIP(h); ip != nil && ip.To4() == nil {
+		return (&net.IPNet{IP: ip.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
+	}
+	return h
 }
 
 // blocked reports whether remote is blocked at now.

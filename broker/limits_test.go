@@ -98,3 +98,14 @@ func TestFailedLoginsThrottledPerAddress(t *testing.T) {
 		t.Errorf("%d addresses remembered, want at most %d", n, maxTrackedAddrs)
 	}
 }
+
+func TestAddrKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1:5000": "127.0.0.1", "[::1]:80": "::/64", "[2001:db8::1]:5000": "2001:db8::/64",
+		"[2001:db8::ffff:1]:1": "2001:db8::/64", "[2001:db8:0:1::1]:1": "2001:db8:0:1::/64", "odd": "odd",
+	} {
+		if got := addrKey(in); got != want {
+			t.Errorf("addrKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
