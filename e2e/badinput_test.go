@@ -300,7 +300,7 @@ func TestBadInputCatalogue(t *testing.T) {
 			{"mqtt://", "url", "mqtt://127.0.0.1:1883", "url", re("cannot open mqtt:.*ws://")},
 			{"mqtts://", "url", "mqtts://127.0.0.1:8883", "url", re("cannot open mqtts:")},
 			{"http://", "url", "http://127.0.0.1/mqtt", "url", re("not a WebSocket URL")},
-			{"not a URL", "url", "broker.example.com:1883", "url", re("not a WebSocket URL|not a URL")},
+			{"not a URL", "url", "broker.example.com:1883", "url", re("has no scheme.*ws://broker.example.com:1883/mqtt")},
 			{"scheme only", "url", "ws://", "url", re("is not a URL")},
 		} {
 			counted++

@@ -337,8 +337,9 @@ export class ConnectionPanel {
     const reason = ev.error ? this.explainConnectError(ev.error) : "";
     this.setState(ev.state, reason);
     if (ev.state === "closed") {
+      // The attempt stays current: its failure (connect() rejecting) is
+      // still to be explained.
       this.client = null;
-      this.attempt = null;
       app.sub.clear();
     }
   }
