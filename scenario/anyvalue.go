@@ -1,11 +1,10 @@
 package scenario
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"strconv"
-
-	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
@@ -14,7 +13,7 @@ import (
 // (onenet.DataType.CheckValue): a number within the range on the step, an
 // enum value, a bitMap of named bits, a short string, nowMs for a date, a
 // short array, a struct with every member.
-func AnyValue(dt *onenet.DataType, r *rand.Rand, nowMs int64) jsontext.Value {
+func AnyValue(dt *onenet.DataType, r *rand.Rand, nowMs int64) json.RawMessage {
 	return appendAny(nil, dt, r, nowMs, 0)
 }
 
@@ -129,7 +128,7 @@ func appendAnyParams(b []byte, ps []onenet.Param, r *rand.Rand, nowMs int64, dep
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b, _ = jsontext.AppendQuote(b, ps[i].Identifier)
+		b = appendQuote(b, ps[i].Identifier)
 		b = append(b, ':')
 		if depth < 4 {
 			b = appendAny(b, &ps[i].DataType, r, nowMs, depth+1)

@@ -1,7 +1,7 @@
 package scenario
 
 import (
-	"github.com/go-json-experiment/json/jsontext"
+	"encoding/json"
 )
 
 // A File is a scenario file (docs/SCENARIOS.md). Durations are in seconds.
@@ -117,7 +117,7 @@ type EventPost struct {
 // its fields is set.
 type Generator struct {
 	// Constant is always this JSON value.
-	Constant jsontext.Value `json:"constant,omitempty"`
+	Constant json.RawMessage `json:"constant,omitempty"`
 	// Sequence counts from Start by Step, or cycles through Values.
 	Sequence *Sequence `json:"sequence,omitempty"`
 	// Random is uniformly random in [Min, Max].
@@ -136,9 +136,9 @@ type Generator struct {
 
 // A Sequence counts from Start by Step, or, with Values, cycles through them.
 type Sequence struct {
-	Start  float64          `json:"start,omitempty"`
-	Step   *float64         `json:"step,omitempty"` // default 1
-	Values []jsontext.Value `json:"values,omitempty"`
+	Start  float64           `json:"start,omitempty"`
+	Step   *float64          `json:"step,omitempty"` // default 1
+	Values []json.RawMessage `json:"values,omitempty"`
 }
 
 // A Range is a random number in [Min, Max] with Decimals decimals (default
@@ -195,12 +195,12 @@ type Answers struct {
 // failure; default 200) with Msg, Ignore (no answer: the platform times
 // out), each after Delay seconds.
 type Answer struct {
-	Echo   bool           `json:"echo,omitempty"`
-	Reply  jsontext.Value `json:"reply,omitempty"`
-	Code   int            `json:"code,omitempty"`
-	Msg    string         `json:"msg,omitempty"`
-	Delay  float64        `json:"delay,omitempty"`
-	Ignore bool           `json:"ignore,omitempty"`
+	Echo   bool            `json:"echo,omitempty"`
+	Reply  json.RawMessage `json:"reply,omitempty"`
+	Code   int             `json:"code,omitempty"`
+	Msg    string          `json:"msg,omitempty"`
+	Delay  float64         `json:"delay,omitempty"`
+	Ignore bool            `json:"ignore,omitempty"`
 }
 
 // A Fault is rehearsed once, At seconds after the start: exactly one of

@@ -1,12 +1,11 @@
 package scenario
 
 import (
+	"encoding/json"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"strconv"
-
-	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
@@ -14,7 +13,7 @@ import (
 // A valueGen makes the next value of a generator; elapsed is the time
 // since the run started and nowMs the wall clock, for thing-model dates.
 type valueGen interface {
-	next(elapsed float64, nowMs int64) jsontext.Value
+	next(elapsed float64, nowMs int64) json.RawMessage
 }
 
 // newRand returns the random source of one generator: a PCG seeded with
@@ -56,16 +55,16 @@ func (s *Scenario) newGen(g Generator, dt *onenet.DataType, r *rand.Rand) valueG
 	return constGen("null")
 }
 
-type constGen jsontext.Value
+type constGen json.RawMessage
 
-func (g constGen) next(float64, int64) jsontext.Value { return jsontext.Value(g) }
+func (g constGen) next(float64, int64) json.RawMessage { return json.RawMessage(g) }
 
 type cycleGen struct {
-	vals []jsontext.Value
+	vals []json.RawMessage
 	i    int
 }
 
-func (g *cycleGen) next(float64, int64) jsontext.Value {
+func (g *cycleGen) next(float64, int64) json.RawMessage {
 	v := g.vals[g.i%len(g.vals)]
 	g.i++
 	return v
@@ -73,22 +72,22 @@ func (g *cycleGen) next(float64, int64) jsontext.Value {
 
 type seqGen struct{ x, step float64 }
 
-func (g *seqGen) next(float64, int64) jsontext.Value {
+func (g *seqGen) next(float64, int64) json.RawMessage {
 	v := number(g.x, -1)
 	g.x += g.step
 	return v
 }
 
 // number formats x with decimals decimals (-1: as few as needed).
-func number(x float64, decimals int) jsontext.Value {
+func number(x float64, decimals int) json.RawMessage {
 	if decimals < 0 {
-		return jsontext.Value(strconv.FormatFloat(x, 'g', -1, 64))
+		return json.RawMessage(strconv.FormatFloat(x, 'g', -1, 64))
 	}
 	s := strconv.FormatFloat(x, 'f', decimals, 64)
 	if len(s) > 1 && s[0] == '-' && isZero(s[1:]) {
 		s = s[1:]
 	}
-	return jsontext.Value(s)
+	return json.RawMessage(s)
 }
 
 func isZero(s string) bool {
@@ -125,7 +124,7 @@ type randomGen struct {
 	r *rand.Rand
 }
 
-func (g *randomGen) next(float64, int64) jsontext.Value {
+func (g *randomGen) next(float64, int64) json.RawMessage {
 	d := decimalsOr(g.Decimals)
 	x := g.Min + g.r.Float64()*(g.Max-g.Min)
 	return number(round(x, d, g.Min, g.Max), d)
@@ -137,7 +136,7 @@ type walkGen struct {
 	r *rand.Rand
 }
 
-func (g *walkGen) next(float64, int64) jsontext.Value {
+func (g *walkGen) next(float64, int64) json.RawMessage {
 	d := decimalsOr(g.Decimals)
 	v := number(round(g.x, d, g.Min, g.Max), d)
 	g.x += (2*g.r.Float64() - 1) * g.Step
@@ -147,7 +146,7 @@ func (g *walkGen) next(float64, int64) jsontext.Value {
 
 type sineGen struct{ Sine }
 
-func (g *sineGen) next(elapsed float64, _ int64) jsontext.Value {
+func (g *sineGen) next(elapsed float64, _ int64) json.RawMessage {
 	d := decimalsOr(g.Decimals)
 	mid, amp := (g.Min+g.Max)/2, (g.Max-g.Min)/2
 	x := mid + amp*math.Sin(2*math.Pi*(elapsed/g.Period+g.Phase))
@@ -159,6 +158,6 @@ type anyGen struct {
 	r  *rand.Rand
 }
 
-func (g *anyGen) next(_ float64, nowMs int64) jsontext.Value {
+func (g *anyGen) next(_ float64, nowMs int64) json.RawMessage {
 	return AnyValue(g.dt, g.r, nowMs)
 }

@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	json "github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
+	"encoding/json"
+	"reflect"
 
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
@@ -76,7 +76,7 @@ func (e *Error) Error() string {
 type Scenario struct {
 	File   File
 	models []*onenet.ThingModel // by device entry; nil without one
-	csv    map[string]map[string][]jsontext.Value
+	csv    map[string]map[string][]json.RawMessage
 }
 
 // Parse reads and checks a scenario file. name is used in errors; fsys
@@ -90,10 +90,10 @@ func Parse(name string, data []byte, fsys fs.FS) (*Scenario, error) {
 		return nil, &Error{name, []Problem{{"", fmt.Sprintf("the file is %d bytes; at most %d are read", len(data), MaxFileSize)}}}
 	}
 	var f File
-	if err := json.Unmarshal(data, &f, json.RejectUnknownMembers(true)); err != nil {
-		return nil, &Error{name, []Problem{jsonProblem(data, err)}}
+	if p, ok := decode(data, &f); !ok {
+		return nil, &Error{name, p}
 	}
-	s := &Scenario{File: f, csv: map[string]map[string][]jsontext.Value{}}
+	s := &Scenario{File: f, csv: map[string]map[string][]json.RawMessage{}}
 	c := &checker{s: s, fsys: fsys}
 	c.file()
 	if len(c.problems) > 0 {
@@ -102,82 +102,140 @@ func Parse(name string, data []byte, fsys fs.FS) (*Scenario, error) {
 	return s, nil
 }
 
-// jsonProblem turns a decoding error into a Problem at the path it names.
-func jsonProblem(data []byte, err error) Problem {
-	var se *json.SemanticError
-	var sy *jsontext.SyntacticError
-	switch {
-	case errors.As(err, &se):
-		p := pointerPath(string(se.JSONPointer))
-		msg := "wrong type"
-		if se.JSONKind != 0 && se.GoType != nil {
-			msg = fmt.Sprintf("%s where %s is expected", kindName(se.JSONKind), goTypeName(se.GoType.String()))
-		}
-		if se.Err != nil {
-			msg = se.Err.Error()
-			if strings.Contains(msg, "unknown object member name") {
-				msg = "unknown member (docs/SCENARIOS.md lists the members of each object)"
-			}
-		}
-		return Problem{p, msg}
-	case errors.As(err, &sy):
-		line, col := position(data, int(sy.ByteOffset))
-		return Problem{pointerPath(string(sy.JSONPointer)), fmt.Sprintf("not valid JSON at line %d, column %d: %v", line, col, sy.Err)}
+// decode reads data into f. The file is read twice: as JSON values, which
+// are checked against the types of File so that every unknown member and
+// every value of the wrong type is reported with its path, then into f.
+func decode(data []byte, f *File) ([]Problem, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	if err == nil && dec.More() {
+		err = &json.SyntaxError{Offset: dec.InputOffset()}
 	}
-	return Problem{"", err.Error()}
+	if err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line, col := position(data, int(se.Offset))
+			return []Problem{{"", fmt.Sprintf("not valid JSON at line %d, column %d", line, col)}}, false
+		}
+		return []Problem{{"", "not valid JSON: " + err.Error()}}, false
+	}
+	var problems []Problem
+	shape("", v, reflect.TypeOf(*f), func(path, msg string) {
+		if len(problems) < maxProblems {
+			problems = append(problems, Problem{path, msg})
+		}
+	})
+	if len(problems) > 0 {
+		return problems, false
+	}
+	if err := json.Unmarshal(data, f); err != nil {
+		return []Problem{{"", err.Error()}}, false
+	}
+	return nil, true
 }
 
-func kindName(k jsontext.Kind) string {
-	switch k {
-	case 'n':
-		return "null"
-	case 'f', 't':
+var rawType = reflect.TypeOf(json.RawMessage(nil))
+
+// shape checks a decoded JSON value v against the Go type t of the file's
+// types, calling add for each problem with its path.
+func shape(path string, v any, t reflect.Type, add func(path, msg string)) {
+	if t == rawType || v == nil {
+		return // any JSON value; null leaves the zero value
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	wrong := func(want string) { add(path, kindName(v)+" where "+want+" is expected") }
+	switch t.Kind() {
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			wrong("a string")
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			wrong("true or false")
+		}
+	case reflect.Int, reflect.Int64, reflect.Uint64:
+		n, ok := v.(json.Number)
+		if !ok {
+			wrong("a number")
+		} else if _, err := strconv.ParseInt(string(n), 10, 64); err != nil {
+			add(path, string(n)+" is not a whole number")
+		}
+	case reflect.Float64:
+		if _, ok := v.(json.Number); !ok {
+			wrong("a number")
+		}
+	case reflect.Slice:
+		l, ok := v.([]any)
+		if !ok {
+			wrong("an array")
+			return
+		}
+		for i, e := range l {
+			shape(fmt.Sprintf("%s[%d]", path, i), e, t.Elem(), add)
+		}
+	case reflect.Map:
+		m, ok := v.(map[string]any)
+		if !ok {
+			wrong("an object")
+			return
+		}
+		for _, k := range sortedKeys(m) {
+			shape(join(path, k), m[k], t.Elem(), add)
+		}
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			wrong("an object")
+			return
+		}
+		for _, k := range sortedKeys(m) {
+			ft, found := memberType(t, k)
+			if !found {
+				add(join(path, k), "unknown member (docs/SCENARIOS.md lists the members of each object)")
+				continue
+			}
+			shape(join(path, k), m[k], ft, add)
+		}
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// memberType finds the field of t whose JSON name is name.
+func memberType(t reflect.Type, name string) (reflect.Type, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == name {
+			return f.Type, true
+		}
+	}
+	return nil, false
+}
+
+func kindName(v any) string {
+	switch v.(type) {
+	case bool:
 		return "a boolean"
-	case '"':
+	case string:
 		return "a string"
-	case '0':
+	case json.Number:
 		return "a number"
-	case '{':
+	case map[string]any:
 		return "an object"
-	case '[':
+	case []any:
 		return "an array"
 	}
 	return "a value"
-}
-
-func goTypeName(t string) string {
-	switch {
-	case strings.HasPrefix(t, "float"), strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"), t == "*int", t == "*float64", t == "*uint64":
-		return "a number"
-	case t == "string":
-		return "a string"
-	case t == "bool":
-		return "true or false"
-	case strings.HasPrefix(t, "[]"):
-		return "an array"
-	}
-	return "an object"
-}
-
-// pointerPath turns a JSON pointer ("/devices/2/publish/0/every") into a
-// path ("devices[2].publish[0].every").
-func pointerPath(ptr string) string {
-	if ptr == "" {
-		return ""
-	}
-	var b strings.Builder
-	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		if _, err := strconv.Atoi(tok); err == nil {
-			b.WriteString("[" + tok + "]")
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(tok)
-	}
-	return b.String()
 }
 
 func position(data []byte, off int) (line, col int) {
@@ -213,7 +271,7 @@ func readFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
 
 // loadCSV reads a CSV file with a header row into its columns, each cell
 // as a JSON value (a number when it is one, else a string).
-func loadCSV(fsys fs.FS, name string) (map[string][]jsontext.Value, error) {
+func loadCSV(fsys fs.FS, name string) (map[string][]json.RawMessage, error) {
 	b, err := readFile(fsys, name, MaxCSVSize)
 	if err != nil {
 		return nil, err
@@ -227,10 +285,10 @@ func loadCSV(fsys fs.FS, name string) (map[string][]jsontext.Value, error) {
 	if len(rows) < 2 {
 		return nil, fmt.Errorf("%q has no rows under its header", name)
 	}
-	cols := map[string][]jsontext.Value{}
+	cols := map[string][]json.RawMessage{}
 	for i, h := range rows[0] {
 		h = strings.TrimSpace(h)
-		var vals []jsontext.Value
+		var vals []json.RawMessage
 		for _, row := range rows[1:] {
 			if i >= len(row) {
 				continue
@@ -242,11 +300,16 @@ func loadCSV(fsys fs.FS, name string) (map[string][]jsontext.Value, error) {
 	return cols, nil
 }
 
-func cellValue(s string) jsontext.Value {
+func cellValue(s string) json.RawMessage {
 	t := strings.TrimSpace(s)
 	if x, err := strconv.ParseFloat(t, 64); err == nil && !strings.ContainsAny(t, "xXpP_") && !strings.EqualFold(t, "nan") && !strings.Contains(strings.ToLower(t), "inf") {
-		return jsontext.Value(strconv.FormatFloat(x, 'g', -1, 64))
+		return json.RawMessage(strconv.FormatFloat(x, 'g', -1, 64))
 	}
-	v, _ := jsontext.AppendQuote(nil, s)
-	return v
+	return appendQuote(nil, s)
+}
+
+// appendQuote appends s as a JSON string.
+func appendQuote(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
 }

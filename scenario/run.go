@@ -13,12 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	json "github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
+	"encoding/json"
 
 	"github.com/onenet-wasm/onenet-wasm/mqttws"
 	"github.com/onenet-wasm/onenet-wasm/onenet"
-	"github.com/onenet-wasm/onenet-wasm/token"
 )
 
 // Options are what a run takes from its caller: the network, the keys and
@@ -36,6 +34,11 @@ type Options struct {
 	// Key returns a device's access key (base64) from in.Spec.Key.
 	// Required.
 	Key func(ctx context.Context, in *Instance) (string, error)
+	// Token returns a OneNET token for res ("products/{pid}/devices/{name}"
+	// or "products/{pid}") signed with key, valid until et (Unix
+	// seconds): the password of every login. Required (natively,
+	// simnet.Token; a page, its core module's).
+	Token func(res, key string, et int64) (string, error)
 	// OnEvent, if set, is told of what happens to devices: connections,
 	// faults, errors. It is called from many goroutines.
 	OnEvent func(Event)
@@ -71,8 +74,8 @@ type Runner struct {
 
 // NewRunner prepares a run of s.
 func NewRunner(s *Scenario, opts Options) (*Runner, error) {
-	if opts.Connect == nil || opts.Key == nil {
-		return nil, errors.New("scenario: Options.Connect and Options.Key are required")
+	if opts.Connect == nil || opts.Key == nil || opts.Token == nil {
+		return nil, errors.New("scenario: Options.Connect, Options.Key and Options.Token are required")
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -201,12 +204,12 @@ type simDevice struct {
 	login   bool  // a sub-device: logged in through its gateway
 	nextID  int64
 	pending map[string]pending
-	current map[string]jsontext.Value // latest property values
-	rand    *rand.Rand                // for answers' "any" values
+	current map[string]json.RawMessage // latest property values
+	rand    *rand.Rand                 // for answers' "any" values
 }
 
 func (r *Runner) newDevice(in Instance) *simDevice {
-	d := &simDevice{r: r, in: in, name: in.Product + "/" + in.Device, pending: map[string]pending{}, current: map[string]jsontext.Value{},
+	d := &simDevice{r: r, in: in, name: in.Product + "/" + in.Device, pending: map[string]pending{}, current: map[string]json.RawMessage{},
 		rand: newRand(r.seed, in.Index, "answers")}
 	if r.s.File.Limits != "off" {
 		if in.Studio() {
@@ -372,7 +375,7 @@ func (d *simDevice) connect(ctx context.Context) bool {
 	c, err := mqttws.Dial(ctx, url, &mqttws.Options{
 		ClientID: d.in.Device, Username: d.in.Product,
 		PasswordFunc: func(context.Context) (string, error) {
-			return token.Generate(token.Params{Res: res, Key: key, Method: "sha256", ET: r.opts.Now().Add(time.Hour).Unix()})
+			return r.opts.Token(res, key, r.opts.Now().Add(time.Hour).Unix())
 		},
 		KeepAlive: r.opts.KeepAlive, AutoReconnect: true, Dial: dial,
 		OnMessage: d.onMessage,
@@ -645,7 +648,7 @@ func (d *simDevice) upload(ctx context.Context, sc *schedule) {
 // build returns the payload of an upload of sc with the given id at now.
 func (d *simDevice) build(sc *schedule, id string, now time.Time) []byte {
 	el, ms := now.Sub(d.r.start).Seconds(), now.UnixMilli()
-	vals := make([]jsontext.Value, len(sc.gens))
+	vals := make([]json.RawMessage, len(sc.gens))
 	for i, g := range sc.gens {
 		vals[i] = g.next(el, ms)
 	}
@@ -657,7 +660,7 @@ func (d *simDevice) build(sc *schedule, id string, now time.Time) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b, _ = jsontext.AppendQuote(b, k)
+			b = appendQuote(b, k)
 			b = append(b, `:[{"v":`...)
 			b = append(b, vals[i]...)
 			b = append(b, "}]"...)
@@ -670,7 +673,7 @@ func (d *simDevice) build(sc *schedule, id string, now time.Time) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b, _ = jsontext.AppendQuote(b, k)
+			b = appendQuote(b, k)
 			b = append(b, `:{"value":`...)
 			b = append(b, vals[i]...)
 			b = append(b, `,"time":`+strconv.FormatInt(ms, 10)+`}`...)
@@ -680,13 +683,13 @@ func (d *simDevice) build(sc *schedule, id string, now time.Time) []byte {
 		b = append(b, "}}"...)
 	case onenet.KindEventPost:
 		b = append(b, `{"id":"`+id+`","version":"1.0","params":{`...)
-		b, _ = jsontext.AppendQuote(b, sc.event)
+		b = appendQuote(b, sc.event)
 		b = append(b, `:{"value":{`...)
 		for i, k := range sc.names {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b, _ = jsontext.AppendQuote(b, k)
+			b = appendQuote(b, k)
 			b = append(b, ':')
 			b = append(b, vals[i]...)
 		}
@@ -791,7 +794,7 @@ func (d *simDevice) handle(info onenet.TopicInfo, m mqttws.Message) {
 	switch info.Kind {
 	case onenet.KindDPAccepted, onenet.KindDPRejected:
 		var v struct {
-			ID jsontext.Value `json:"id"`
+			ID json.RawMessage `json:"id"`
 		}
 		if json.Unmarshal(m.Payload, &v) != nil {
 			return
@@ -929,7 +932,7 @@ func (d *simDevice) thingAnswer(info onenet.TopicInfo, req *onenet.ThingRequest)
 			data = req.Params
 		case info.Kind == onenet.KindPropertySet:
 			if code == 200 {
-				var params map[string]jsontext.Value
+				var params map[string]json.RawMessage
 				if json.Unmarshal(req.Params, &params) == nil {
 					d.mu.Lock()
 					for k, v := range params {
@@ -953,9 +956,9 @@ func (d *simDevice) thingAnswer(info onenet.TopicInfo, req *onenet.ThingRequest)
 			}
 		}
 		b := []byte(`{"id":`)
-		b, _ = jsontext.AppendQuote(b, req.ID)
+		b = appendQuote(b, req.ID)
 		b = append(b, `,"code":`+strconv.Itoa(code)+`,"msg":`...)
-		b, _ = jsontext.AppendQuote(b, msg)
+		b = appendQuote(b, msg)
 		if data != nil {
 			b = append(b, `,"data":`...)
 			b = append(b, data...)
@@ -994,7 +997,7 @@ func (d *simDevice) currentValues(ids []string) []byte {
 			b = append(b, ',')
 		}
 		n++
-		b, _ = jsontext.AppendQuote(b, id)
+		b = appendQuote(b, id)
 		b = append(b, ':')
 		b = append(b, v...)
 	}

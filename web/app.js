@@ -18,6 +18,7 @@ import { ThingModelPanel } from "./thingmodel.js";
 import { CodePanel } from "./devcode.js";
 import { RequestsPanel } from "./requests.js";
 import { Limits } from "./limits.js";
+import { ScenariosPanel } from "./scenarios.js";
 
 const settings = new Settings();
 
@@ -97,6 +98,7 @@ function wire() {
   app.requests.wire();
   $("demo-fill").addEventListener("click", () => useDemo(true));
   $("plat-demo").addEventListener("click", () => useDemo(false));
+  app.scen.wire();
   // Everything computed from Go follows a change of language too. What was
   // typed stays: only text the page wrote itself is rendered again.
   onLanguage(() => {
@@ -107,6 +109,7 @@ function wire() {
     for (const list of document.querySelectorAll(".msgs")) if (list._items) setMsgs(list, list._items);
     app.msgs.onLanguage();
     app.layout.summaries();
+    app.scen.onLanguage();
   });
 }
 
@@ -147,6 +150,8 @@ async function main() {
   app.code = new CodePanel(app);
   app.requests = new RequestsPanel(app);
   app.limits = new Limits(app);
+  app.scen = new ScenariosPanel(app);
+  app.scen.build();
   app.keys.restore();
   const localLoaded = loadLocal();
   try {

@@ -224,6 +224,20 @@ export interface Onenet {
   tmCheckMessage(model: string, kind: string, identifier: string, payload: string): ThingCheck;
   /** A valid request of the kind built from the model, its times nowMs. */
   tmExample(model: string, kind: string, identifier: string, id: string, nowMs: number): string;
+  // Scenarios (docs/SCENARIOS.md), in the MQTT module.
+  /**
+   * Parses a scenario and starts its devices; resolves with the run's
+   * handle. base is the local server's host:port (targets "local" and
+   * "relay:…"); keys maps "{product}/{device}" or "{product}" to an access
+   * key for devices whose file gives none; files maps the names the
+   * scenario uses (thing models, CSV files) to their text. A bad file
+   * rejects with its problems, each named by its path, in detail.
+   */
+  scenarioStart(text: string, opts?: { base?: string; keys?: Record<string, string>; files?: Record<string, string>; seed?: number }): Promise<number>;
+  /** The run's report and each device's state and counts, as JSON text ({report, devices}). */
+  scenarioStatus(handle: number): string;
+  /** Stops every device of the run; resolves with the final report as JSON text once all have disconnected. */
+  scenarioStop(handle: number): Promise<string>;
 }
 
 export interface ThingCheck {

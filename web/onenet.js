@@ -259,6 +259,14 @@ export const onenet = {
   tmCheckValue: mqttSync("tmCheckValue"),
   tmCheckMessage: mqttSync("tmCheckMessage"),
   tmExample: mqttSync("tmExample"),
+  async scenarioStart(text, opts) {
+    await loadMQTT();
+    return call(mqtt.scenarioStart, text, opts || {});
+  },
+  scenarioStatus: mqttSync("scenarioStatus"),
+  scenarioStop(handle) {
+    return call(mqtt.scenarioStop, handle);
+  },
 };
 
 ready.then(() => {

@@ -99,6 +99,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Seed:    *seed,
 		Connect: simnet.Connect(*server),
 		Key:     simnet.Keys(dir, stdin, stderr),
+		Token:   simnet.Token,
 		OnEvent: logEvents(stderr, *events),
 	}
 	if opts.Seed == 0 {

@@ -127,7 +127,7 @@ func TestRunLocalBroker(t *testing.T) {
 	}
 	var events sync.Map
 	r, err := scenario.NewRunner(s, scenario.Options{
-		Connect: simnet.Connect(""), Key: simnet.Keys(".", nil, nil),
+		Connect: simnet.Connect(""), Key: simnet.Keys(".", nil, nil), Token: simnet.Token,
 		OnEvent: func(e scenario.Event) {
 			if e.What == "error" {
 				t.Logf("event: %s %s: %s", e.Device, e.What, e.Msg)

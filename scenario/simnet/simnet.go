@@ -22,7 +22,13 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/mqttws"
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 	"github.com/onenet-wasm/onenet-wasm/scenario"
+	"github.com/onenet-wasm/onenet-wasm/token"
 )
+
+// Token is scenario.Options.Token: a sha256 token of package token.
+func Token(res, key string, et int64) (string, error) {
+	return token.Generate(token.Params{Res: res, Key: key, Method: "sha256", ET: et})
+}
 
 // DefaultServer is where the local server (onenet-web) listens by
 // default: its broker at /mqtt, its relay at /bridge.

@@ -59,6 +59,9 @@ func main() {
 	jsbridge.Export(exports, "tmCheckValue", tmCheckValue)
 	jsbridge.Export(exports, "tmCheckMessage", tmCheckMessage)
 	jsbridge.Export(exports, "tmExample", tmExample)
+	jsbridge.Export(exports, "scenarioStart", scenarioStart)
+	jsbridge.Export(exports, "scenarioStatus", scenarioStatus)
+	jsbridge.Export(exports, "scenarioStop", scenarioStop)
 	// publishMany is the hot path: it skips the {value}/{error} wrapper
 	// object and returns undefined, or an error object for a batch it
 	// cannot read.

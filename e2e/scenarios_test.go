@@ -1,0 +1,91 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onenet-wasm/onenet-wasm/broker"
+	"github.com/onenet-wasm/onenet-wasm/server"
+)
+
+// TestScenarioPanel: a two-device scenario (docs/SCENARIOS.md) runs from the
+// page while the page's own client publishes and the platform sends a
+// command; the panel shows each device's state and counts; stopping stops
+// every device; a bad file is refused naming the path, in both languages.
+func TestScenarioPanel(t *testing.T) {
+	reg := testRegistry()
+	reg.Products[0].Devices = append(reg.Products[0].Devices, broker.Device{Name: "sim1"}, broker.Device{Name: "sim2"})
+	e := newEnv(t, server.Config{Registry: reg})
+	e.open("/")
+	e.connectLocal(deviceKey)
+	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected"`, "connected")
+
+	// Built from the device of the token panel, without its key.
+	e.click("scen-current")
+	if s := e.value("scen-text"); !strings.Contains(s, `"product": "`+productID+`"`) || !strings.Contains(s, `"prompt": true`) || strings.Contains(s, deviceKey) {
+		t.Errorf("scenario from the current device:\n%s", s)
+	}
+
+	// A bad file: the problem named by its path, in English and in Chinese.
+	e.set("scen-text", `{"devices":[{"product":"469948","device":"sim1","key":{"value":"x"},"publish":[{"every":-1,"dp":{"t":{"constant":1}}}]}]}`)
+	e.click("scen-start")
+	e.waitJS(`document.getElementById("scen-err").textContent.includes("devices[0].publish[0].every")`, "the bad file's problem")
+	e.setLang("zh")
+	e.click("scen-start")
+	e.waitJS(`document.getElementById("scen-err").textContent.includes("场景无法运行")`, "the refusal in Chinese")
+	e.setLang("en")
+
+	e.set("scen-text", fmt.Sprintf(`{"name":"two","target":"local","devices":[
+	  {"product":%q,"device":"sim{n}","count":2,"key":{"value":%q,"scope":"product"},
+	   "publish":[{"every":0.5,"dp":{"temp":{"random":{"min":1,"max":9}}}}],
+	   "answers":{"command":{"reply":"ok"}}}]}`, productID, productKey))
+	e.click("scen-start")
+	e.waitJS(`document.body.dataset.scenario === "running"`, "the scenario to start")
+	e.waitJS(`[...document.querySelectorAll("#scen-rows tr")].filter(r => r.dataset.state === "online" && +r.children[3].textContent > 0).length === 2`,
+		"both simulated devices online with accepted uploads")
+
+	// Meanwhile the page's own client publishes, and the platform sends a
+	// simulated device a command, which it answers.
+	e.set("sub-preset", "dp/post/json/+")
+	e.click("subscribe")
+	e.waitJS(`document.querySelectorAll("#subs li").length === 1`, "the page's subscription")
+	e.set("pub-kind", "dp/post/json")
+	e.click("tab-builder")
+	e.click("publish")
+	e.waitJS(`[...document.querySelectorAll("#pub-history li")].some(li => li.classList.contains("accepted"))`, "the page's own publish accepted")
+	e.waitJS(`[...document.querySelectorAll("#msg-list .msg")].some(m => m.textContent.includes("/dp/post/json/accepted"))`, "the /accepted reply in the message list")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if resp, err := e.srv.Broker().SendCommand(ctx, productID, "sim2", []byte("hi")); err != nil || string(resp) != "ok" {
+		t.Errorf("command to sim2: %q, %v", resp, err)
+	}
+	e.waitJS(`document.querySelector('#scen-rows tr[data-device="469948/sim2"] .request').textContent.match(/^cmd\/request\/[0-9a-f-]+ hi$/)`, "sim2's last request: the command")
+
+	e.click("scen-stop")
+	e.waitJS(`document.body.dataset.scenario === "stopped"`, "the scenario to stop")
+	e.waitJS(`[...document.querySelectorAll("#scen-rows tr")].every(r => r.dataset.state === "stopped")`, "every device stopped")
+	if s := e.text("scen-summary"); !strings.Contains(s, "Stopped after") || !strings.Contains(s, "errors 0") {
+		t.Errorf("summary %q", s)
+	}
+	for end := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		online := 0
+		for _, st := range e.srv.Broker().Devices(productID) {
+			if st.Online && st.Name != deviceName {
+				online++
+			}
+		}
+		if online == 0 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("%d simulated devices still online on the broker after Stop", online)
+		}
+	}
+	// The page's own connection is untouched.
+	if s := eval[string](e, `document.getElementById("conn-state").dataset.state`); s != "connected" {
+		t.Errorf("the page's connection: %s", s)
+	}
+}
