@@ -68,7 +68,12 @@ export class ScenariosPanel {
     const tbody = el("tbody");
     tbody.id = "scen-rows";
     table.append(cap, thead, tbody);
+    // The table scrolls sideways on narrow screens: keyboard users reach it too.
     const wrap = el("div", "scen-table");
+    wrap.tabIndex = 0;
+    wrap.setAttribute("role", "region");
+    wrap.setAttribute("aria-label", t("scen.devices"));
+    wrap.dataset.i18nAria = "scen.devices";
     wrap.append(table);
     root.append(h, note, label, actions, err, summary, wrap);
     $("scen-stop").disabled = true;
