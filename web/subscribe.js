@@ -45,6 +45,8 @@ export class SubscribePanel {
         markField("sub-filter", true);
         return;
       }
+      // OneNET fails a subscription beyond 15 topics in a session (docs/PROTOCOL.md §5.2).
+      if (!this.subs.has(filter) && this.subs.size >= 15) show($("sub-err"), () => t("sub.warn.session", { limit: 15 }));
     }
     try {
       const granted = await c.subscribe(filter, qos);

@@ -179,6 +179,7 @@ export default {
   "pub.reply.rejected": "rejected",
   "pub.warn.disconnect": "OneNET would disconnect the device: {reason}",
   "pub.warn.cannotCheck": "Cannot check the topic: {reason}",
+  "sub.warn.session": "OneNET allows {limit} subscribed topics in a session (10 for a OneNET Studio product): it will refuse this one (rule subscribe.session, docs/PROTOCOL.md §5.2).",
   "rule.cite": "(rule {code}, docs/PROTOCOL.md {section})",
 
   // Subscribe panel.

@@ -177,6 +177,7 @@ export default {
   "pub.reply.rejected": "平台已拒绝",
   "pub.warn.disconnect": "OneNET 会断开设备连接：{reason}",
   "pub.warn.cannotCheck": "无法检查主题：{reason}",
+  "sub.warn.session": "OneNET 每个会话最多订阅 {limit} 个主题（OneNET Studio 产品为 10 个）：这次订阅会被拒绝（规则 subscribe.session，docs/PROTOCOL.md §5.2）。",
   "rule.cite": "（规则 {code}，docs/PROTOCOL.md {section}）",
 
   // 订阅面板
