@@ -37,6 +37,10 @@ func TestScenarioPanel(t *testing.T) {
 	e.click("scen-start")
 	e.waitJS(`document.getElementById("scen-err").textContent.includes("场景无法运行")`, "the refusal in Chinese")
 	e.setLang("en")
+	// More devices than a browser has WebSockets for: refused, pointing at onenet-sim.
+	e.set("scen-text", fmt.Sprintf(`{"devices":[{"product":%q,"device":"x{n}","count":251,"key":{"value":"x"}}]}`, productID))
+	e.click("scen-start")
+	e.waitJS(`document.getElementById("scen-err").textContent.includes("at most 250: run bigger scenarios with onenet-sim")`, "the refusal of 251 devices")
 
 	e.set("scen-text", fmt.Sprintf(`{"name":"two","target":"local","devices":[
 	  {"product":%q,"device":"sim{n}","count":2,"key":{"value":%q,"scope":"product"},

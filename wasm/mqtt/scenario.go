@@ -26,6 +26,10 @@ import (
 // names (thing models, CSV files) and the keys it has; nothing is read from
 // anywhere else.
 
+// maxPageDevices bounds the connections of a scenario in a page: Chromium
+// lets a page's profile open 255 WebSockets (docs/BENCHMARKS.md).
+const maxPageDevices = 250
+
 var runs = struct {
 	sync.Mutex
 	next int
@@ -97,6 +101,16 @@ func scenarioStart(args []js.Value) (any, error) {
 	s, err := scenario.Parse("", []byte(text), files)
 	if err != nil {
 		return nil, err
+	}
+	conns := 0
+	for _, in := range s.Instances() {
+		if in.Gateway < 0 {
+			conns++
+		}
+	}
+	if conns > maxPageDevices {
+		return nil, &jsbridge.FieldError{Field: "scenario", Code: "scenario.devices",
+			Msg: fmt.Sprintf("%d devices, each with its own WebSocket; a browser opens about 255 at most (Chromium refuses the 256th), so a page runs at most %d: run bigger scenarios with onenet-sim", conns, maxPageDevices)}
 	}
 	r, err := scenario.NewRunner(s, scenario.Options{
 		Seed: uint64(seed),
