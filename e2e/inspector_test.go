@@ -208,6 +208,17 @@ func TestPayloadEditor(t *testing.T) {
 	}
 	e.click("pub-anyway")
 	e.waitJS(`document.querySelectorAll("#pub-history li").length === 2`, "the invalid payload sent anyway")
+	// A snippet saved for the topic template comes back.
+	e.set("payload", `{"id":9,"dp":{"s":[{"v":2}]}}`)
+	e.click("snippet-save")
+	e.set("payload", "")
+	if n := eval[int](e, `document.getElementById("snippet").options.length`); n != 2 {
+		t.Fatalf("%d snippet options after saving one", n)
+	}
+	e.set("snippet", "0")
+	if p := e.value("payload"); p != `{"id":9,"dp":{"s":[{"v":2}]}}` {
+		t.Errorf("snippet gave %q", p)
+	}
 	// Again: the first entry back in the form.
 	e.set("payload", "")
 	eval[bool](e, `(() => { [...document.querySelectorAll("#pub-history li")].find((li) => li.textContent.includes("id 7")).querySelector("button").click(); return true })()`)

@@ -3,6 +3,8 @@
 import { $, setMsgs, markField, fmtTime } from "./ui.js";
 import { t, show, errorText } from "./i18n.js";
 
+const SNIPPETS = "onenet-tool:snippets";
+
 export class PublishPanel {
   constructor(app) {
     this.app = app;
@@ -36,6 +38,7 @@ export class PublishPanel {
   }
 
   updateTopic() {
+    this.renderSnippets();
     const kind = $("pub-kind").value;
     const arg = this.needsArg(kind);
     $("pub-arg-row").hidden = !arg;
@@ -148,6 +151,61 @@ export class PublishPanel {
       if (!c.startsWith("topic.") && c !== "publish.downlink") return false;
       return strict || /^topic\.(empty|wildcard|length|utf8|nul)$/.test(c);
     });
+  }
+
+  /** Saved payloads, per topic template (or per topic for a custom one), in localStorage. */
+  snippets() {
+    try {
+      const o = JSON.parse(localStorage.getItem(SNIPPETS) || "{}");
+      return o && typeof o === "object" && !Array.isArray(o) ? o : {};
+    } catch {
+      return {};
+    }
+  }
+
+  snippetKey() {
+    return $("pub-kind").value || $("pub-topic").value.trim();
+  }
+
+  renderSnippets() {
+    const list = this.snippets()[this.snippetKey()];
+    const sel = $("snippet");
+    const first = document.createElement("option");
+    first.value = "";
+    first.textContent = t("pub.snippets");
+    sel.replaceChildren(first);
+    (Array.isArray(list) ? list : []).forEach((text, i) => {
+      if (typeof text !== "string") return;
+      const o = document.createElement("option");
+      o.value = String(i);
+      o.textContent = `${i + 1}. ${text.replace(/\s+/g, " ").slice(0, 40)}`;
+      sel.append(o);
+    });
+  }
+
+  saveSnippet() {
+    const all = this.snippets();
+    const k = this.snippetKey();
+    const list = Array.isArray(all[k]) ? all[k] : [];
+    const text = $("payload").value;
+    if (!text || list.includes(text)) return;
+    list.push(text);
+    all[k] = list.slice(-20);
+    try {
+      localStorage.setItem(SNIPPETS, JSON.stringify(all));
+    } catch {
+      // Full or disabled.
+    }
+    this.renderSnippets();
+  }
+
+  useSnippet() {
+    const list = this.snippets()[this.snippetKey()];
+    const i = Number($("snippet").value);
+    if ($("snippet").value === "" || !Array.isArray(list) || typeof list[i] !== "string") return;
+    $("payload").value = list[i];
+    this.updatePayload();
+    $("payload").focus();
   }
 
   /** Indents the raw payload if it is JSON; else shows where it is not. */
@@ -376,6 +434,8 @@ export class PublishPanel {
     $("publish").addEventListener("click", () => this.publish());
     $("pub-anyway").addEventListener("click", () => this.publish(false, true));
     $("pub-format").addEventListener("click", () => this.format());
+    $("snippet-save").addEventListener("click", () => this.saveSnippet());
+    $("snippet").addEventListener("change", () => this.useSnippet());
     // Ctrl+Enter (⌘+Enter on a Mac) publishes from anywhere in the panel.
     $("publish-panel").addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {

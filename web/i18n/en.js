@@ -168,6 +168,8 @@ export default {
   "pub.history": "Sent",
   "pub.answerCommand": "Command {id} arrived: the form is set to answer it on cmd/response.",
   "pub.errAt": "Line {line}, column {column}: {error}",
+  "pub.snippets": "Snippets for this topic",
+  "pub.snippetSave": "Save as a snippet",
   "pub.format": "Format",
   "pub.keys": "Ctrl+Enter (⌘+Enter on a Mac) publishes.",
   "pub.anyway": "Send anyway, invalid as it is",

@@ -166,6 +166,8 @@ export default {
   "pub.history": "已发送",
   "pub.answerCommand": "收到命令 {id}：已自动填好 cmd/response 应答。",
   "pub.errAt": "第 {line} 行，第 {column} 列：{error}",
+  "pub.snippets": "此主题的常用内容",
+  "pub.snippetSave": "保存为常用内容",
   "pub.format": "格式化",
   "pub.keys": "按 Ctrl+Enter（Mac 上为 ⌘+Enter）发布。",
   "pub.anyway": "仍然发送（内容无效）",
