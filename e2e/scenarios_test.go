@@ -3,9 +3,13 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/onenet-wasm/onenet-wasm/broker"
 	"github.com/onenet-wasm/onenet-wasm/server"
@@ -91,5 +95,42 @@ func TestScenarioPanel(t *testing.T) {
 	// The page's own connection is untouched.
 	if s := eval[string](e, `document.getElementById("conn-state").dataset.state`); s != "connected" {
 		t.Errorf("the page's connection: %s", s)
+	}
+}
+
+// TestScenarioPanelFiles: a scenario opened with the CSV file it names (one
+// choice of two files) replays the file's column from the page.
+func TestScenarioPanelFiles(t *testing.T) {
+	reg := testRegistry()
+	reg.Products[0].Devices = append(reg.Products[0].Devices, broker.Device{Name: "sim1"})
+	e := newEnv(t, server.Config{Registry: reg})
+	dir := t.TempDir()
+	scen := filepath.Join(dir, "replay.json")
+	csv := filepath.Join(dir, "power.csv")
+	if err := os.WriteFile(scen, []byte(fmt.Sprintf(`{"devices":[{"product":%q,"device":"sim1","key":{"value":%q,"scope":"product"},
+	  "publish":[{"every":0.5,"dp":{"w":{"csv":{"file":"power.csv","column":"watts"}}}}]}]}`, productID, productKey)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(csv, []byte("t,watts\n1,7.5\n2,8.25\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.open("/")
+	e.waitJS(`document.body.dataset.ready === "all"`, "the MQTT module")
+	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.SetUploadFiles(chromedp.ID("scen-file"), []string{scen, csv})); err != nil {
+		t.Fatal(err)
+	}
+	e.waitJS(`document.getElementById("scen-files").textContent.includes("power.csv") && document.getElementById("scen-text").value.includes("power.csv")`, "the scenario and its CSV file opened")
+	e.click("scen-start")
+	e.waitJS(`[...document.querySelectorAll("#scen-rows tr")].some(r => r.dataset.state === "online" && +r.children[3].textContent >= 2)`, "sim1 online with two uploads accepted")
+	e.click("scen-stop")
+	e.waitJS(`document.body.dataset.scenario === "stopped"`, "the scenario to stop")
+	got := map[string]bool{}
+	for _, p := range e.srv.Broker().Datapoints(productID, "sim1")["w"] {
+		got[string(p.Value)] = true
+	}
+	if !got["7.5"] || !got["8.25"] || len(got) != 2 {
+		t.Errorf("sim1's datapoints %v, want the CSV column's 7.5 and 8.25", got)
 	}
 }

@@ -15,6 +15,7 @@ export class ScenariosPanel {
     this.handle = 0; // the running scenario's handle, 0 when none
     this.timer = 0;
     this.status = null; // the last status, for a change of language
+    this.files = {}; // the files opened with the scenario (thing models, CSV), by name
   }
 
   /** Builds the panel; called once, before the wasm is ready. */
@@ -39,7 +40,8 @@ export class ScenariosPanel {
     const file = el("input");
     file.type = "file";
     file.id = "scen-file";
-    file.accept = ".json,application/json";
+    file.accept = ".json,.csv,application/json,text/csv";
+    file.multiple = true;
     const fileLabel = el("label", "file");
     const fs = el("span", "", t("scen.open"));
     fs.dataset.i18n = "scen.open";
@@ -49,6 +51,8 @@ export class ScenariosPanel {
     const err = el("pre", "err");
     err.id = "scen-err";
     err.setAttribute("aria-live", "polite");
+    const opened = el("p", "muted");
+    opened.id = "scen-files";
     const summary = el("p", "muted");
     summary.id = "scen-summary";
     summary.setAttribute("aria-live", "polite");
@@ -75,18 +79,40 @@ export class ScenariosPanel {
     wrap.setAttribute("aria-label", t("scen.devices"));
     wrap.dataset.i18nAria = "scen.devices";
     wrap.append(table);
-    root.append(h, note, label, actions, err, summary, wrap);
+    root.append(h, note, label, actions, opened, err, summary, wrap);
     $("scen-stop").disabled = true;
   }
 
   wire() {
     $("scen-current").addEventListener("click", () => this.fromCurrent());
-    $("scen-file").addEventListener("change", async (e) => {
-      const f = /** @type {HTMLInputElement} */ (e.target).files[0];
-      if (f) $("scen-text").value = await f.text();
-    });
+    $("scen-file").addEventListener("change", (e) => this.open(/** @type {HTMLInputElement} */ (e.target).files));
     $("scen-start").addEventListener("click", () => this.start());
     $("scen-stop").addEventListener("click", () => this.stop());
+  }
+
+  /**
+   * Opens a scenario and the files it names, chosen together: the JSON file
+   * with "devices" is the scenario, the others (thing models, CSV files) are
+   * given to it by name.
+   * @param {FileList} list
+   */
+  async open(list) {
+    this.files = {};
+    for (const f of list) {
+      const text = await f.text();
+      let scenario = false;
+      if (f.name.endsWith(".json")) {
+        try {
+          scenario = Array.isArray(JSON.parse(text).devices);
+        } catch {
+          scenario = false;
+        }
+      }
+      if (scenario) $("scen-text").value = text;
+      else this.files[f.name] = text;
+    }
+    const names = Object.keys(this.files);
+    $("scen-files").textContent = names.length ? t("scen.files", { names: names.join(", ") }) : "";
   }
 
   /** A scenario of the device in the token panel: datapoints every few seconds, commands echoed. */
@@ -123,7 +149,7 @@ export class ScenariosPanel {
     $("scen-start").disabled = true;
     try {
       await this.app.onenet.mqttReady;
-      this.handle = await this.app.onenet.scenarioStart($("scen-text").value, { base: location.host, keys });
+      this.handle = await this.app.onenet.scenarioStart($("scen-text").value, { base: location.host, keys, files: this.files });
     } catch (e) {
       err.textContent = t("scen.invalid") + "\n" + (e.detail || e.message);
       $("scen-start").disabled = false;

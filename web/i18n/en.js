@@ -728,6 +728,7 @@ export default {
   "scen.col.rejected": "Rejected",
   "scen.col.last": "Last reply",
   "scen.col.request": "Last request",
+  "scen.files": "With the files {names}.",
   "scen.invalid": "The scenario cannot run:",
   "scen.stopping": "Stopping every device…",
   "scen.running": "Running for {secs} s: {online} of {devices} devices online, sent {sent}, accepted {accepted}, rejected {rejected}, errors {errors}.",

@@ -726,6 +726,7 @@ export default {
   "scen.col.rejected": "被拒绝",
   "scen.col.last": "最近的平台应答",
   "scen.col.request": "最近的平台请求",
+  "scen.files": "附带文件：{names}。",
   "scen.invalid": "场景无法运行：",
   "scen.stopping": "正在停止所有设备…",
   "scen.running": "已运行 {secs} 秒：{devices} 个设备中 {online} 个在线，已发送 {sent}，已接受 {accepted}，被拒绝 {rejected}，错误 {errors}。",
