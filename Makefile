@@ -58,7 +58,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 test: deps build dist test-native test-wasm fuzz-short
 
 test-native:
-	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" $(PURE_PKGS)

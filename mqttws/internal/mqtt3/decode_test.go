@@ -179,12 +179,17 @@ var malformed = [][]byte{
 func TestReadPacketLyingLength(t *testing.T) {
 	b := appendHeader(nil, typePublish, maxRemaining)
 	b = append(b, 0, 1, 't')
-	r := bufio.NewReader(bytes.NewReader(b))
-	alloc := allocated(func() {
-		if _, _, err := readPacket(r, 0); err == nil {
-			t.Error("readPacket: no error for a truncated packet")
-		}
-	})
+	// The process's other goroutines (the runtime, the race detector) also
+	// allocate while this is measured: the least of a few runs is readPacket's.
+	alloc := ^uint64(0)
+	for range 5 {
+		r := bufio.NewReader(bytes.NewReader(b))
+		alloc = min(alloc, allocated(func() {
+			if _, _, err := readPacket(r, 0); err == nil {
+				t.Error("readPacket: no error for a truncated packet")
+			}
+		}))
+	}
 	if alloc > bodyChunk+4096 {
 		t.Errorf("readPacket allocated %d bytes for a packet of %d bytes announcing %d", alloc, len(b), maxRemaining)
 	}
@@ -226,7 +231,13 @@ func FuzzDecode(f *testing.F) {
 			err   error
 		)
 		alloc := allocated(func() { first, body, err = readPacket(r, fuzzLimit) })
-		if limit := min(2*fuzzLimit, bodyChunk+4*len(b)) + 4096; alloc > uint64(limit) {
+		limit := min(2*fuzzLimit, bodyChunk+4*len(b)) + 4096
+		for i := 0; i < 2 && alloc > uint64(limit); i++ {
+			// Measured again: other goroutines may have allocated meanwhile.
+			r := bufio.NewReader(bytes.NewReader(b))
+			alloc = min(alloc, allocated(func() { readPacket(r, fuzzLimit) }))
+		}
+		if alloc > uint64(limit) {
 			t.Fatalf("readPacket allocated %d bytes for %d bytes of input (limit %d)", alloc, len(b), limit)
 		}
 		if err != nil {
