@@ -7,6 +7,9 @@ FUZZTIME=${FUZZTIME:-3s}
 grep -rl --include='*_test.go' --exclude-dir=node_modules '^func Fuzz' . | xargs -n1 dirname | sort -u | while read -r dir; do
   for name in $(grep -h '^func Fuzz' "$dir"/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do
     echo "fuzz: $dir $name ($FUZZTIME)"
-    go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" "$dir" >/dev/null
+    if ! out=$(go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" "$dir" 2>&1); then
+      printf '%s\n' "$out" | tail -n 40
+      exit 1
+    fi
   done
 done
