@@ -217,7 +217,7 @@ func TestRuleCodesCiteSections(t *testing.T) {
 // TestNoCitationsOutsideTheRepository: code cites docs/PROTOCOL.md, never
 // notes kept outside the repository.
 func TestNoCitationsOutsideTheRepository(t *testing.T) {
-	bad := regexp.MustCompile(`notes/onenet-protocol\.md|notes/go-wasm-mqtt\.md|notes go-wasm-mqtt|\bnotes §\d`)
+	bad := regexp.MustCompile(`notes[/]onenet-protocol\.md|notes[/]go-wasm-mqtt\.md|notes go-wasm-mqtt|\bnotes §\d`)
 	err := filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
