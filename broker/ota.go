@@ -89,18 +89,34 @@ func (b *Broker) handleOTAReply(d *device, payload []byte) {
 // for the reply with the same id on replySuffix. sent, if not nil, gets the
 // request's id just before it is published.
 func (b *Broker) request(ctx context.Context, d *device, kind onenet.Kind, reqSuffix, replySuffix string, params json.RawMessage, sent func(id string)) (*onenet.ThingReply, error) {
-	id := strconv.FormatUint(b.thingID.Add(1)%1e13, 10)
-	msg, err := json.Marshal(struct {
+	id, msg, err := b.newRequest(kind, params)
+	if err != nil {
+		return nil, err
+	}
+	return b.send(ctx, d, reqSuffix, replySuffix, id, msg, sent)
+}
+
+// newRequest gives a OneJSON request of kind with a new id, checked as a
+// device would read it.
+func (b *Broker) newRequest(kind onenet.Kind, params json.RawMessage) (id string, msg []byte, err error) {
+	id = strconv.FormatUint(b.thingID.Add(1)%1e13, 10)
+	msg, err = json.Marshal(struct {
 		ID      string          `json:"id"`
 		Version string          `json:"version"`
 		Params  json.RawMessage `json:"params"`
 	}{id, "1.0", params})
 	if err != nil {
-		return nil, fmt.Errorf("broker: params: %w", err)
+		return "", nil, fmt.Errorf("broker: params: %w", err)
 	}
 	if _, err := onenet.ParseThingRequest(kind, msg); err != nil {
-		return nil, fmt.Errorf("broker: %w", err)
+		return "", nil, fmt.Errorf("broker: %w", err)
 	}
+	return id, msg, nil
+}
+
+// send publishes the request msg with id to a device's reqSuffix and waits
+// for the reply with the same id on replySuffix.
+func (b *Broker) send(ctx context.Context, d *device, reqSuffix, replySuffix, id string, msg []byte, sent func(id string)) (*onenet.ThingReply, error) {
 	if err := b.ready(d, reqSuffix); err != nil {
 		return nil, err
 	}

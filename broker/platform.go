@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 
 	"github.com/onenet-wasm/onenet-wasm/onenet"
@@ -203,17 +202,9 @@ func (b *Broker) thingCall(ctx context.Context, pid, dev string, kind onenet.Kin
 	if err != nil {
 		return nil, err
 	}
-	id := strconv.FormatUint(b.thingID.Add(1)%1e13, 10)
-	msg, err := json.Marshal(struct {
-		ID      string          `json:"id"`
-		Version string          `json:"version"`
-		Params  json.RawMessage `json:"params"`
-	}{id, "1.0", params})
+	id, msg, err := b.newRequest(kind, params)
 	if err != nil {
-		return nil, fmt.Errorf("broker: params: %w", err)
-	}
-	if _, err := onenet.ParseThingRequest(kind, msg); err != nil {
-		return nil, fmt.Errorf("broker: %w", err)
+		return nil, err
 	}
 	if d.model != nil {
 		if err := d.model.CheckRequest(kind, identifier, msg); err != nil {
@@ -223,24 +214,5 @@ func (b *Broker) thingCall(ctx context.Context, pid, dev string, kind onenet.Kin
 	if gw := b.studioGateway(d); gw != nil { // a sub-device: through its gateway (subdev.go)
 		return b.subCall(ctx, d, gw, reqSuffix, params)
 	}
-	if err := b.ready(d, reqSuffix); err != nil {
-		return nil, err
-	}
-	key := pendKey{d.key, replySuffix, id}
-	ch := b.pend.add(key)
-	b.logf("thing request sent: device %s, %s id %s", d.key, reqSuffix, id)
-	if err := b.publish(d, reqSuffix, msg); err != nil {
-		b.pend.remove(key, false)
-		return nil, fmt.Errorf("broker: %s to %s: %w", reqSuffix, d.key, err)
-	}
-	r, err := b.wait(ctx, ch)
-	if err != nil {
-		b.pend.remove(key, false)
-		if errors.Is(err, ErrClosed) {
-			return nil, fmt.Errorf("broker: %s to %s: %w", reqSuffix, d.key, err)
-		}
-		b.logf("thing request timed out: device %s, %s id %s", d.key, reqSuffix, id)
-		return nil, fmt.Errorf("broker: %s id %s to %s: %w (%w)", reqSuffix, id, d.key, ErrTimeout, err)
-	}
-	return r.reply, r.err
+	return b.send(ctx, d, reqSuffix, replySuffix, id, msg, nil)
 }
