@@ -201,13 +201,65 @@ type client struct {
 	paho.Client
 	msgs chan message
 	lost chan error
+	in   inbox
+	stop chan struct{} // ends the inbox's pump
+	once sync.Once
+}
+
+// Disconnect disconnects, then stops delivering to msgs.
+func (c *client) Disconnect(quiesce uint) {
+	c.Client.Disconnect(quiesce)
+	c.once.Do(func() { close(c.stop) })
+}
+
+// inbox holds the messages a client has received and the test has not read
+// yet, however many: paho's handler must never block, or the client's
+// Disconnect waits for it forever.
+type inbox struct {
+	mu   sync.Mutex
+	q    []message
+	wake chan struct{}
+}
+
+func (b *inbox) put(m message) {
+	b.mu.Lock()
+	b.q = append(b.q, m)
+	b.mu.Unlock()
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pump moves the inbox into out, in order, until stop is closed.
+func (b *inbox) pump(out chan<- message, stop <-chan struct{}) {
+	for {
+		b.mu.Lock()
+		q := b.q
+		b.q = nil
+		b.mu.Unlock()
+		for _, m := range q {
+			select {
+			case out <- m:
+			case <-stop:
+				return
+			}
+		}
+		select {
+		case <-b.wake:
+		case <-stop:
+			return
+		}
+	}
 }
 
 // dial connects to the broker over "tcp" or "ws" as device dev of pid.
 // It returns the CONNACK code and the connect error.
 func (e *env) dial(t testing.TB, via, pid, dev, password string, mod ...func(*paho.ClientOptions)) (*client, byte, error) {
 	t.Helper()
-	c := &client{msgs: make(chan message, 256), lost: make(chan error, 1)}
+	c := &client{msgs: make(chan message), lost: make(chan error, 1), in: inbox{wake: make(chan struct{}, 1)}, stop: make(chan struct{})}
+	go c.in.pump(c.msgs, c.stop)
+	t.Cleanup(func() { c.once.Do(func() { close(c.stop) }) })
 	o := paho.NewClientOptions().
 		SetClientID(dev).SetUsername(pid).SetPassword(password).
 		SetProtocolVersion(4).SetCleanSession(true).
@@ -215,7 +267,7 @@ func (e *env) dial(t testing.TB, via, pid, dev, password string, mod ...func(*pa
 		SetConnectTimeout(wait).SetAutoReconnect(false).SetConnectRetry(false).
 		SetOrderMatters(true). // handlers never block: tests read messages in order
 		SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) {
-			c.msgs <- message{m.Topic(), m.Payload()}
+			c.in.put(message{m.Topic(), m.Payload()})
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			select {
