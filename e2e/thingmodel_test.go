@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/onenet-wasm/onenet-wasm/broker"
 	"github.com/onenet-wasm/onenet-wasm/server"
@@ -76,8 +79,11 @@ func TestThingModelPage(t *testing.T) {
 	e.set("plat-key", productKey)
 	e.set("tm-set-brightness", "55")
 	e.click("tm-set-send")
-	e.waitJS(`document.querySelectorAll("#tm-requests .tm-reply").length === 1`, "the property/set request with its prepared reply")
-	eval[bool](e, `(() => { document.querySelector("#tm-requests .tm-reply").click(); return true })()`)
+	e.waitJS(`document.querySelectorAll("#requests .req").length === 1`, "the property/set request with its prepared reply")
+	if card := eval[string](e, `document.querySelector("#requests .req").textContent`); !strings.Contains(card, "thing model") {
+		t.Errorf("the set request's card does not say its reply is built from the model: %q", card)
+	}
+	eval[bool](e, `(() => { document.querySelector("#requests .req button").click(); return true })()`)
 	e.waitJS(`document.getElementById("tm-out").textContent.includes('"code":200')`, "the set reply at the platform side")
 	e.waitJS(`document.querySelector('#tm-card tr[data-id="brightness"] .v').textContent === "55"`, "the card to show the value set")
 
@@ -91,8 +97,8 @@ func TestThingModelPage(t *testing.T) {
 	// The platform invokes a service; the prepared reply carries its output.
 	e.set("tm-reboot-delay", "5")
 	e.click("tm-invoke-send")
-	e.waitJS(`document.querySelectorAll("#tm-requests .tm-reply").length === 2`, "the invoke request")
-	eval[bool](e, `(() => { document.querySelector("#tm-requests li:first-child .tm-reply").click(); return true })()`)
+	e.waitJS(`document.querySelectorAll("#requests .req").length === 2`, "the invoke request")
+	eval[bool](e, `(() => { document.querySelector("#requests .req:first-child button").click(); return true })()`)
 	e.waitJS(`document.getElementById("tm-out").textContent.includes('"ok":true')`, "the invoke reply with its output")
 
 	// A platform-side value the model refuses is not sent.
@@ -120,4 +126,75 @@ func TestThingModelPage(t *testing.T) {
 	e.open("/")
 	e.set("productId", productID)
 	e.waitJS(`!document.getElementById("tm-forms").hidden`, "the model restored after a reload")
+}
+
+// TestPreparedRepliesFromModel: with the product's thing model known, the
+// prepared reply beside a property/get holds valid values of exactly the
+// properties asked for, a service call's holds the service's output, and
+// the auto-answer sends the same; the thing-model panel keeps no second
+// list of requests (docs/PROTOCOL.md §9.3).
+func TestPreparedRepliesFromModel(t *testing.T) {
+	e := newEnv(t, server.Config{Registry: studioRegistry(t)})
+	e.open("/")
+	e.connectLocal(deviceKey)
+	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected"`, "connected")
+	e.click("tm-sample")
+	e.waitJS(`!document.getElementById("tm-forms").hidden`, "the sample model")
+	e.click("tm-subscribe")
+	e.waitJS(`document.getElementById("tm-err").textContent.includes("Subscribed")`, "the thing-model subscription")
+	b := e.srv.Broker()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	// By hand: the prepared reply of a property/get, sent from its card.
+	got := make(chan error, 1)
+	var reply struct {
+		Code int
+		Data map[string]json.RawMessage
+	}
+	go func() {
+		r, err := b.GetProperty(ctx, productID, deviceName, []string{"label", "mode"})
+		if err == nil {
+			reply.Code = r.Code
+			err = json.Unmarshal(r.Data, &reply.Data)
+		}
+		got <- err
+	}()
+	e.waitJS(`document.querySelectorAll("#requests .req").length === 1`, "the property/get card")
+	prepared := eval[string](e, `document.querySelector("#requests .req textarea").value`)
+	var p struct {
+		ID   string
+		Code int
+		Data map[string]json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(prepared), &p); err != nil || p.ID == "" || p.Code != 200 || len(p.Data) != 2 || string(p.Data["label"]) != `"hello"` || p.Data["mode"] == nil {
+		t.Errorf("prepared property/get reply %s (%v): want the id and valid values of label and mode only", prepared, err)
+	}
+	if n := eval[int](e, `document.querySelectorAll("#tm-requests, .tm-reply").length`); n != 0 {
+		t.Errorf("the thing-model panel still lists %d requests of its own", n)
+	}
+	eval[bool](e, `(() => { document.querySelector("#requests .req button").click(); return true })()`)
+	if err := <-got; err != nil || reply.Code != 200 || len(reply.Data) != 2 {
+		t.Fatalf("property/get answered %+v, %v", reply, err)
+	}
+
+	// Auto-answer: a property get and a service call, hands-free.
+	e.set("auto-get", "success")
+	e.set("auto-service", "success")
+	g, err := b.GetProperty(ctx, productID, deviceName, []string{"brightness", "location"})
+	if err != nil || g.Code != 200 {
+		t.Fatalf("auto-answered property/get: %+v, %v", g, err)
+	}
+	var gd map[string]json.RawMessage
+	if err := json.Unmarshal(g.Data, &gd); err != nil || len(gd) != 2 || gd["brightness"] == nil || !strings.HasPrefix(string(gd["location"]), "{") {
+		t.Errorf("auto-answered property/get data %s", g.Data)
+	}
+	s, err := b.InvokeService(ctx, productID, deviceName, "reboot", []byte(`{"delay":1}`))
+	if err != nil {
+		t.Fatalf("auto-answered service call: %v", err)
+	}
+	var sd map[string]any
+	if json.Unmarshal(s.Data, &sd); s.Code != 200 || len(sd) != 1 || sd["ok"] != true {
+		t.Errorf("auto-answered service call: code %d, data %s", s.Code, s.Data)
+	}
 }

@@ -291,3 +291,55 @@ func (dt *DataType) appendJSON(b []byte) []byte {
 	}
 	return append(b, '}')
 }
+
+// ExampleReply returns a valid reply of the device to request, a request
+// of the given kind from the platform (docs/PROTOCOL.md §9.3, §9.4): its id,
+// code 200, msg "success" and
+//
+//   - property/set: nothing more;
+//   - property/get: "data" with a valid value of exactly the properties
+//     requested, in the order asked (a repeated one once);
+//   - service invoke: "data" with the service's output parameters.
+//
+// A request that the model refuses is CheckRequest's error (a property or
+// service not in the model, a value out of its range); another kind is an
+// *Error with Field "kind".
+func (m *ThingModel) ExampleReply(kind Kind, identifier string, request []byte, nowMs int64) ([]byte, error) {
+	switch kind {
+	case KindPropertySet, KindPropertyGet, KindServiceInvoke:
+	default:
+		return nil, newErr("kind", "kind.mismatch", fmt.Sprintf("%q: no reply is built for this kind", string(kind)), kv("kind", string(kind)))
+	}
+	if err := m.CheckRequest(kind, identifier, request); err != nil {
+		return nil, err
+	}
+	req, _ := ParseThingRequest(kind, request)
+	b := []byte(`{"id":`)
+	b = appendJSONString(b, req.ID)
+	b = append(b, `,"code":200,"msg":"success"`...)
+	switch kind {
+	case KindPropertyGet:
+		root, _ := parseJSON(request)
+		b = append(b, `,"data":{`...)
+		seen := map[string]bool{}
+		for _, e := range root.get("params").elems {
+			if seen[e.str] {
+				continue
+			}
+			p := m.Property(e.str)
+			if len(seen) > 0 {
+				b = append(b, ',')
+			}
+			seen[e.str] = true
+			b = appendJSONString(b, p.Identifier)
+			b = append(b, ':')
+			b = p.DataType.appendExample(b, nowMs)
+		}
+		b = append(b, '}')
+	case KindServiceInvoke:
+		b = append(b, `,"data":`...)
+		s := m.Service(identifier)
+		b = appendParams(b, s.Output, nowMs)
+	}
+	return append(b, '}'), nil
+}

@@ -498,3 +498,50 @@ func TestThingModelJSON(t *testing.T) {
 		t.Errorf("%s", b)
 	}
 }
+
+// TestExampleReply: a prepared reply answers exactly what was asked, and
+// the model accepts it (docs/PROTOCOL.md §9.3).
+func TestExampleReply(t *testing.T) {
+	const now = 1700000000123
+	m := sampleModel(t)
+	for _, tc := range []struct {
+		kind       Kind
+		identifier string
+		request    string
+		want       string
+	}{
+		{KindPropertyGet, "", `{"id":"7","params":["brightness","power","brightness"]}`, `{"id":"7","code":200,"msg":"success","data":{"brightness":0,"power":true}}`},
+		{KindPropertyGet, "", `{"id":"8","params":[]}`, `{"id":"8","code":200,"msg":"success","data":{}}`},
+		{KindServiceInvoke, "reboot", `{"id":"9","version":"1.0","params":{"delay":3}}`, `{"id":"9","code":200,"msg":"success","data":{"ok":true}}`},
+		{KindPropertySet, "", `{"id":"10","params":{"brightness":5}}`, `{"id":"10","code":200,"msg":"success"}`},
+	} {
+		b, err := m.ExampleReply(tc.kind, tc.identifier, []byte(tc.request), now)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tc.kind, tc.request, err)
+		}
+		if string(b) != tc.want {
+			t.Errorf("%s %s: reply %s, want %s", tc.kind, tc.request, b, tc.want)
+		}
+		if err := m.CheckReply(tc.kind.Replies()[0], tc.identifier, b); err != nil {
+			t.Errorf("%s: the reply %s is invalid: %v", tc.kind, b, err)
+		}
+	}
+	for _, tc := range []struct {
+		kind       Kind
+		identifier string
+		request    string
+		code       string
+	}{
+		{KindPropertyGet, "", `{"id":"1","params":["nope"]}`, "tm.identifier.unknown"},
+		{KindServiceInvoke, "nope", `{"id":"1","params":{}}`, "tm.identifier.unknown"},
+		{KindPropertySet, "", `{"id":"1","params":{"brightness":101}}`, "tm.value.range"},
+		{KindPropertyGet, "", `{"params":[]}`, "thing.id.missing"},
+		{KindPropertyPost, "", `{"id":"1","params":{}}`, "kind.mismatch"},
+	} {
+		_, err := m.ExampleReply(tc.kind, tc.identifier, []byte(tc.request), now)
+		var e *Error
+		if !errors.As(err, &e) || e.Code != tc.code {
+			t.Errorf("%s %s: got %v, want %s", tc.kind, tc.request, err, tc.code)
+		}
+	}
+}

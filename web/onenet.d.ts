@@ -224,6 +224,8 @@ export interface Onenet {
   tmCheckMessage(model: string, kind: string, identifier: string, payload: string): ThingCheck;
   /** A valid request of the kind built from the model, its times nowMs. */
   tmExample(model: string, kind: string, identifier: string, id: string, nowMs: number): string;
+  /** The device's reply to a platform request (property/set, property/get, service invoke; identifier: the service) built from the model: the values asked for, or the service's output. Throws the model's refusal of the request. */
+  tmReply(model: string, kind: string, identifier: string, request: string, nowMs: number): string;
   // Scenarios (docs/SCENARIOS.md), in the MQTT module.
   /**
    * Parses a scenario and starts its devices; resolves with the run's

@@ -259,6 +259,7 @@ export const onenet = {
   tmCheckValue: mqttSync("tmCheckValue"),
   tmCheckMessage: mqttSync("tmCheckMessage"),
   tmExample: mqttSync("tmExample"),
+  tmReply: mqttSync("tmReply"),
   async scenarioStart(text, opts) {
     await loadMQTT();
     return call(mqtt.scenarioStart, text, opts || {});

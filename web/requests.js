@@ -4,7 +4,11 @@
 // payload skeleton — with a Send button and the time left before the
 // platform gives up (the API's timeout, 10 s unless the caller chose
 // another: docs/PROTOCOL.md). An auto-answer switch per kind answers at
-// once with a template, so that a demo runs hands-free.
+// once with a template, so that a demo runs hands-free. When the thing
+// model of the product is known (the thing-model panel), a property get is
+// answered with valid values of exactly the properties asked for, a service
+// call with the service's output parameters (onenet.tmReply, Go's
+// ExampleReply: docs/PROTOCOL.md §9.3), and the auto-answer sends the same.
 import { $, el } from "./ui.js";
 import { t, show, errorText } from "./i18n.js";
 import { text as payloadText } from "./payload.js";
@@ -64,7 +68,7 @@ export class RequestsPanel {
     } catch {
       // A command may be anything.
     }
-    const card = { which, kind: p.kind, topic: m.topic, replyTopic, at: m.receivedAt || Date.now(), cmdId: p.cmdId, identifier: p.identifier, req, body, payload: m.payload, status: "waiting" };
+    const card = { which, kind: p.kind, topic: m.topic, replyTopic, at: m.receivedAt || Date.now(), productId: p.productId, cmdId: p.cmdId, identifier: p.identifier, req, body, payload: m.payload, status: "waiting" };
     card.id = which === "cmd" ? p.cmdId : req && req.id !== undefined ? String(req.id) : "";
     card.skeleton = this.skeleton(card);
     this.add(card);
@@ -72,8 +76,10 @@ export class RequestsPanel {
     if (mode !== "off") this.send(card, this.auto(card, mode), true);
   }
 
-  /** The reply prepared for a request. */
+  /** The reply prepared for a request: from the thing model when it is known. */
   skeleton(c) {
+    const fromModel = this.modelReply(c);
+    if (fromModel) return fromModel;
     const id = c.req && c.req.id !== undefined ? c.req.id : c.id;
     switch (c.which) {
       case "cmd":
@@ -82,12 +88,49 @@ export class RequestsPanel {
         return JSON.stringify({ id, code: 200, msg: "success" });
       case "get": {
         const data = {};
-        for (const k of Array.isArray(c.req && c.req.params) ? c.req.params.slice(0, 50) : []) data[k] = this.lastValue(String(k));
+        for (const k of Array.isArray(c.req && c.req.params) ? c.req.params.slice(0, 50) : []) {
+          const v = this.lastValue(String(k));
+          data[k] = v === undefined ? 0 : v;
+        }
         return JSON.stringify({ id, code: 200, msg: "success", data }, null, 2);
       }
       default:
         return JSON.stringify({ id, code: 200, msg: "success", data: {} }, null, 2);
     }
+  }
+
+  /**
+   * The reply built from the thing model of the request's product, or null
+   * without one (or for a command). A request the model refuses keeps the
+   * plain skeleton, and the card says why (c.modelError). A property the
+   * device has a value for (posted, or set by the platform) is answered
+   * with it when the model accepts it.
+   */
+  modelReply(c) {
+    const tm = this.app.tm;
+    if (c.which === "cmd" || !tm || !tm.model || this.app.token.ids().productId !== c.productId) return null;
+    let reply;
+    try {
+      reply = JSON.parse(this.app.onenet.tmReply(tm.text, c.kind, c.identifier || "", c.body, Date.now()));
+    } catch (e) {
+      c.modelError = e;
+      return null;
+    }
+    c.fromModel = true;
+    if (c.which === "get" && reply.data) {
+      for (const k of Object.keys(reply.data)) {
+        const v = tm.card.has(k) ? tm.card.get(k).value : this.lastValue(k);
+        if (v === undefined) continue;
+        let ok = false;
+        try {
+          ok = this.app.onenet.tmCheckValue(tm.text, "property", "", k, JSON.stringify(v)).ok;
+        } catch {
+          // Not a value the model takes: the example stays.
+        }
+        if (ok) reply.data[k] = v;
+      }
+    }
+    return JSON.stringify(reply, null, 2);
   }
 
   /** The answer an auto-answer switch gives. */
@@ -96,7 +139,7 @@ export class RequestsPanel {
     return c.skeleton;
   }
 
-  /** The value the device last posted for a property (thing/property/post), or 0. */
+  /** The value the device last posted for a property (thing/property/post), or undefined. */
   lastValue(name) {
     const h = this.app.pub.history;
     for (let i = h.length - 1; i >= 0; i--) {
@@ -108,7 +151,7 @@ export class RequestsPanel {
         // Not JSON.
       }
     }
-    return 0;
+    return undefined;
   }
 
   add(card) {
@@ -147,7 +190,13 @@ export class RequestsPanel {
     c.state = el("span", "req-state");
     c.state.setAttribute("role", "status");
     actions.append(c.btn, c.state);
-    box.append(head, label, actions);
+    box.append(head, label);
+    if (c.fromModel || c.modelError) {
+      const note = el("p", c.modelError ? "req-model err" : "req-model muted");
+      show(note, () => (c.modelError ? t("req.modelRefused", { error: errorText(c.modelError) }) : t("req.fromModel")));
+      box.append(note);
+    }
+    box.append(actions);
     this.renderState(c);
     return box;
   }

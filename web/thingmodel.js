@@ -1,7 +1,8 @@
 // The thing-model panel (docs/PROTOCOL.md §9): import a product's model
 // (pasted, from a file, or the sample; kept in this browser per product,
 // never sent), forms built from it for the device side (property post,
-// event post, answers to the platform's requests) and the platform side
+// event post; the platform's requests are answered beside the messages,
+// requests.js, with replies built from the model) and the platform side
 // (property set, property get, service invoke through the local API),
 // every field checked as it is typed by Go's validator (onenet.tmCheckValue,
 // in the MQTT module), every incoming thing-model message checked and
@@ -11,7 +12,6 @@ import { t, show, errorText, apply, formatTime } from "./i18n.js";
 
 const STORE = "onenet-tool:thingmodel:";
 const MAX_CHECKS = 50;
-const MAX_REQUESTS = 20;
 
 export class ThingModelPanel {
   constructor(app) {
@@ -196,11 +196,13 @@ export class ThingModelPanel {
       box.append(ev);
     }
 
+    // The platform's requests are answered beside the messages
+    // (requests.js), with replies built from this model.
     const req = fieldset("tm.requestsTitle");
     const sub = button("tm-subscribe", "tm.subscribe");
-    const list = el("ul", "tm-requests");
-    list.id = "tm-requests";
-    req.append(actions(sub), list);
+    const note = heading("p", "tm.requestsNote");
+    note.className = "muted";
+    req.append(note, actions(sub));
     box.append(req);
 
     // Platform side.
@@ -665,9 +667,6 @@ export class ThingModelPanel {
       if (info.kind === "thing/property/desired/get/reply" && j.data) {
         for (const [k, v] of Object.entries(j.data)) if (v && "value" in v) this.setCard(k, v.value, Date.now(), "desired");
       }
-      if (info.kind === "thing/property/set" || info.kind === "thing/property/get" || info.kind === "thing/service/{identifier}/invoke") {
-        this.addRequest(m.topic, info, j);
-      }
     }
   }
 
@@ -711,51 +710,6 @@ export class ThingModelPanel {
       show(list.lastChild, null);
       list.lastChild.remove();
     }
-  }
-
-  /** A request from the platform, with its prepared reply and a button to send it. */
-  addRequest(topic, info, req) {
-    const list = $("tm-requests");
-    let data = null;
-    if (info.kind === "thing/property/get") {
-      data = {};
-      for (const id of req.params || []) {
-        const c = this.card.get(id);
-        const p = this.model.properties.find((x) => x.identifier === id);
-        if (c) data[id] = c.value;
-        else if (p) data[id] = exampleValue(p.dataType);
-      }
-    } else if (info.kind === "thing/service/{identifier}/invoke") {
-      const s = this.model.services.find((x) => x.identifier === info.identifier);
-      data = {};
-      for (const p of s ? s.outputData : []) data[p.identifier] = exampleValue(p.dataType);
-    }
-    const reply = { id: String(req.id), code: 200, msg: "success" };
-    if (data) reply.data = data;
-    const replyText = JSON.stringify(reply);
-    const li = el("li");
-    const what = el("span");
-    show(what, () => t("tm.request", { topic, reply: replyText }));
-    const send = el("button", "", "");
-    send.type = "button";
-    send.className = "tm-reply";
-    send.dataset.i18n = "tm.sendReply";
-    send.textContent = t("tm.sendReply");
-    send.addEventListener("click", async () => {
-      const c = this.app.conn.client;
-      if (!c) return;
-      send.disabled = true;
-      try {
-        await c.publish(topic + "_reply", replyText, { qos: 1 });
-        show(what, () => t("tm.replied", { topic: topic + "_reply", reply: replyText }));
-      } catch (e) {
-        send.disabled = false;
-        show(what, () => errorText(e));
-      }
-    });
-    li.append(what, send);
-    list.prepend(li);
-    while (list.children.length > MAX_REQUESTS) list.lastChild.remove();
   }
 
   setCard(id, value, at, source) {
@@ -843,26 +797,4 @@ function defaultNumber(dt) {
     }
   }
   return "0";
-}
-
-/** A valid value of a data type, for a prepared reply. */
-function exampleValue(dt) {
-  switch (dt.type) {
-    case "bool":
-      return true;
-    case "enum":
-      return dt.enum.length ? dt.enum[0].value : 0;
-    case "string":
-      return "";
-    case "date":
-      return Date.now();
-    case "array":
-      return [];
-    case "struct": {
-      const o = {};
-      for (const m of dt.members) o[m.identifier] = exampleValue(m.dataType);
-      return o;
-    }
-  }
-  return Number(defaultNumber(dt));
 }

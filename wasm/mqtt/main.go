@@ -59,6 +59,7 @@ func main() {
 	jsbridge.Export(exports, "tmCheckValue", tmCheckValue)
 	jsbridge.Export(exports, "tmCheckMessage", tmCheckMessage)
 	jsbridge.Export(exports, "tmExample", tmExample)
+	jsbridge.Export(exports, "tmReply", tmReply)
 	jsbridge.Export(exports, "scenarioStart", scenarioStart)
 	jsbridge.Export(exports, "scenarioStatus", scenarioStatus)
 	jsbridge.Export(exports, "scenarioStop", scenarioStop)

@@ -156,3 +156,31 @@ func tmExample(args []js.Value) (any, error) {
 	b, err := m.ExampleRequest(k, ident, id, int64(args[4].Float()))
 	return string(b), err
 }
+
+// tmReply(model, kind, identifier, request, nowMs) returns the device's
+// reply to request, a property/set, property/get or service invoke of the
+// platform, built from the model (ExampleReply): the values requested, or
+// the service's output.
+func tmReply(args []js.Value) (any, error) {
+	m, err := modelArg(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	k, err := tmKind(args)
+	if err != nil {
+		return nil, err
+	}
+	ident, err := stringArg(args, 2, "identifier")
+	if err != nil {
+		return nil, err
+	}
+	req, err := stringArg(args, 3, "request")
+	if err != nil {
+		return nil, err
+	}
+	if len(args) < 5 || args[4].Type() != js.TypeNumber {
+		return nil, &jsbridge.FieldError{Field: "nowMs", Code: "arg.type", Msg: "must be a number"}
+	}
+	b, err := m.ExampleReply(k, ident, []byte(req), int64(args[4].Float()))
+	return string(b), err
+}
