@@ -104,6 +104,7 @@ type Broker struct {
 	opts     Options
 	srv      *mqtt.Server
 	sessions sync.Map           // *mqtt.Client -> *session, for logged-in clients
+	ends     sync.Map           // net.Conn -> chan struct{}, closed when mochi has dropped the connection
 	devices  map[string]*device // by "pid/name"; fixed after New
 	products map[string]*Product
 	ws       *wsListener
@@ -241,7 +242,7 @@ func New(opts Options) (*Broker, error) {
 		}
 	}
 	b.ws = newWSListener("ws", opts.WebSocketOrigins, opts.ConnectTimeout, b.logf)
-	b.ws.establish = b.srv.EstablishConnection
+	b.ws.establish = b.establish
 	if err := b.srv.AddListener(b.ws); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
@@ -249,6 +250,29 @@ func New(opts Options) (*Broker, error) {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	return b, nil
+}
+
+// establish hands c to mochi, and records when mochi has dropped it
+// entirely: after its hooks' OnDisconnect, mochi removes the session's
+// subscriptions and the session itself by client id, which a device's new
+// login must not overtake (see loginHook.OnSessionEstablish).
+func (b *Broker) establish(id string, c net.Conn) error {
+	ended := make(chan struct{})
+	b.ends.Store(c, ended)
+	defer func() {
+		b.ends.Delete(c)
+		close(ended)
+	}()
+	return b.srv.EstablishConnection(id, c)
+}
+
+// ended is closed once mochi has dropped the connection c; nil if c is
+// not one of the broker's.
+func (b *Broker) ended(c net.Conn) <-chan struct{} {
+	if v, ok := b.ends.Load(c); ok {
+		return v.(chan struct{})
+	}
+	return nil
 }
 
 // ListenTCP starts a plain MQTT listener on addr ("127.0.0.1:0" picks a
@@ -269,7 +293,7 @@ func (b *Broker) ListenTCP(addr string) (net.Addr, error) {
 		ln.Close()
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	b.srv.Listeners.Serve(l.ID(), b.srv.EstablishConnection)
+	b.srv.Listeners.Serve(l.ID(), b.establish)
 	b.logf("listening for MQTT on %s", ln.Addr())
 	return ln.Addr(), nil
 }

@@ -21,7 +21,8 @@ type device struct {
 	iprefix   string // the same under internalPrefix
 
 	mu       sync.Mutex
-	cl       *mqtt.Client // the current session; nil when offline
+	cl       *mqtt.Client    // the current session; nil when offline
+	ended    <-chan struct{} // closed when mochi has dropped the last session's connection
 	remote   string
 	lastSeen time.Time
 

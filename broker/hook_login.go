@@ -140,6 +140,10 @@ func (h *loginHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bo
 	return h.b.session(cl) != nil
 }
 
+// sessionEndWait bounds how long a login waits for the device's previous
+// connection to end.
+const sessionEndWait = 5 * time.Second
+
 // OnSessionEstablish marks the device online, just before mochi takes over
 // an older session of the same device (same client id) and sends the
 // CONNACK.
@@ -150,8 +154,26 @@ func (h *loginHook) OnSessionEstablish(cl *mqtt.Client, pk packets.Packet) {
 	}
 	d := s.dev
 	d.mu.Lock()
-	old, oldRemote := d.cl, d.remote
-	d.cl, d.remote, d.lastSeen = cl, cl.Net.Remote, h.b.now()
+	old, oldRemote, ended := d.cl, d.remote, d.ended
+	d.mu.Unlock()
+	// Every session of a device has the client id d.key, and mochi drops a
+	// closed session's subscriptions and entry by that id after its
+	// OnDisconnect. A new login that overtook that clean-up would lose its
+	// own subscriptions to it, so it waits until the previous connection is
+	// gone, ending it first if it is still open (the take-over).
+	if ended != nil {
+		if old != nil {
+			old.Stop(packets.ErrSessionTakenOver)
+		}
+		select {
+		case <-ended:
+		case <-h.b.done:
+		case <-time.After(sessionEndWait):
+			h.b.logf("take-over: device %s: the previous connection did not end in %s", d.key, sessionEndWait)
+		}
+	}
+	d.mu.Lock()
+	d.cl, d.remote, d.lastSeen, d.ended = cl, cl.Net.Remote, h.b.now(), h.b.ended(cl.Net.Conn)
 	d.mu.Unlock()
 	if old != nil {
 		h.b.logf("take-over: device %s: a new login from %s disconnects the session from %s (docs/PROTOCOL.md §3)", d.key, cl.Net.Remote, oldRemote)

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 // noConnack is TestLogin's code for a connection closed without a CONNACK
@@ -184,4 +187,48 @@ func TestLoginMQTT5(t *testing.T) {
 	}
 	expectClosed(t, conn)
 	e.log.waitFor(t, "login refused", "protocol level 5", "(CONNACK 1)")
+}
+
+// TestQuickReconnectKeepsSubscriptions: a device that logs in again at once,
+// after closing its connection or while it is still open (a take-over),
+// gets what it subscribes to in the new session. Every session of a device
+// has the same client id, and mochi drops a closed session's subscriptions
+// by that id after the broker's OnDisconnect; a new login that overtook that
+// clean-up used to lose its subscriptions to it.
+//
+// A hook that pauses in the closed session's clean-up widens the window that
+// load opens now and then.
+func TestQuickReconnectKeepsSubscriptions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noLimits)
+	if err := e.b.srv.AddHook(new(slowCleanup), nil); err != nil {
+		t.Fatal(err)
+	}
+	const dp = "$sys/prod1/dev1/dp/post/json"
+	for i := 1; i <= 30; i++ {
+		via := []string{"tcp", "ws"}[i%2]
+		c := e.mustDial(t, via, "prod1", "dev1")
+		c.sub(t, 1, dp+"/accepted")
+		c.pub(t, dp, 1, fmt.Sprintf(`{"id":%d,"dp":{"t":[{"v":1}]}}`, i))
+		if m := c.expect(t, dp+"/accepted"); string(m.payload) != fmt.Sprintf(`{"id":%d}`, i) {
+			t.Fatalf("round %d: accepted %s", i, m.payload)
+		}
+		if i%3 != 2 {
+			c.Disconnect(0) // else the next login takes the session over
+		}
+	}
+}
+
+// slowCleanup pauses when mochi unsubscribes a closed client, between its
+// removing the subscriptions and its removing the client.
+type slowCleanup struct{ mqtt.HookBase }
+
+func (*slowCleanup) ID() string { return "slow-cleanup" }
+
+func (*slowCleanup) Provides(b byte) bool { return b == mqtt.OnUnsubscribed }
+
+func (*slowCleanup) OnUnsubscribed(cl *mqtt.Client, _ packets.Packet) {
+	if cl.Closed() {
+		time.Sleep(100 * time.Millisecond)
+	}
 }
