@@ -102,3 +102,66 @@ func TestTakeOverGuard(t *testing.T) {
 		t.Errorf("take-over message %q", msg)
 	}
 }
+
+// TestLimitsByProductKind: the counters follow the product's kind
+// (docs/PROTOCOL.md §3.9). A Studio product shows Studio's limits (3
+// logins in 5 s, 1 uplink message a second, 10 topics a second) and warns
+// past the uplink rate without asking (later messages are delayed, not
+// banned, §5.7); an MQTT-kit product counts its subscriptions, warns at 15
+// topics in 5 s and asks before the 16th (a ban, §5.2).
+func TestLimitsByProductKind(t *testing.T) {
+	t.Run("studio", func(t *testing.T) {
+		e := newEnv(t, server.Config{Registry: studioRegistry(t)})
+		e.open("/")
+		e.connected("")
+		if title := e.text("limit-title"); !strings.Contains(title, "Studio") {
+			t.Errorf("limits title %q", title)
+		}
+		if got := e.text("limit-login"); got != "1/3" {
+			t.Errorf("logins %q, want 1/3", got)
+		}
+		if eval[bool](e, `document.getElementById("limit-qos1") !== null`) {
+			t.Error("a Studio product shows the MQTT kit's QoS 1 counter")
+		}
+		e.set("pub-kind", "dp/post/json")
+		e.click("tab-raw")
+		e.set("payload", `{"id":1,"dp":{"t":[{"v":1}]}}`)
+		got := eval[[]any](e, `(() => { for (let i = 0; i < 3; i++) document.getElementById("publish").click(); return [document.getElementById("limit-uplink").textContent, document.getElementById("limit-warn").textContent, document.getElementById("limit-confirm").hidden]; })()`)
+		if got[0] != "3/1" || !strings.Contains(got[1].(string), "1 uplink message a second") || got[2] != true {
+			t.Errorf("after 3 publishes in a second: counter %q, warning %q, confirmation hidden %v", got[0], got[1], got[2])
+		}
+		e.setLang("zh")
+		if title := e.text("limit-title"); !strings.Contains(title, "Studio") || !strings.Contains(e.text("limits"), "上行") {
+			t.Errorf("in Chinese: %q", e.text("limits"))
+		}
+	})
+	t.Run("kit", func(t *testing.T) {
+		e := newEnv(t, server.Config{})
+		e.open("/")
+		e.connected("")
+		if got := e.text("limit-sub"); got != "0/15" {
+			t.Errorf("subscriptions %q, want 0/15", got)
+		}
+		// 15 topics at once, then a 16th, then the 16th again (confirmed).
+		got := eval[[]any](e, `(() => {
+			const pre = "$sys/`+productID+`/`+deviceName+`/";
+			const sub = (f) => { document.getElementById("sub-filter").value = pre + f; document.getElementById("subscribe").click(); };
+			const kinds = ["dp/post/json/+", "cmd/request/+", "cmd/response/+/+", "image/#", "thing/property/set", "thing/property/post/reply", "thing/service/+/invoke", "ota/#", "thing/property/get", "thing/event/post/reply", "image/get/accepted", "image/update/accepted", "dp/post/json/accepted", "dp/post/json/rejected", "thing/property/desired/get/reply"];
+			kinds.forEach(sub);
+			const at15 = [document.getElementById("limit-sub").textContent, document.getElementById("limit-warn").textContent];
+			sub("thing/property/desired/delete/reply");
+			const asked = [document.getElementById("limit-sub").textContent, document.getElementById("sub-err").textContent];
+			sub("thing/property/desired/delete/reply");
+			return [...at15, ...asked, document.getElementById("limit-sub").textContent];
+		})()`)
+		if got[0] != "15/15" || !strings.Contains(got[1].(string), "15 topics subscribed in 5 s") {
+			t.Errorf("at 15 topics: counter %q, warning %q", got[0], got[1])
+		}
+		if got[2] != "15/15" || !strings.Contains(got[3].(string), "Press Subscribe again") {
+			t.Errorf("the 16th topic was not held back: counter %q, message %q", got[2], got[3])
+		}
+		if got[4] != "16/15" {
+			t.Errorf("the 16th topic, confirmed: counter %q", got[4])
+		}
+	})
+}

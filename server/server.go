@@ -82,9 +82,13 @@ type DemoDevice struct {
 	DeviceKey  string `json:"device_key"`
 }
 
-// InfoProduct names a product and its devices (never their keys).
+// InfoProduct names a product, its kind and its devices (never their keys).
+// Kind is the registry's (docs/PROTOCOL.md §3.9): "studio", or "kit"
+// (also for a product whose kind is not given); the page counts the
+// limits of that kind (§5.6, §5.7).
 type InfoProduct struct {
 	ID      string   `json:"id"`
+	Kind    string   `json:"kind"`
 	Devices []string `json:"devices"`
 }
 
@@ -122,7 +126,10 @@ func New(cfg Config) (*Server, error) {
 		info.Endpoints = append(info.Endpoints, t.Addr)
 	}
 	for _, p := range reg.Products {
-		ip := InfoProduct{ID: p.ID}
+		ip := InfoProduct{ID: p.ID, Kind: broker.KindKit}
+		if p.Kind == broker.KindStudio {
+			ip.Kind = broker.KindStudio
+		}
 		for _, d := range p.Devices {
 			ip.Devices = append(ip.Devices, d.Name)
 		}

@@ -179,7 +179,7 @@ func TestLocalInfoHasNoKeys(t *testing.T) {
 	if info.Broker != "mqtt" || info.Bridge != "bridge" || info.API != "api/" || len(info.Endpoints) != 4 {
 		t.Errorf("info = %+v", info)
 	}
-	if len(info.Products) != 1 || info.Products[0].ID != "p1" || info.Products[0].Devices[0] != "d1" {
+	if len(info.Products) != 1 || info.Products[0].ID != "p1" || info.Products[0].Kind != "kit" || info.Products[0].Devices[0] != "d1" {
 		t.Errorf("products = %+v", info.Products)
 	}
 	if strings.Contains(string(body), "kKsub") || strings.Contains(string(body), "rs2Fa") {

@@ -180,6 +180,11 @@ export class ConnectionPanel {
   }
 
   explainConnectError(e) {
+    if (e.connack === 3 && this.app.limits.applies() && this.app.limits.kind() === "studio") {
+      // Studio refuses a 4th login in 5 s and bans nobody (docs/PROTOCOL.md §5.7).
+      const limit = this.app.limits.limit("login");
+      return () => t("limit.studioLogin", { limit });
+    }
     if (e.connack === 3 && this.app.limits.applies()) {
       const known = this.app.limits.banned() ? this.app.limits.banUntil : 0;
       const latest = Date.now() + 5 * 60 * 1000;
@@ -317,7 +322,7 @@ export class ConnectionPanel {
       app.sub.render();
       return;
     }
-    if (ev.state === "reconnecting" && ev.error && ev.error.connack === 3 && app.limits.applies()) {
+    if (ev.state === "reconnecting" && ev.error && ev.error.connack === 3 && app.limits.applies() && app.limits.kind() !== "studio") {
       // Banned: retrying only prolongs it (and says nothing new).
       this.stop(this.explainConnectError(ev.error));
       return;

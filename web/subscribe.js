@@ -45,9 +45,26 @@ export class SubscribePanel {
         markField("sub-filter", true);
         return;
       }
-      // OneNET fails a subscription beyond 15 topics in a session (docs/PROTOCOL.md §5.2).
-      if (!this.subs.has(filter) && this.subs.size >= 15) show($("sub-err"), () => t("sub.warn.session", { limit: 15 }));
+      // OneNET fails a subscription beyond 15 topics in a session, 10 for
+      // a Studio product (docs/PROTOCOL.md §5.2, §5.7).
+      const limits = this.app.limits;
+      const session = limits.sessionTopics();
+      if (!this.subs.has(filter) && this.subs.size >= session) show($("sub-err"), () => t("sub.warn.session", { limit: session }));
+      // More topics in the window: a kit device is banned (asked first,
+      // confirmed by pressing Subscribe again), a Studio one fails.
+      if (limits.wouldPass("sub")) {
+        const kind = limits.kind();
+        const limit = limits.limit("sub");
+        show($("sub-err"), () => t("sub.warn.rate." + kind, { limit }));
+        if (limits.over("sub") && this.confirmed !== filter) {
+          this.confirmed = filter;
+          return;
+        }
+      }
+      this.confirmed = "";
     }
+    // A subscription counts, refused or not (docs/PROTOCOL.md §5.2).
+    this.app.limits.record("sub");
     try {
       const granted = await c.subscribe(filter, qos);
       this.subs.set(filter, { qos, granted });

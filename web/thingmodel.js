@@ -526,6 +526,7 @@ export class ThingModelPanel {
     pub.addHistory(entry);
     pub.sent.set(entry.id, entry);
     try {
+      this.app.limits.publish(1);
       await c.publish(topic, payload, { qos: 1 });
       entry.status = "acked";
     } catch (e) {
@@ -563,6 +564,7 @@ export class ThingModelPanel {
     }
     const { productId, deviceName } = this.app.token.ids();
     const filter = `$sys/${productId}/${deviceName}/thing/#`;
+    this.app.limits.record("sub");
     try {
       await c.subscribe(filter, 0);
       show($("tm-err"), () => t("tm.subscribed", { filter }));
