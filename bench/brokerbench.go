@@ -159,7 +159,7 @@ func connectAll(ctx context.Context, kind string, n int, dial func(context.Conte
 
 func brokerRun(ctx context.Context, cfg config, kind string, n int) (BrokerRun, error) {
 	r := BrokerRun{Kind: kind, Devices: n}
-	c, err := startChild(ctx, kind, n)
+	c, err := startChild(ctx, kind, "publish", n)
 	if err != nil {
 		return r, err
 	}
@@ -225,7 +225,7 @@ func brokerRun(ctx context.Context, cfg config, kind string, n int) (BrokerRun, 
 
 func holdRun(ctx context.Context, cfg config, kind string, n int) (HoldRun, error) {
 	hr := HoldRun{Kind: kind, Devices: n}
-	c, err := startChild(ctx, kind, n)
+	c, err := startChild(ctx, kind, "hold", n)
 	if err != nil {
 		return hr, err
 	}

@@ -25,8 +25,10 @@ const (
 	childEnv        = "ONENET_BENCH_CHILD"
 	childKindEnv    = "ONENET_BENCH_KIND"
 	childDevicesEnv = "ONENET_BENCH_DEVICES"
+	childRoleEnv    = "ONENET_BENCH_ROLE" // "publish" (brokerRun) or "hold" (holdRun)
 	// childProfileEnv, if set, is where a child writes its CPU profile
-	// (PATH.KIND.DEVICES), e.g. ONENET_BENCH_CHILD_PROFILE=/tmp/broker.prof.
+	// (PATH.KIND.DEVICES, and PATH.KIND.DEVICES.hold for the WebSocket
+	// hold), e.g. ONENET_BENCH_CHILD_PROFILE=/tmp/broker.prof.
 	childProfileEnv = "ONENET_BENCH_CHILD_PROFILE"
 	benchProduct    = "bench"
 )
@@ -106,7 +108,11 @@ func childMain() int {
 	}
 	defer closeFn()
 	if path := os.Getenv(childProfileEnv); path != "" {
-		f, err := os.Create(path + "." + kind + "." + strconv.Itoa(n))
+		name := path + "." + kind + "." + strconv.Itoa(n)
+		if os.Getenv(childRoleEnv) == "hold" {
+			name += ".hold"
+		}
+		f, err := os.Create(name)
 		if err != nil {
 			return fail(err)
 		}
@@ -165,13 +171,13 @@ type child struct {
 	addrs childAddrs
 }
 
-func startChild(ctx context.Context, kind string, devices int) (*child, error) {
+func startChild(ctx context.Context, kind, role string, devices int) (*child, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = append(os.Environ(), childEnv+"=broker", childKindEnv+"="+kind, childDevicesEnv+"="+strconv.Itoa(devices))
+	cmd.Env = append(os.Environ(), childEnv+"=broker", childKindEnv+"="+kind, childDevicesEnv+"="+strconv.Itoa(devices), childRoleEnv+"="+role)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

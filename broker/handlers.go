@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
+	"sync"
 
 	"github.com/onenet-wasm/onenet-wasm/internal/logsafe"
 	"github.com/onenet-wasm/onenet-wasm/onenet"
@@ -28,11 +28,18 @@ func (r *replies) add(suffix string, payload []byte) { *r = append(*r, reply{suf
 // connection goroutine before mochi acknowledges the publish, so that what
 // a QoS 1 PUBACK confirms is already stored; the replies are sent after the
 // PUBACK.
-func (b *Broker) handle(d *device, suffix string, payload []byte) (out replies) {
-	info, err := onenet.ParseTopic(d.prefix + suffix)
-	if err != nil {
-		b.logf("ignored: device %s published to an undocumented topic %s", d.key, logsafe.Q(d.prefix+suffix))
-		return nil
+// info is what onenet.ParseTopic finds in the topic, when the caller has
+// it already (session.parsed); nil to parse it here. The replies are
+// appended to buf.
+func (b *Broker) handle(d *device, suffix string, info *onenet.TopicInfo, payload []byte, buf replies) (out replies) {
+	out = buf
+	if info == nil {
+		ti, err := onenet.ParseTopic(d.prefix + suffix)
+		if err != nil {
+			b.logf("ignored: device %s published to an undocumented topic %s", d.key, logsafe.Q(d.prefix+suffix))
+			return nil
+		}
+		info = &ti
 	}
 	if b.handleGateway(d, info.Kind, payload, &out) { // OTA, gateways (subdev.go)
 		return out
@@ -64,44 +71,87 @@ const dpIllegal = "Illegal Data"
 
 // handleDP stores a datapoint upload and answers on dp/post/json/accepted
 // or /rejected with err_code 98 (docs/PROTOCOL.md §7); the connection stays open.
+//
+// A well-formed upload is read by onenet.ScanDPPost in one pass, into a
+// reused DPScan; anything else goes to onenet.ParseDPPost, which decides
+// and explains a refusal (the scanner accepts only what it accepts, with
+// the same values).
 func (b *Broker) handleDP(d *device, payload []byte, out *replies) {
-	post, err := onenet.ParseDPPost(payload)
-	if err != nil {
-		id := dpID(payload)
-		b.logf("dp rejected: device %s, id %d: %s: %s %s", d.key, id, errCode(err), errMsg(err), rule("dp.rejected"))
-		out.add(string(onenet.KindDPRejected), onenet.DPRejected(id, onenet.DPErrIllegalData, dpIllegal))
-		return
+	sc := dpScans.Get().(*onenet.DPScan)
+	defer putDPScan(sc)
+	id, points := sc.ID, sc.Points
+	if onenet.ScanDPPost(payload, sc) {
+		id, points = sc.ID, sc.Points
+	} else {
+		post, err := onenet.ParseDPPost(payload)
+		if err != nil {
+			id := dpID(payload)
+			b.logf("dp rejected: device %s, id %d: %s: %s %s", d.key, id, errCode(err), errMsg(err), rule("dp.rejected"))
+			out.add(string(onenet.KindDPRejected), onenet.DPRejected(id, onenet.DPErrIllegalData, dpIllegal))
+			return
+		}
+		id, points = post.ID, dpPoints(post)
 	}
 	now := b.now()
 	d.mu.Lock()
 	newStreams := 0
-	for id := range post.Streams {
-		if d.streams[id] == nil {
+	for i, p := range points {
+		if (i == 0 || string(p.Stream) != string(points[i-1].Stream)) && d.streams[string(p.Stream)] == nil {
 			newStreams++
 		}
 	}
 	if len(d.streams)+newStreams > b.opts.MaxStreams {
 		n := len(d.streams)
 		d.mu.Unlock()
-		b.logf("dp rejected: device %s, id %d: more than %d datastreams (a limit of this local broker)", d.key, post.ID, b.opts.MaxStreams)
-		b.logf("dp rejected: device %s, id %d: the device has %d datastreams and this upload adds %d", d.key, post.ID, n, newStreams)
-		out.add(string(onenet.KindDPRejected), onenet.DPRejected(post.ID, onenet.DPErrIllegalData, dpIllegal))
+		b.logf("dp rejected: device %s, id %d: more than %d datastreams (a limit of this local broker)", d.key, id, b.opts.MaxStreams)
+		b.logf("dp rejected: device %s, id %d: the device has %d datastreams and this upload adds %d", d.key, id, n, newStreams)
+		out.add(string(onenet.KindDPRejected), onenet.DPRejected(id, onenet.DPErrIllegalData, dpIllegal))
 		return
 	}
-	why := b.storeDP(d, post, func(p onenet.DataPoint) StoredPoint {
-		at := now
-		if p.T > 0 {
-			at = time.Unix(p.T, 0)
-		}
-		return StoredPoint{At: at, Value: compact(p.V)}
-	})
+	why := b.storeDP(d, points, now)
 	d.mu.Unlock()
 	if why != "" {
-		b.logf("dp rejected: device %s, id %d: %s", d.key, post.ID, why)
-		out.add(string(onenet.KindDPRejected), onenet.DPRejected(post.ID, onenet.DPErrIllegalData, "Illegal Data: "+why))
+		b.logf("dp rejected: device %s, id %d: %s", d.key, id, why)
+		out.add(string(onenet.KindDPRejected), onenet.DPRejected(id, onenet.DPErrIllegalData, "Illegal Data: "+why))
 		return
 	}
-	out.add(string(onenet.KindDPAccepted), onenet.DPAccepted(post.ID))
+	out.add(string(onenet.KindDPAccepted), onenet.DPAccepted(id))
+}
+
+// dpScans are handleDP's DPScans, reused across uploads and connections.
+var dpScans = sync.Pool{New: func() any { return new(onenet.DPScan) }}
+
+// putDPScan returns sc to dpScans without the payload it points into, and
+// without a large slice an unusual upload grew.
+func putDPScan(sc *onenet.DPScan) {
+	clear(sc.Points)
+	sc.Points = sc.Points[:0]
+	if cap(sc.Points) > 64 {
+		sc.Points = nil
+	}
+	dpScans.Put(sc)
+}
+
+// dpPoints lists an upload's points as ScanDPPost would: in payload order,
+// a datastream's points adjacent.
+func dpPoints(post *onenet.DPPost) []onenet.ScannedPoint {
+	var pts []onenet.ScannedPoint
+	for _, name := range post.Order {
+		for _, p := range post.Streams[name] {
+			pts = append(pts, onenet.ScannedPoint{Stream: []byte(name), V: p.V, T: p.T})
+		}
+	}
+	return pts
+}
+
+// storedValue copies a datapoint's value for the store, as compact JSON: a
+// number or a string is compact as written (the upload was checked), only
+// an object may hold white space.
+func storedValue(v []byte) json.RawMessage {
+	if len(v) > 0 && v[0] == '{' {
+		return compact(v)
+	}
+	return json.RawMessage(bytes.Clone(v))
 }
 
 // dpID reads the "id" of an upload that failed to parse, or -1 (docs/PROTOCOL.md §7).

@@ -44,6 +44,26 @@ type session struct {
 	reason string  // why the broker ends the connection, once it decides to
 	how    string  // which key signed the token
 	out    replies // the replies to the publish being processed
+
+	// The last topic the connection published to that passed checkPublish,
+	// and what onenet.ParseTopic found in it. A device publishes to a few
+	// topics, most often the same one: the next publish to it is not
+	// checked and parsed again, neither in checkPublish nor in handle.
+	// Only the connection's goroutine reads and writes them (mochi calls
+	// OnPacketRead and OnPublish there).
+	topic string
+	info  onenet.TopicInfo
+}
+
+// parsed returns what onenet.ParseTopic finds in the device's topic
+// "$sys/{pid}/{device}/"+suffix if it is the session's last checked
+// topic, or nil.
+func (s *session) parsed(suffix string) *onenet.TopicInfo {
+	p := s.dev.prefix
+	if s.topic != "" && len(s.topic) == len(p)+len(suffix) && s.topic[len(p):] == suffix && s.topic[:len(p)] == p {
+		return &s.info
+	}
+	return nil
 }
 
 // session returns the session of a logged-in client, or nil.

@@ -114,19 +114,21 @@ func (h *accessHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.P
 func checkPublish(s *session, pk *packets.Packet) error {
 	d := s.dev
 	fh := pk.FixedHeader
-	topic := logsafe.Q(pk.TopicName)
 	switch {
 	case fh.Qos == 2:
-		return reject(s, "QoS 2 publish to %s %s", topic, rule("publish.qos"))
+		return reject(s, "QoS 2 publish to %s %s", logsafe.Q(pk.TopicName), rule("publish.qos"))
 	case fh.Retain:
-		return reject(s, "retained publish to %s %s", topic, rule("publish.retain"))
+		return reject(s, "retained publish to %s %s", logsafe.Q(pk.TopicName), rule("publish.retain"))
 	case fh.Dup && fh.Qos == 0:
-		return reject(s, "DUP flag on a QoS 0 publish to %s %s", topic, rule("publish.dup"))
+		return reject(s, "DUP flag on a QoS 0 publish to %s %s", logsafe.Q(pk.TopicName), rule("publish.dup"))
 	case len(pk.Payload) > onenet.MaxPayload:
-		return reject(s, "payload of %d bytes to %s; the limit is %d %s", len(pk.Payload), topic, onenet.MaxPayload, rule("publish.size"))
+		return reject(s, "payload of %d bytes to %s; the limit is %d %s", len(pk.Payload), logsafe.Q(pk.TopicName), onenet.MaxPayload, rule("publish.size"))
 	}
 	if strings.HasPrefix(pk.TopicName, onenet.SubdevPrefix) {
 		return nil // a gateway's sub-devices: checkSubdevPublish (subdev.go)
+	}
+	if s.topic != "" && pk.TopicName == s.topic {
+		return nil // checked at the last publish (session.topic)
 	}
 	if err := onenet.CheckPublishTopic(pk.TopicName, d.pid, d.name); err != nil {
 		return reject(s, "publish: %s", ruleErr(err))
@@ -136,8 +138,9 @@ func checkPublish(s *session, pk *packets.Packet) error {
 		return reject(s, "publish: %s: OneNET disconnects a device that publishes to a topic that is not a system topic", ruleErr(err))
 	}
 	if info.Kind.Direction() != "up" {
-		return reject(s, "publish to %s: %s is a topic the platform publishes, not the device %s", topic, info.Kind, rule("publish.downlink"))
+		return reject(s, "publish to %s: %s is a topic the platform publishes, not the device %s", logsafe.Q(pk.TopicName), info.Kind, rule("publish.downlink"))
 	}
+	s.topic, s.info = pk.TopicName, info
 	return nil
 }
 

@@ -29,12 +29,17 @@ func (h *platformHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pa
 		return pk, nil
 	}
 	if s := h.b.session(cl); s != nil && strings.HasPrefix(pk.TopicName, s.dev.iprefix) {
-		s.out = h.b.handle(s.dev, pk.TopicName[len(s.dev.iprefix):], pk.Payload)
+		suffix := pk.TopicName[len(s.dev.iprefix):]
+		s.out = h.b.handle(s.dev, suffix, s.parsed(suffix), pk.Payload, s.out[:0])
 	} else if s != nil && strings.HasPrefix(pk.TopicName, internalSubdev) {
 		s.out = h.b.handleSubdev(s.dev, pk.TopicName[len(internalSubdev):], pk.Payload) // subdev.go
 	}
-	return pk, packets.CodeSuccessIgnore
+	return pk, errConsumed
 }
+
+// errConsumed is packets.CodeSuccessIgnore as an error, made once: mochi
+// then neither forwards the publish nor retains it, and acknowledges it.
+var errConsumed error = packets.CodeSuccessIgnore
 
 // OnPublished sends the replies to a device's publish, after its PUBACK.
 // (OnPublish and OnPublished run on the device's connection goroutine.)
@@ -47,7 +52,7 @@ func (h *platformHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
 		return
 	}
 	out := s.out
-	s.out = nil
+	defer func() { clear(out); s.out = out[:0] }() // kept for the next publish's replies, without their payloads
 	if cl.State.Subscriptions.Len() == 0 {
 		// The replies go to the device's own topics, which only the device
 		// may subscribe to: with no subscription, nobody would get them.

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
@@ -104,15 +105,14 @@ func (b *Broker) dropOldest(d *device) int64 {
 	return c
 }
 
-// storeDP stores an accepted upload's points, or returns why it cannot
-// (the broker's total bound). The caller holds d.mu and has checked
-// MaxStreams.
-func (b *Broker) storeDP(d *device, post *onenet.DPPost, at func(onenet.DataPoint) StoredPoint) string {
+// storeDP stores an accepted upload's points (a datastream's points
+// adjacent, as onenet.ScanDPPost gives them), each at its own time or now,
+// or returns why it cannot (the broker's total bound). The caller holds
+// d.mu and has checked MaxStreams.
+func (b *Broker) storeDP(d *device, points []onenet.ScannedPoint, now time.Time) string {
 	var cost int64
-	for _, pts := range post.Streams {
-		for _, p := range pts {
-			cost += pointCost(p.V)
-		}
+	for _, p := range points {
+		cost += pointCost(p.V)
 	}
 	if cost > b.opts.MaxStoredBytes {
 		return fmt.Sprintf("the upload needs %d bytes of storage; this local broker keeps at most %d per device", cost, b.opts.MaxStoredBytes)
@@ -120,15 +120,19 @@ func (b *Broker) storeDP(d *device, post *onenet.DPPost, at func(onenet.DataPoin
 	if total := b.storedTotal.Load(); total+cost-d.stored > b.opts.MaxTotalStoredBytes {
 		return fmt.Sprintf("this local broker's datapoint store is full (%d of %d bytes, %d of them this device's)", total, b.opts.MaxTotalStoredBytes, d.stored)
 	}
-	for id, pts := range post.Streams {
-		r := d.streams[id]
-		if r == nil {
-			r = &ring{}
-			d.streams[id] = r
+	var r *ring
+	for i, p := range points {
+		if i == 0 || string(p.Stream) != string(points[i-1].Stream) {
+			if r = d.streams[string(p.Stream)]; r == nil {
+				r = &ring{}
+				d.streams[string(p.Stream)] = r
+			}
 		}
-		for _, p := range pts {
-			b.account(d, r, at(p))
+		at := now
+		if p.T > 0 {
+			at = time.Unix(p.T, 0)
 		}
+		b.account(d, r, StoredPoint{At: at, Value: storedValue(p.V)})
 	}
 	b.trim(d)
 	return ""
