@@ -79,7 +79,10 @@ const dpIllegal = "Illegal Data"
 func (b *Broker) handleDP(d *device, payload []byte, out *replies) {
 	sc := dpScans.Get().(*onenet.DPScan)
 	defer putDPScan(sc)
-	id, points := sc.ID, sc.Points
+	var (
+		id     int64
+		points []onenet.ScannedPoint
+	)
 	if onenet.ScanDPPost(payload, sc) {
 		id, points = sc.ID, sc.Points
 	} else {
