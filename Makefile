@@ -46,10 +46,13 @@ wasm:
 	$(GO) run ./scripts/buildwasm -goroot $(GOROOT) -out web -pkg ./wasm/core -name core.wasm
 	$(GO) run ./scripts/buildwasm -goroot $(GOROOT) -out web -pkg ./wasm/mqtt -name mqtt.wasm -tags mqttws_dialonly
 
-## vendor: the page's front-end packages, pinned in package-lock.json, into web/vendor.
+## vendor: the page's front-end packages, pinned in package-lock.json, into
+## web/vendor: uPlot as published, the payload editor's CodeMirror bundled
+## by esbuild (scripts/vendor).
 vendor: node_modules/.package-lock.json
 	mkdir -p web/vendor
 	cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css web/vendor/
+	$(GO) run ./scripts/vendor -out web/vendor
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

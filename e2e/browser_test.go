@@ -59,7 +59,7 @@ func webDir(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"core.wasm", "mqtt.wasm", "wasm_exec.js", "vendor/uPlot.esm.js"} {
+	for _, f := range []string{"core.wasm", "mqtt.wasm", "wasm_exec.js", "vendor/uPlot.esm.js", "vendor/codemirror.js"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Fatalf("web/%s is missing: run `make build` first (make test does)", f)
 		}

@@ -190,14 +190,13 @@ func TestPayloadEditor(t *testing.T) {
 	e := newEnv(t, server.Config{})
 	e.open("/")
 	e.connected("dp/post/json/+")
-	e.set("pub-kind", "dp/post/json")
-	e.click("tab-raw")
+	e.rawEditor()
 	e.set("payload", `{"id":7,"dp":{"t":[{"v":1}]}}`)
 	e.click("pub-format")
 	if p := e.value("payload"); !strings.Contains(p, "\n  \"id\": 7") {
 		t.Errorf("formatted payload %q", p)
 	}
-	eval[bool](e, `(document.getElementById("payload").focus(), true)`)
+	e.focusEditor()
 	e.run(chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	e.waitJS(`document.querySelectorAll("#pub-history li.accepted").length === 1`, "Ctrl+Enter to publish")
 	// Invalid: refused at its line and column, then sent anyway.

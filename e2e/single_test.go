@@ -194,6 +194,13 @@ func TestSingleFile(t *testing.T) {
 	if msg := e.text("payload-err"); msg == "" {
 		t.Error("an invalid payload gives no message")
 	}
+	// The payload editor is in the file too, styled under its policy (the
+	// violations are counted below), and marks the error.
+	e.waitJS(`document.getElementById("raw").dataset.editor === "ready"`, "the payload editor in the single file")
+	e.waitJS(`!!`+editorRoot+`.querySelector(".cm-lintRange-error")`, "the error marked in the editor")
+	if !eval[bool](e, `getComputedStyle(`+editorRoot+`.querySelector(".cm-gutters")).display === "flex"`) {
+		t.Error("the editor's own styles are not applied in the single file")
+	}
 	e.checkNoLocal()
 
 	// MQTT through Mosquitto's WebSocket listener: what the page publishes

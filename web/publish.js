@@ -1,5 +1,8 @@
 // The publish panel: topic templates, the datapoint builder and the raw
-// payload, their checks, and the list of what was sent.
+// payload, their checks, and the list of what was sent. The raw payload is
+// edited in the textarea #payload until the editor (editor.js, CodeMirror)
+// has loaded, which it does when the raw payload is first shown; if it
+// cannot, the textarea stays.
 import { $, setMsgs, markField, fmtTime } from "./ui.js";
 import { t, show, errorText } from "./i18n.js";
 
@@ -11,6 +14,45 @@ export class PublishPanel {
     this.sent = new Map(); // payload id → history entry
     this.history = []; // the entries shown in the publish history, oldest first
     this.nextPubId = 1;
+    /** @type {import("./editor.js").PayloadEditor | null} */
+    this.editor = null;
+    this.editorLoad = null;
+  }
+
+  /** Loads the payload editor once (lazily: it is not needed for the token panel). */
+  loadEditor() {
+    if (this.editorLoad) return this.editorLoad;
+    const raw = $("raw");
+    raw.dataset.editor = "loading";
+    this.editorLoad = import("./editor.js")
+      .then((m) => {
+        const ta = $("payload");
+        const host = $("payload-editor");
+        const focused = document.activeElement === ta;
+        const sel = [ta.selectionStart, ta.selectionEnd];
+        try {
+          this.editor = new m.PayloadEditor(ta, host, { label: t("pub.editorLabel"), describedBy: [$("payload-err"), $("pub-keys")] });
+        } catch (e) {
+          ta.hidden = false;
+          throw e;
+        }
+        host.hidden = false;
+        raw.dataset.editor = "ready";
+        this.updatePayload();
+        if (focused) this.editor.select(sel[0], sel[1]);
+      })
+      .catch((e) => {
+        // The textarea works on: the editor is a convenience.
+        raw.dataset.editor = "textarea";
+        console.warn("payload editor not loaded, the plain text field stays:", e);
+      });
+    return this.editorLoad;
+  }
+
+  /** Focuses the raw payload: the editor, or the textarea. */
+  focusPayload() {
+    if (this.editor) this.editor.focus();
+    else $("payload").focus();
   }
 
   fillKinds() {
@@ -84,7 +126,10 @@ export class PublishPanel {
     $("tab-raw").tabIndex = builder ? -1 : 0;
     $("builder").hidden = !builder;
     $("raw").hidden = builder;
-    if (!builder) $("payload").value = this.payloadText();
+    if (!builder) {
+      $("payload").value = this.payloadText();
+      this.loadEditor();
+    }
     this.updatePayload();
   }
 
@@ -124,13 +169,16 @@ export class PublishPanel {
     markField("payload", false);
     show(err, null);
     const msgs = [];
+    let check = null;
     if (kind) {
       const r = onenet.checkPayload(kind, text);
       if (!r.ok) {
+        check = r;
         show(err, () => (r.line ? t("pub.errAt", { line: r.line, column: r.column, error: errorText(r) }) : errorText(r)));
         markField("payload", true);
       }
     }
+    if (this.editor && !this.builderMode()) this.editor.mark(check, check ? errorText(check) : "");
     const topic = $("pub-topic").value.trim();
     for (const w of onenet.checkPublish({ topic, ...this.app.token.ids(), qos: Number($("pub-qos").value), retain: false, payloadLength: new TextEncoder().encode(text).length })) {
       msgs.push([() => publishWarning(w), "warn"]);
@@ -205,7 +253,7 @@ export class PublishPanel {
     if ($("snippet").value === "" || !Array.isArray(list) || typeof list[i] !== "string") return;
     $("payload").value = list[i];
     this.updatePayload();
-    $("payload").focus();
+    this.focusPayload();
   }
 
   /** Indents the raw payload if it is JSON; else shows where it is not. */
@@ -226,8 +274,12 @@ export class PublishPanel {
   /** Selects the error's position in the raw editor, so it can be seen. */
   showErrorAt(r) {
     if (!r || !r.line || this.builderMode()) return;
-    const ta = $("payload");
     const off = r.offset !== undefined ? r.offset : 0;
+    if (this.editor) {
+      this.editor.select(off, off + 1);
+      return;
+    }
+    const ta = $("payload");
     ta.focus();
     ta.setSelectionRange(off, off + 1);
   }
@@ -379,7 +431,7 @@ export class PublishPanel {
     }
     $("payload").value = e.text;
     this.updatePayload();
-    $("payload").focus();
+    this.focusPayload();
   }
 
   /** A reply arrived for the publish with this id: the entry, or null. */
@@ -451,6 +503,7 @@ export class PublishPanel {
   }
 
   onLanguage() {
+    if (this.editor) this.editor.setLabel(t("pub.editorLabel"));
     this.fillKinds();
     this.updateTopic();
     for (const e of this.history) this.renderHistory(e);

@@ -30,7 +30,7 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"app.js", "core.wasm", "i18n/en.js", "index.html", "mqtt.wasm", "onenet.js", "vendor/uPlot.esm.js", "wasm_exec.js"}
+	want := []string{"app.js", "core.wasm", "i18n/en.js", "index.html", "mqtt.wasm", "onenet.js", "vendor/codemirror.js", "vendor/uPlot.esm.js", "wasm_exec.js"}
 	if !slices.Equal(b.Files, want) {
 		t.Errorf("files %q, want %q", b.Files, want)
 	}
@@ -84,7 +84,7 @@ func TestWriteDist(t *testing.T) {
 		return err
 	})
 	slices.Sort(got)
-	want := []string{"app.js", "build.js", "core.wasm", "core.wasm.br", "core.wasm.gz", "i18n/en.js", "index.html", "mqtt.wasm", "onenet.js", "sw.js", "vendor/uPlot.esm.js", "wasm_exec.js"}
+	want := []string{"app.js", "build.js", "core.wasm", "core.wasm.br", "core.wasm.gz", "i18n/en.js", "index.html", "mqtt.wasm", "onenet.js", "sw.js", "vendor/codemirror.js", "vendor/uPlot.esm.js", "wasm_exec.js"}
 	if !slices.Equal(got, want) {
 		t.Errorf("dist holds %q\nwant %q", got, want)
 	}

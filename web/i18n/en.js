@@ -170,6 +170,7 @@ export default {
   "pub.errAt": "Line {line}, column {column}: {error}",
   "pub.snippets": "Snippets for this topic",
   "pub.snippetSave": "Save as a snippet",
+  "pub.editorLabel": "Payload (JSON editor)",
   "pub.format": "Format",
   "pub.keys": "Ctrl+Enter (⌘+Enter on a Mac) publishes.",
   "pub.anyway": "Send anyway, invalid as it is",

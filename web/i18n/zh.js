@@ -168,6 +168,7 @@ export default {
   "pub.errAt": "第 {line} 行，第 {column} 列：{error}",
   "pub.snippets": "此主题的常用内容",
   "pub.snippetSave": "保存为常用内容",
+  "pub.editorLabel": "Payload（JSON 编辑器）",
   "pub.format": "格式化",
   "pub.keys": "按 Ctrl+Enter（Mac 上为 ⌘+Enter）发布。",
   "pub.anyway": "仍然发送（内容无效）",
