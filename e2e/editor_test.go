@@ -49,11 +49,14 @@ func (e *env) editorText() string {
 // lines, colours the JSON, marks a syntax error and a rule's error at the
 // line the checks give, formats, publishes with Ctrl+Enter (no line break
 // added), takes typing like a user's into the form, is left with Tab,
-// has no serious accessibility violation in light and dark, and fits 390 px.
+// has no serious accessibility violation in light and dark, keeps to the
+// page's Content-Security-Policy, and fits 390 px.
 func TestPayloadCodeEditor(t *testing.T) {
 	e := newEnv(t, server.Config{})
 	e.open("/")
 	e.connected("dp/post/json/+")
+	// The server's policy (no inline styles) lets the editor style itself.
+	eval[bool](e, `(window.__violations = [], document.addEventListener("securitypolicyviolation", (ev) => window.__violations.push(ev.violatedDirective + " " + (ev.blockedURI || "inline"))), true)`)
 	e.rawEditor()
 	if !eval[bool](e, `document.getElementById("payload").hidden && !document.getElementById("payload-editor").hidden`) {
 		t.Fatal("the editor is loaded but the textarea is still shown (or the editor hidden)")
@@ -156,6 +159,9 @@ func TestPayloadCodeEditor(t *testing.T) {
 		t.Errorf("dark editor background %s", bg)
 	}
 	e.set("theme", "auto")
+	if v := eval[[]string](e, `window.__violations`); len(v) > 0 {
+		t.Errorf("the editor broke the page's policy: %q", v)
+	}
 
 	// 390 px: the editor fits, a long line wraps instead of scrolling sideways.
 	e.run(chromedp.EmulateViewport(390, 844))
