@@ -93,6 +93,11 @@ type Client struct {
 	qclosed bool
 	discard atomic.Bool // Close: skip queued messages
 	dropped atomic.Uint64
+	// pending counts the messages queued and not yet delivered; deliverMu
+	// is held while OnMessage or OnMessages runs (DirectDelivery).
+	pending   atomic.Int64
+	deliverMu sync.Mutex
+	one       [1]Message // DirectDelivery's batch; under deliverMu
 
 	events  *notifier
 	wg      sync.WaitGroup // delivery and notifier goroutines

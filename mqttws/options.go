@@ -95,6 +95,16 @@ type Options struct {
 	// where calls cost (a browser page: one call into JavaScript per batch).
 	OnMessages func([]Message)
 
+	// DirectDelivery hands a message that arrives alone while nothing is
+	// queued to OnMessage or OnMessages at once, on the goroutine that reads the
+	// connection, rather than through the queue's goroutine: a goroutine
+	// switch less per message. Calls still come one at a time, in order.
+	// The connection is not read meanwhile, so the handler must return
+	// without waiting for the broker (it may start a Publish, not wait for
+	// its acknowledgement). For a handler that only hands the messages on,
+	// as a browser page's does (wasm/mqtt).
+	DirectDelivery bool
+
 	// OnState, if set, is told of every change of state, in order, from one
 	// goroutine (not the one calling OnMessage). It must not call Close.
 	OnState func(StateEvent)

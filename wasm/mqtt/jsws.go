@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall/js"
 	"time"
 	"unsafe"
@@ -22,8 +23,10 @@ import (
 // (the event, its data, a Uint8Array each way), each with a finalizer;
 // here only numbers cross:
 //
-//   - wsOpen(id, url) opens; wsEvent(id, kind, …) tells Go it opened
-//     (wsEventOpen, with whether the server chose "mqtt"), that data
+//   - wsOpen(id, url, countAddress, landAddress, landLength) opens, and
+//     gives the connection's landing area (a landing: landLength bytes at
+//     landAddress, their count an int32 at countAddress); wsEvent(id,
+//     kind, …) tells Go it opened (wsEventOpen, with whether the server chose "mqtt"), that data
 //     arrived while Go was waiting for it (wsEventData), or that it closed
 //     (wsEventClosed, code, reason);
 //   - wsRead(id, address, length) copies what arrived into Go's memory at
@@ -33,7 +36,11 @@ import (
 //   - wsClose(id) closes.
 //
 // Reading pulls several messages at once when they are waiting, so a burst
-// costs one call into Go per pull, not one per message.
+// costs one call into Go per pull, not one per message. And when Go is
+// waiting and what arrived fits in the connection's landing area (land),
+// JavaScript copies it there before it wakes Go: the wake is then the only
+// crossing, with no wsRead after it (docs/BENCHMARKS.md, "What was
+// changed").
 
 // closeError is a WebSocket closed with a code (mqttws reads it through
 // CloseCode).
@@ -70,18 +77,34 @@ type jsConn struct {
 	mqttOK   bool  // the server chose subprotocol "mqtt"
 	err      error // why it closed
 	ours     bool  // Close was called
-	drained  bool  // the last wsRead took all there was (Read's goroutine only)
+	drained  bool  // Go took all there was and waits for wsEventData (Read's goroutine only)
 	deadline *time.Timer
+
+	land    *landing // written by JavaScript while Go waits
+	landOff int      // what Read took of land.buf (Read's goroutine only)
+}
+
+// landSize is the landing area of a connection: a message that arrives
+// while Go waits and fits (a reply, a PUBACK, a message of a few kB) is
+// handed over in it. Larger ones, and bursts, are read with wsRead.
+const landSize = 8 << 10
+
+// A landing is where JavaScript puts what arrived, in Go's memory: n bytes
+// at buf, written only while n is 0 and Go waits for data (it has taken
+// all there was). Read takes them and sets n back to 0.
+type landing struct {
+	n   int32
+	buf [landSize]byte
 }
 
 // dialJS opens a WebSocket to url from JavaScript.
 func dialJS(ctx context.Context, url string) (net.Conn, error) {
 	sockets.Lock()
 	sockets.next++
-	c := &jsConn{id: sockets.next, url: url, opened: make(chan struct{}), readable: make(chan struct{}, 1), closed: make(chan struct{})}
+	c := &jsConn{id: sockets.next, url: url, opened: make(chan struct{}), readable: make(chan struct{}, 1), closed: make(chan struct{}), land: new(landing)}
 	sockets.m[c.id] = c
 	sockets.Unlock()
-	if r := hooks.wsOpen.Invoke(c.id, url); r.Type() == js.TypeString {
+	if r := hooks.wsOpen.Invoke(c.id, url, address(unsafe.Pointer(&c.land.n)), address(unsafe.Pointer(&c.land.buf[0])), landSize); r.Type() == js.TypeString {
 		// new WebSocket threw: a SyntaxError for a bad URL, a
 		// SecurityError for ws:// from an https:// page.
 		c.forget()
@@ -182,12 +205,16 @@ func (c *jsConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if c.drained {
-		// The last read took everything: wait for more without asking.
-		c.drained = false
-		c.wait()
-	}
 	for {
+		if n := c.takeLanded(p); n > 0 {
+			return n, nil
+		}
+		if c.drained {
+			// The last read took everything: wait for more without asking.
+			c.drained = false
+			c.wait()
+			continue
+		}
 		n := hooks.wsRead.Invoke(c.id, address(unsafe.Pointer(&p[0])), len(p)).Int()
 		switch {
 		case n > 0:
@@ -201,6 +228,24 @@ func (c *jsConn) Read(p []byte) (int, error) {
 			return wsReadDrained - n, nil
 		}
 	}
+}
+
+// takeLanded copies what JavaScript put in the landing area into p. Once
+// all is taken, the area is JavaScript's again and Read waits for the next
+// wsEventData: JavaScript lands data only when it has nothing else queued.
+func (c *jsConn) takeLanded(p []byte) int {
+	n := int(atomic.LoadInt32(&c.land.n))
+	if n == 0 {
+		return 0
+	}
+	k := copy(p, c.land.buf[c.landOff:n])
+	c.landOff += k
+	if c.landOff == n {
+		c.landOff = 0
+		atomic.StoreInt32(&c.land.n, 0)
+		c.drained = true
+	}
+	return k
 }
 
 // wait waits until JavaScript says that data arrived, or the WebSocket

@@ -257,6 +257,9 @@ func connect(args []js.Value) (any, error) {
 		opts.Dial = dialJS
 	}
 	opts.OnMessages = cl.onMessages
+	// onMessages only hands the batch to the page (deliver), which never
+	// waits for Go.
+	opts.DirectDelivery = true
 	opts.OnState = cl.onState
 	go func() {
 		c, err := mqttws.Dial(cl.ctx, url, opts)

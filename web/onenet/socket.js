@@ -16,11 +16,22 @@ import {
 // The MQTT module (attach).
 let mqtt = null;
 let memory = null;
+let wsEvent = null; // mqtt.wsEvent, called without a receiver (none crosses)
+// Views of Go's memory, made again when it grows (which detaches them).
+let heap8 = new Uint8Array(0);
+let heap32 = new Int32Array(0);
+function views() {
+  if (heap8.buffer !== memory.buffer) {
+    heap8 = new Uint8Array(memory.buffer);
+    heap32 = new Int32Array(memory.buffer);
+  }
+}
 
 /** Gives the driver the started MQTT module (loader.js's Module). */
 export function attach(module) {
   mqtt = module.exports;
   memory = module.memory;
+  wsEvent = mqtt.wsEvent;
 }
 
 const sockets = new Map();
@@ -38,10 +49,41 @@ wakeChannel.port1.onmessage = (e) => wake(e.data);
 function wake(id) {
   const s = sockets.get(id);
   if (!s || !s.waiting) return;
-  s.waiting = false;
   s.wakeScheduled = false;
   s.budget = readBudget;
-  mqtt.wsEvent(id, wsEventData);
+  // Landed, Go takes the data and waits again without telling: it is
+  // waiting from when this call returns.
+  const landed = land(s);
+  s.waiting = landed;
+  wsEvent(id, wsEventData);
+  if (landed) s.waitSince = performance.now();
+}
+
+// land(s) copies everything queued into the connection's landing area in
+// Go's memory (wasm/mqtt/jsws.go), when it is free and all of it fits: Go,
+// woken, takes it from there and waits again, without calling wsRead. Go
+// is waiting, so nothing it has not read is queued anywhere else.
+function land(s) {
+  if (s.queued > s.landLength || s.queued === 0) return false;
+  views();
+  if (heap32[s.countAddress >> 2] !== 0) return false;
+  let at = s.landAddress;
+  for (let i = s.head; i < s.inbox.length; i++) {
+    const chunk = s.inbox[i];
+    if (i === s.head && s.off > 0) {
+      heap8.set(chunk.subarray(s.off), at);
+      at += chunk.length - s.off;
+    } else {
+      heap8.set(chunk, at);
+      at += chunk.length;
+    }
+  }
+  heap32[s.countAddress >> 2] = s.queued;
+  s.inbox.length = 0;
+  s.head = 0;
+  s.off = 0;
+  s.queued = 0;
+  return true;
 }
 
 // readBudget bounds what Go reads in one task: after a stall (a long
@@ -51,11 +93,13 @@ function wake(id) {
 const readBudget = 64 << 10;
 
 /**
- * wsOpen(id, url) opens a WebSocket; Go hears of it through wsEvent. It
- * returns 0, or why the WebSocket could not be made (a bad URL, ws:// from
- * an https:// page).
+ * wsOpen(id, url, countAddress, landAddress, landLength) opens a
+ * WebSocket; Go hears of it through wsEvent. Go's landing area for it is
+ * landLength bytes at landAddress, their count an int32 at countAddress
+ * (land). It returns 0, or why the WebSocket could not be made (a bad URL,
+ * ws:// from an https:// page).
  */
-export function wsOpen(id, url) {
+export function wsOpen(id, url, countAddress, landAddress, landLength) {
   let ws;
   try {
     ws = new WebSocket(url, ["mqtt"]);
@@ -63,11 +107,28 @@ export function wsOpen(id, url) {
     return `${e && e.name ? e.name + ": " : ""}${e && e.message ? e.message : e}`;
   }
   ws.binaryType = "arraybuffer";
-  const s = { ws, inbox: [], head: 0, off: 0, waiting: false, closed: false, wakeScheduled: false, waitSince: 0, streak: 0, budget: readBudget };
+  const s = {
+    ws,
+    inbox: [],
+    head: 0,
+    off: 0,
+    queued: 0, // bytes in the inbox not yet read
+    waiting: false,
+    closed: false,
+    wakeScheduled: false,
+    waitSince: 0,
+    streak: 0,
+    budget: readBudget,
+    countAddress,
+    landAddress,
+    landLength: landLength | 0,
+  };
   sockets.set(id, s);
-  ws.onopen = () => mqtt.wsEvent(id, wsEventOpen, ws.protocol === "mqtt");
+  ws.onopen = () => wsEvent(id, wsEventOpen, ws.protocol === "mqtt");
   ws.onmessage = (e) => {
-    s.inbox.push(new Uint8Array(e.data));
+    const chunk = new Uint8Array(e.data);
+    s.inbox.push(chunk);
+    s.queued += chunk.length;
     if (!s.waiting || s.wakeScheduled) return;
     s.streak = performance.now() - s.waitSince < wakeGap ? s.streak + 1 : 0;
     if (s.streak >= wakeStreak) {
@@ -77,7 +138,7 @@ export function wsOpen(id, url) {
   };
   ws.onclose = (e) => {
     s.closed = true;
-    mqtt.wsEvent(id, wsEventClosed, e.code, e.reason || "");
+    wsEvent(id, wsEventClosed, e.code, e.reason || "");
   };
   return 0;
 }
@@ -119,6 +180,7 @@ export function wsRead(id, address, length) {
     }
   }
   s.budget -= n;
+  s.queued -= n;
   if (s.head === s.inbox.length) {
     s.inbox.length = 0;
     s.head = 0;

@@ -61,6 +61,9 @@ type Message struct {
 	QoS       byte
 	Retained  bool
 	Duplicate bool
+	// More: more of the broker's bytes had been read when the message
+	// was handed to OnMessage (another packet follows at once).
+	More bool
 }
 
 // Errors of operations.
@@ -430,6 +433,7 @@ func (c *Client) complete(id uint16, codes []byte) {
 
 func (c *Client) handlePublish(p packet) error {
 	m, id := p.msg, p.id
+	m.More = c.r.Buffered() > 0
 	switch m.QoS {
 	case 0:
 		c.deliver(m)
