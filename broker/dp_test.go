@@ -62,6 +62,18 @@ func TestDP(t *testing.T) {
 				t.Errorf("accepted %s", m.payload)
 			}
 
+			// One upload read by the one-pass scanner, one it leaves to the
+			// positional parser ("id" twice: the last wins); white space in
+			// an object value is not stored, a string is stored as written.
+			c.pub(t, pre, 0, `{"id":128,"dp":{"pos":[{"v":{ "lat" : 3 }}]}}`)
+			if m := c.expect(t, pre+"/accepted"); string(m.payload) != `{"id":128}` {
+				t.Errorf("accepted %s", m.payload)
+			}
+			c.pub(t, pre, 0, `{"id":1,"id":129,"dp":{"pos":[{"v": {"lat": 4}}],"name":[{"v":"a  b"}]}}`)
+			if m := c.expect(t, pre+"/accepted"); string(m.payload) != `{"id":129}` {
+				t.Errorf("accepted %s", m.payload)
+			}
+
 			// Stored: temp keeps the last 3 (MaxStoredPoints).
 			pts := e.b.Datapoints("prod1", dev)
 			var vals []string
@@ -71,8 +83,15 @@ func TestDP(t *testing.T) {
 			if strings.Join(vals, ",") != "31.5,32,33" {
 				t.Errorf("temp %v, want 31.5,32,33", vals)
 			}
-			if got := string(pts["pos"][0].Value); got != `{"lat":1,"lon":2}` {
+			var pos []string
+			for _, p := range pts["pos"] {
+				pos = append(pos, string(p.Value))
+			}
+			if got := strings.Join(pos, " "); got != `{"lat":1,"lon":2} {"lat":3} {"lat":4}` {
 				t.Errorf("pos %s", got)
+			}
+			if got := string(pts["name"][0].Value); got != `"a  b"` {
+				t.Errorf("name %s", got)
 			}
 			if !pts["temp"][0].At.Equal(epoch) {
 				t.Errorf("a point without t is stored at %v, want the broker's now %v", pts["temp"][0].At, epoch)

@@ -97,10 +97,20 @@ func (b *Broker) handleDP(d *device, payload []byte, out *replies) {
 	}
 	now := b.now()
 	d.mu.Lock()
+	// The datastreams the upload adds: counted only when all of its
+	// datastreams being new would take the device past MaxStreams.
 	newStreams := 0
 	for i, p := range points {
-		if (i == 0 || string(p.Stream) != string(points[i-1].Stream)) && d.streams[string(p.Stream)] == nil {
+		if i == 0 || string(p.Stream) != string(points[i-1].Stream) {
 			newStreams++
+		}
+	}
+	if len(d.streams)+newStreams > b.opts.MaxStreams {
+		newStreams = 0
+		for i, p := range points {
+			if (i == 0 || string(p.Stream) != string(points[i-1].Stream)) && d.streams[string(p.Stream)] == nil {
+				newStreams++
+			}
 		}
 	}
 	if len(d.streams)+newStreams > b.opts.MaxStreams {

@@ -120,7 +120,10 @@ func (b *Broker) storeDP(d *device, points []onenet.ScannedPoint, now time.Time)
 	if total := b.storedTotal.Load(); total+cost-d.stored > b.opts.MaxTotalStoredBytes {
 		return fmt.Sprintf("this local broker's datapoint store is full (%d of %d bytes, %d of them this device's)", total, b.opts.MaxTotalStoredBytes, d.stored)
 	}
-	var r *ring
+	var (
+		r     *ring
+		delta int64 // bytes added less bytes freed, counted once (account does it per point)
+	)
 	for i, p := range points {
 		if i == 0 || string(p.Stream) != string(points[i-1].Stream) {
 			if r = d.streams[string(p.Stream)]; r == nil {
@@ -132,8 +135,12 @@ func (b *Broker) storeDP(d *device, points []onenet.ScannedPoint, now time.Time)
 		if p.T > 0 {
 			at = time.Unix(p.T, 0)
 		}
-		b.account(d, r, StoredPoint{At: at, Value: storedValue(p.V)})
+		v := storedValue(p.V)
+		d.seq++
+		delta += pointCost(v) - r.add(StoredPoint{At: at, Value: v}, d.seq, b.opts.MaxStoredPoints)
 	}
+	d.stored += delta
+	b.storedTotal.Add(delta)
 	b.trim(d)
 	return ""
 }
