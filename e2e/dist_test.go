@@ -405,6 +405,8 @@ func TestDistStaticHost(t *testing.T) {
 	e.checkTokens()
 	e.checkNoLocal()
 	e.connectURL(b, wsURL)
+	// The payload editor's bundle, loaded when the raw payload is shown.
+	e.rawEditor()
 
 	// Relative paths only: nothing outside the sub-path was asked for
 	// (but the favicon, which browsers ask the host's root for).
@@ -489,6 +491,8 @@ func TestDistOffline(t *testing.T) {
 	e.checkTokens()
 	e.checkNoLocal()
 	e.connectURL(b, wsURL)
+	// The payload editor too, from the cache.
+	e.rawEditor()
 }
 
 // TestDistUpdate: a new build on the host replaces the cached one.

@@ -147,6 +147,11 @@ func TestPayloadCodeEditor(t *testing.T) {
 	if label := eval[string](e, editorRoot+`.querySelector(".cm-content").getAttribute("aria-label") || ""`); label == "" {
 		t.Error("the editor has no accessible name")
 	}
+	e.set("lang", "zh")
+	if label := eval[string](e, editorRoot+`.querySelector(".cm-content").getAttribute("aria-label") || ""`); label != "Payload（JSON 编辑器）" {
+		t.Errorf("in Chinese the editor is labelled %q", label)
+	}
+	e.set("lang", "en")
 	e.set("payload", seedPayload)
 	for _, th := range []string{"light", "dark"} {
 		e.set("theme", th)

@@ -215,8 +215,8 @@ func TestPayloadEditor(t *testing.T) {
 		t.Fatalf("%d snippet options after saving one", n)
 	}
 	e.set("snippet", "0")
-	if p := e.value("payload"); p != `{"id":9,"dp":{"s":[{"v":2}]}}` {
-		t.Errorf("snippet gave %q", p)
+	if p := e.value("payload"); p != `{"id":9,"dp":{"s":[{"v":2}]}}` || e.editorText() != p {
+		t.Errorf("snippet gave %q, the editor shows %q", p, e.editorText())
 	}
 	// Again: the first entry back in the form.
 	e.set("payload", "")
@@ -224,4 +224,8 @@ func TestPayloadEditor(t *testing.T) {
 	if p := e.value("payload"); !strings.Contains(p, `"id": 7`) {
 		t.Errorf("Again put %q in the form", p)
 	}
+	if got := e.editorText(); got != e.value("payload") {
+		t.Errorf("after Again the editor shows %q, the form holds %q", got, e.value("payload"))
+	}
+	e.waitJS(`document.activeElement && document.activeElement.id === "payload-editor"`, "the focus in the editor after Again")
 }
