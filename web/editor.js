@@ -179,8 +179,13 @@ export class PayloadEditor {
       }
       diags.push({ from, to, severity: "error", message });
     }
-    this.invalid = !!check && !check.ok;
-    this.view.dom.dataset.invalid = String(this.invalid);
+    const invalid = !!check && !check.ok;
+    this.view.dom.dataset.invalid = String(invalid);
+    if (invalid === this.invalid) {
+      this.view.dispatch(setDiagnostics(state, diags));
+      return;
+    }
+    this.invalid = invalid;
     this.view.dispatch(setDiagnostics(state, diags), { effects: this.attrs.reconfigure(this.contentAttrs()) });
   }
 

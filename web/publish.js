@@ -19,12 +19,18 @@ export class PublishPanel {
     this.editorLoad = null;
   }
 
-  /** Loads the payload editor once (lazily: it is not needed for the token panel). */
+  /**
+   * Loads the payload editor once, lazily: after both wasm modules (the
+   * token generator and the MQTT client do not wait for it, nor share the
+   * network with it), when the raw payload is first shown.
+   */
   loadEditor() {
     if (this.editorLoad) return this.editorLoad;
     const raw = $("raw");
     raw.dataset.editor = "loading";
-    this.editorLoad = import("./editor.js")
+    const after = () => import("./editor.js");
+    this.editorLoad = Promise.resolve(this.app.onenet.mqttReady)
+      .then(after, after)
       .then((m) => {
         const ta = $("payload");
         const host = $("payload-editor");
