@@ -36,14 +36,19 @@ type BrokerRun struct {
 	RSS       int64 `json:"rssBytes"`
 	HeapInuse int64 `json:"heapInuseBytes"`
 	Errors    int64 `json:"errors"`
+	// The child's CPU time (user and system) per message while measured:
+	// steadier than the rate on a busy machine.
+	CPUMicros float64 `json:"cpuMicrosPerMessage"`
 }
 
 // BrokerPair is the OneNET broker against bare mochi at one device count.
 type BrokerPair struct {
-	Devices  int     `json:"devices"`
-	Onenet   float64 `json:"onenetPerSec"`
-	Bare     float64 `json:"barePerSec"`
-	Ratio    float64 `json:"ratio"` // onenet / bare
+	Devices int     `json:"devices"`
+	Onenet  float64 `json:"onenetPerSec"`
+	Bare    float64 `json:"barePerSec"`
+	Ratio   float64 `json:"ratio"` // onenet / bare
+	// CPURatio is the child's CPU time per message, onenet / bare.
+	CPURatio float64 `json:"cpuRatio"`
 	OnenetMB float64 `json:"onenetRssMB"`
 	BareMB   float64 `json:"bareRssMB"`
 }
@@ -79,12 +84,12 @@ func measureBroker(ctx context.Context, h *harness, res *Results) error {
 			if err != nil {
 				return fmt.Errorf("%s, %d devices: %w", kind, n, err)
 			}
-			cfg.debugf("broker %s %d devices: %.0f msg/s, RSS %.0f MB", kind, n, r.PerSec, mb(r.RSS))
+			cfg.debugf("broker %s %d devices: %.0f msg/s, %.1f µs CPU per message, RSS %.0f MB", kind, n, r.PerSec, r.CPUMicros, mb(r.RSS))
 			runs[kind] = r
 			br.Runs = append(br.Runs, r)
 		}
 		br.Pairs = append(br.Pairs, BrokerPair{Devices: n, Onenet: runs["onenet"].PerSec, Bare: runs["bare"].PerSec,
-			Ratio: runs["onenet"].PerSec / runs["bare"].PerSec, OnenetMB: mb(runs["onenet"].RSS), BareMB: mb(runs["bare"].RSS)})
+			Ratio: runs["onenet"].PerSec / runs["bare"].PerSec, CPURatio: runs["onenet"].CPUMicros / runs["bare"].CPUMicros, OnenetMB: mb(runs["onenet"].RSS), BareMB: mb(runs["bare"].RSS)})
 	}
 	for _, kind := range []string{"onenet", "bare"} {
 		hr, err := holdRun(ctx, cfg, kind, cfg.wsDevices)
@@ -201,16 +206,27 @@ func brokerRun(ctx context.Context, cfg config, kind string, n int) (BrokerRun, 
 	}
 	warm := min(time.Second, cfg.brokerTime/4)
 	time.Sleep(warm)
+	cpu0, err := c.cpu()
+	if err != nil {
+		return r, err
+	}
 	c0, t0 := count.Load(), time.Now()
 	select {
 	case <-time.After(cfg.brokerTime):
 	case <-ctx.Done():
 	}
 	c1, t1 := count.Load(), time.Now()
+	cpu1, err := c.cpu()
+	if err != nil {
+		return r, err
+	}
 	stop.Store(true)
 	wg.Wait()
 	r.Messages, r.Seconds = c1-c0, t1.Sub(t0).Seconds()
 	r.PerSec = float64(r.Messages) / r.Seconds
+	if r.Messages > 0 {
+		r.CPUMicros = (cpu1 - cpu0) * 1e6 / float64(r.Messages)
+	}
 	r.Errors = failures.Load()
 	st, err := c.stats()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/onenet-wasm/onenet-wasm/broker"
@@ -134,6 +135,8 @@ func childMain() int {
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		switch in.Text() {
+		case "cpu":
+			out.Encode(cpuSeconds())
 		case "stats":
 			runtime.GC()
 			var ms runtime.MemStats
@@ -214,6 +217,27 @@ func (c *child) stats() (childStats, error) {
 		return st, err
 	}
 	return st, c.out.Decode(&st)
+}
+
+// cpuSeconds is the CPU time (user and system) the process has used.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// cpu asks the child for its CPU time so far, in seconds.
+func (c *child) cpu() (float64, error) {
+	var s float64
+	if _, err := c.in.WriteString("cpu\n"); err != nil {
+		return 0, err
+	}
+	if err := c.in.Flush(); err != nil {
+		return 0, err
+	}
+	return s, c.out.Decode(&s)
 }
 
 func (c *child) stop() {
