@@ -658,3 +658,32 @@ func TestFaviconRequested(t *testing.T) {
 		t.Errorf("icon link %q is not relative", href)
 	}
 }
+
+// TestFilterPlaceholderCut: at 1280 px the message filter's placeholder
+// was cut off; it fits, in both languages (and at 390 px).
+func TestFilterPlaceholderCut(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	e.open("/")
+	for _, width := range []int64{1280, 390} {
+		e.run(chromedp.EmulateViewport(width, 900))
+		if width < 900 {
+			e.click("view-see") // the messages' tab
+		}
+		for _, lang := range []string{"en", "zh"} {
+			e.setLang(lang)
+			// The placeholder's width in the field's font, against the room
+			// the field gives its text.
+			got := eval[[]float64](e, `(() => {
+				const i = document.getElementById("msg-filter");
+				const cs = getComputedStyle(i);
+				const c = document.createElement("canvas").getContext("2d");
+				c.font = cs.font;
+				const room = i.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+				return [c.measureText(i.placeholder).width, room];
+			})()`)
+			if got[0] > got[1] {
+				t.Errorf("%d px, %s: the placeholder needs %.0f px, the field gives %.0f", width, lang, got[0], got[1])
+			}
+		}
+	}
+}

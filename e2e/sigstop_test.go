@@ -9,6 +9,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/onenet-wasm/onenet-wasm/server"
 )
 
 // TestPageThroughServerStopAndTerm (issue: "the page during SIGSTOP/SIGCONT
@@ -94,4 +98,76 @@ func TestPageThroughServerStopAndTerm(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, "shutting down") {
 		t.Errorf("the server's log does not say it shut down:\n%s", l)
 	}
+}
+
+// TestServerShutdownExplained: a connection lost was explained as "close
+// code 0". Now, in English and Chinese: a broker that ends the session
+// (mochi-mqtt sends DISCONNECT) says so; a server killed without a closing
+// handshake is an abnormal closure (1006) in words; and when the page's own
+// server shuts down (SIGTERM of onenet-web) the page says that it did.
+func TestServerShutdownExplained(t *testing.T) {
+	// lost connects the page to url (another broker: no probe of the local
+	// server), runs stop, and returns the explanation in en and zh.
+	lost := func(t *testing.T, e *env, url string, stop func()) (string, string) {
+		e.check("input[name=target][value=url]", true)
+		e.set("url", url)
+		e.check("#cred-auto", true)
+		e.click("connect")
+		e.waitJS(fmt.Sprintf(stateIs, "connected"), "connected")
+		stop()
+		e.waitJS(`document.getElementById("conn-msgs").textContent.includes("Connection lost")`, "the loss to be explained")
+		en := e.text("conn-msgs")
+		e.setLang("zh")
+		return en, e.text("conn-msgs")
+	}
+	t.Run("disconnect", func(t *testing.T) {
+		u, b := plainWSBrokerServer(t)
+		e := newEnv(t, server.Config{})
+		e.open("/")
+		en, zh := lost(t, e, u, func() {
+			for _, cl := range b.Clients.GetAll() {
+				b.DisconnectClient(cl, packets.ErrServerShuttingDown)
+			}
+		})
+		if strings.Contains(en, "close code 0") || !strings.Contains(en, "ended the session") || !strings.Contains(zh, "结束了会话") {
+			t.Errorf("a broker's DISCONNECT explained as %q / %q", en, zh)
+		}
+	})
+	t.Run("abnormal", func(t *testing.T) {
+		addr, cmd, _ := startOnenetWeb(t, "-addr", "127.0.0.1:0", "-mqtt-addr", "", "-rate-limits=false")
+		e := &env{t: t, logs: &logBuffer{}}
+		e.ctx, e.cancel = newBrowser(t)
+		t.Cleanup(e.cancel)
+		e.openURL("http://" + addr + "/")
+		e.click("demo-fill")
+		e.waitJS(`document.getElementById("key").value !== ""`, "the demo device")
+		en, zh := lost(t, e, "ws://"+addr+"/mqtt", func() { cmd.Process.Kill() })
+		if strings.Contains(en, "close code 0") || !strings.Contains(en, "1006") || !strings.Contains(en, "abnormal closure") || !strings.Contains(zh, "异常关闭") {
+			t.Errorf("a killed server explained as %q / %q", en, zh)
+		}
+	})
+	t.Run("shutdown", func(t *testing.T) {
+		addr, cmd, _ := startOnenetWeb(t, "-addr", "127.0.0.1:0", "-mqtt-addr", "", "-rate-limits=false")
+		e := &env{t: t, logs: &logBuffer{}}
+		e.ctx, e.cancel = newBrowser(t)
+		t.Cleanup(e.cancel)
+		e.openURL("http://" + addr + "/")
+		e.click("demo-fill")
+		e.waitJS(`document.getElementById("key").value !== ""`, "the demo device")
+		e.check("input[name=target][value=local]", true)
+		e.click("connect")
+		e.waitJS(fmt.Sprintf(stateIs, "connected"), "connected")
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Wait()
+		e.waitJS(`document.getElementById("conn-msgs").textContent.includes("shut down")`, "the page to say the server shut down")
+		if msg := e.text("conn-msgs"); strings.Contains(msg, "close code 0") || !strings.Contains(msg, addr) {
+			t.Errorf("after SIGTERM: %q", msg)
+		}
+		e.setLang("zh")
+		if msg := e.text("conn-msgs"); !strings.Contains(msg, "本地服务器已关闭") {
+			t.Errorf("in Chinese: %q", msg)
+		}
+	})
 }

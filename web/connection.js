@@ -341,11 +341,34 @@ export class ConnectionPanel {
     }
     const reason = ev.error ? this.explainConnectError(ev.error) : "";
     this.setState(ev.state, reason);
+    if (ev.error) this.probeServer();
     if (ev.state === "closed") {
       // The attempt stays current: its failure (connect() rejecting) is
       // still to be explained.
       this.client = null;
       app.sub.clear();
+    }
+  }
+
+  /**
+   * After a loss, asks the local server (local.json) whether it still runs:
+   * when it no longer answers at all, the page says the server shut down
+   * rather than give a close code. A server that answers late (stopped, not
+   * gone) leaves the explanation as it was.
+   */
+  async probeServer() {
+    if (!this.app.local || this.targetMode() === "url" || this.probing) return;
+    this.probing = true;
+    let down = false;
+    try {
+      await fetch("local.json", { cache: "no-store", signal: AbortSignal.timeout(5000) });
+    } catch (e) {
+      down = e.name !== "TimeoutError" && e.name !== "AbortError";
+    }
+    this.probing = false;
+    if (down && this.attempt && $("conn-state").dataset.state !== "connected") {
+      const origin = location.origin;
+      setMsgs($("conn-msgs"), [[() => t("conn.serverStopped", { origin }), "err"]]);
     }
   }
 

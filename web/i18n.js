@@ -110,7 +110,8 @@ export function plural(forms, n, params) {
  * the catalogue's "err.<code>" filled with the error's params and a few
  * derived ones (label: the field's name; kindLabel: a topic kind's name;
  * json: a JSON syntax error's explanation; connack: a CONNACK code's
- * meaning; date: an et as a local time; path: where in the payload).
+ * meaning; closeText: a lost connection's close code; date: an et as a
+ * local time; path: where in the payload).
  */
 export function errorText(e) {
   if (!e) return "";
@@ -124,6 +125,11 @@ export function errorText(e) {
     if (p.syntax) {
       const q = Object.assign({}, p, { char: p.char ? p.char : t("json.eof") });
       p.json = has("json." + p.syntax) ? t("json." + p.syntax, q) : p.detail;
+    }
+    // A lost connection's close code in words (0: the browser gave none).
+    if (code === "mqtt.lost") {
+      const c = Number(p.close) || 0;
+      p.closeText = t(has("close." + c) ? "close." + c : "close.other", { close: c });
     }
     if (code === "mqtt.connack") p.connack = has("connack." + p.code) ? t("connack." + p.code) : t("connack.other");
     if (p.et !== undefined && /^\d{1,12}$/.test(String(p.et))) p.date = formatTime(Number(p.et) * 1000);

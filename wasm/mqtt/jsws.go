@@ -163,14 +163,10 @@ func wsEvent(this js.Value, args []js.Value) any {
 		if len(args) > 3 {
 			code, reason = args[2].Int(), args[3].String()
 		}
-		var err error
-		switch code {
-		case 1005, 1006:
-			err = fmt.Errorf("the WebSocket closed (%d): %w", code, net.ErrClosed)
-		default:
-			err = &closeError{code: code, reason: reason}
-		}
-		c.closedWith(err)
+		// Every code is kept, 1005 (no status) and 1006 (no closing
+		// handshake: a server that stopped, a network that dropped) too,
+		// so that the page can say which it was.
+		c.closedWith(&closeError{code: code, reason: reason})
 	}
 	return nil
 }

@@ -515,6 +515,7 @@ func connected(args []js.Value) (*client, error) {
 //	mqtt.suback           subscription refused; params filter, code ("0x80")
 //	mqtt.lost             connection lost; params close (0 if unknown)
 //	mqtt.lost.ping        connection lost: no answer to a keepalive ping
+//	mqtt.lost.disconnect  connection lost: the server sent DISCONNECT
 //	mqtt.password         the page could not make a password; params detail
 //	mqtt.<field>          a bad option or argument (mqttws.FieldError.Field, lower case); params detail
 //	mqtt.closed           the client is closed
@@ -557,8 +558,14 @@ func errorValue(err error) map[string]any {
 		v["params"] = map[string]any{"detail": pe.Err.Error()}
 	case errors.As(err, &le):
 		v["code"] = "mqtt.lost"
-		if le.Err != nil && strings.Contains(le.Err.Error(), "pingresp not received") {
+		switch {
+		case le.Err != nil && strings.Contains(le.Err.Error(), "pingresp not received"):
 			v["code"] = "mqtt.lost.ping"
+		case le.Err != nil && strings.Contains(le.Err.Error(), "unexpected DISCONNECT packet"):
+			// MQTT 3.1.1 has no DISCONNECT from the server, but mochi-mqtt
+			// (the local server's broker) sends one when it shuts down,
+			// when a session is taken over, or when it refuses a publish.
+			v["code"] = "mqtt.lost.disconnect"
 		}
 		v["params"] = map[string]any{"close": le.CloseCode}
 	case errors.Is(err, mqttws.ErrClosed):
