@@ -130,7 +130,8 @@ export class RequestsPanel {
         if (ok) reply.data[k] = v;
       }
     }
-    return JSON.stringify(reply, null, 2);
+    // A set's reply fits its two rows; values are easier to edit indented.
+    return c.which === "set" ? JSON.stringify(reply) : JSON.stringify(reply, null, 2);
   }
 
   /** The answer an auto-answer switch gives. */
