@@ -4,7 +4,7 @@ GOROOT    := $(shell $(GO) env GOROOT)
 WASM_EXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Packages whose tests also run under js/wasm (Node): the pure ones, and the JS glue.
-PURE_PKGS := ./token/ ./onenet/ ./wasm/jsbridge/
+PURE_PKGS := ./token/ ./onenet/ ./wasm/jsbridge/ ./wasm/checks/
 ADDR      ?= 127.0.0.1:8080
 FUZZTIME  ?= 3s
 # The project's Go files (node_modules holds a package's Go sources; go.mod ignores it).
@@ -41,7 +41,7 @@ release: build
 	@test -n "$(VERSION)" || { echo "give the version: make release VERSION=v1.2.0"; exit 1; }
 	$(GO) run ./scripts/release -version $(VERSION) -out release
 
-## wasm: web/core.wasm and web/mqtt.wasm (+ .br, .gz), web/wasm_exec.js from this toolchain.
+## wasm: web/core.wasm (tokens) and web/mqtt.wasm (MQTT client, checks) (+ .br, .gz), web/wasm_exec.js from this toolchain.
 wasm:
 	$(GO) run ./scripts/buildwasm -goroot $(GOROOT) -out web -pkg ./wasm/core -name core.wasm
 	$(GO) run ./scripts/buildwasm -goroot $(GOROOT) -out web -pkg ./wasm/mqtt -name mqtt.wasm -tags mqttws_dialonly

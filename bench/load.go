@@ -64,6 +64,10 @@ type LoadTimes struct {
 	// Mbps is the bandwidth achieved: bytes transferred over the time from
 	// the first request to mqtt.wasm's last byte (median).
 	Mbps float64 `json:"achievedMbps"`
+	// Marks are the medians of the loader's performance marks (ms after
+	// navigation): "onenet:core.wasm:compiled" (compiled and instantiated),
+	// "onenet:core.wasm:started" (Go has started), the same for mqtt.wasm.
+	Marks map[string]float64 `json:"marksMedianMs,omitempty"`
 }
 
 // pageLoad is what the page reports after one load.
@@ -74,6 +78,10 @@ type pageLoad struct {
 	} `json:"ready"`
 	Nav       float64    `json:"nav"` // the document's transferSize
 	Resources []resource `json:"res"`
+	Marks     []struct {
+		Name  string  `json:"name"`
+		Start float64 `json:"start"`
+	} `json:"marks"`
 }
 
 type resource struct {
@@ -88,6 +96,7 @@ type resource struct {
 const loadReport = `(() => ({
   ready: __bench.ready,
   nav: performance.getEntriesByType("navigation")[0].transferSize,
+  marks: performance.getEntriesByType("mark").filter((m) => m.name.startsWith("onenet:")).map((m) => ({ name: m.name, start: m.startTime })),
   res: performance.getEntriesByType("resource").map((e) => ({ name: e.name, start: e.startTime, end: e.responseEnd, transfer: e.transferSize, encoded: e.encodedBodySize, decoded: e.decodedBodySize })),
 }))()`
 
@@ -106,6 +115,7 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 	} {
 		cond.out.Condition = cond.name
 		var coreBytes, mqttBytes, mbps []float64
+		marks := map[string][]float64{}
 		for i := range h.cfg.loadSamples {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -117,6 +127,10 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 			h.cfg.debugf("load %s #%d: core %.0f ms, all %.0f ms", cond.name, i+1, pl.Ready.Core, pl.Ready.All)
 			for _, r := range pl.Resources {
 				h.cfg.debugf("    %-40s %6.0f → %6.0f ms, %8.0f bytes", strings.TrimPrefix(r.Name, h.base), r.Start, r.End, r.Transfer)
+			}
+			for _, m := range pl.Marks {
+				h.cfg.debugf("    %-40s %6.0f ms", m.Name, m.Start)
+				marks[m.Name] = append(marks[m.Name], m.Start)
 			}
 			var total, ce, me float64
 			start := math.Inf(1)
@@ -148,6 +162,12 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 			}
 		}
 		cond.out.CoreBytes, cond.out.MQTTBytes, cond.out.Mbps = median(coreBytes), median(mqttBytes), median(mbps)
+		if len(marks) > 0 {
+			cond.out.Marks = map[string]float64{}
+			for name, v := range marks {
+				cond.out.Marks[name] = median(v)
+			}
+		}
 		cond.out.Core = median(cond.out.CoreMs)
 		cond.out.All = median(cond.out.AllMs)
 	}

@@ -282,6 +282,13 @@ func printTable(w io.Writer, r *Results) {
 		t.add(l.Local.Condition, f0(l.Local.Core)+" ms", f0(l.Local.All)+" ms", f0(l.Local.CoreBytes)+" / "+f0(l.Local.MQTTBytes)+" ms", f1(l.Local.Mbps)+" Mbit/s", fmt.Sprintf("≤ %.0f ms / –", goalLocalTokensMs))
 		t.add(l.Throttled.Condition, f0(l.Throttled.Core)+" ms", f0(l.Throttled.All)+" ms", f0(l.Throttled.CoreBytes)+" / "+f0(l.Throttled.MQTTBytes)+" ms", f1(l.Throttled.Mbps)+" Mbit/s", fmt.Sprintf("≤ %.0f ms / ≤ %.0f ms", goalSlowTokensMs, goalSlowMQTTMs))
 		t.write(w)
+		for _, lt := range []LoadTimes{l.Local, l.Throttled} {
+			if m := lt.Marks; len(m) > 0 {
+				fmt.Fprintf(w, "\n%s, where the time to ready goes (medians, ms after navigation): core.wasm received %s, compiled %s, Go started %s, tokens work %s; mqtt.wasm received %s, compiled %s, Go started %s, client loaded %s.\n",
+					lt.Condition, f0(lt.CoreBytes), f0(m["onenet:core.wasm:compiled"]), f0(m["onenet:core.wasm:started"]), f0(lt.Core),
+					f0(lt.MQTTBytes), f0(m["onenet:mqtt.wasm:compiled"]), f0(m["onenet:mqtt.wasm:started"]), f0(lt.All))
+			}
+		}
 	}
 	if c := r.Clients; c != nil {
 		t := &table{title: "The client in the browser: onenet (Go wasm, through the JS API) vs mqtt.js, same page, same broker",

@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -56,7 +55,7 @@ func unescape(field, s string) (string, error) {
 		}
 		if i+2 >= len(s) || !ishex(s[i+1]) || !ishex(s[i+2]) {
 			end := min(i+3, len(s))
-			return "", fieldErr(field, "escape", fmt.Sprintf("bad escape %q at byte %d", s[i:end], i), ErrInvalid, nil,
+			return "", fieldErr(field, "escape", "bad escape "+strconv.Quote(s[i:end])+" at byte "+strconv.Itoa(i), ErrInvalid, nil,
 				"escape", s[i:end], "byte", strconv.Itoa(i))
 		}
 		b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
@@ -94,7 +93,7 @@ func Parse(s string) (*Token, error) {
 	for part := range strings.SplitSeq(s, "&") {
 		name, value, ok := strings.Cut(part, "=")
 		if !ok {
-			return nil, fieldErr("token", "parse.pair", fmt.Sprintf("%q is not name=value", clip(part)), ErrInvalid, nil, "part", clip(part))
+			return nil, fieldErr("token", "parse.pair", strconv.Quote(clip(part))+" is not name=value", ErrInvalid, nil, "part", clip(part))
 		}
 		idx := -1
 		for i, f := range fieldNames {
@@ -103,7 +102,7 @@ func Parse(s string) (*Token, error) {
 			}
 		}
 		if idx < 0 {
-			return nil, fieldErr("token", "parse.unknown", fmt.Sprintf("unknown field %q: a token has version, res, et, method and sign", clip(name)), ErrInvalid, nil,
+			return nil, fieldErr("token", "parse.unknown", "unknown field "+strconv.Quote(clip(name))+": a token has version, res, et, method and sign", ErrInvalid, nil,
 				"name", clip(name))
 		}
 		if seen[idx] {
@@ -136,7 +135,7 @@ func Parse(s string) (*Token, error) {
 	}
 	et, err := strconv.ParseInt(vals[2], 10, 64)
 	if err != nil {
-		return nil, fieldErr("et", "et.syntax", fmt.Sprintf("%q is not a whole number of seconds", clip(vals[2])), ErrInvalid, nil, "value", clip(vals[2]))
+		return nil, fieldErr("et", "et.syntax", strconv.Quote(clip(vals[2]))+" is not a whole number of seconds", ErrInvalid, nil, "value", clip(vals[2]))
 	}
 	if err := checkET(et); err != nil {
 		return nil, err
@@ -154,7 +153,7 @@ func Parse(s string) (*Token, error) {
 		return nil, fieldErr("sign", code, msg, ErrInvalid, err)
 	}
 	if want := digestSize(t.Method); len(raw) != want {
-		return nil, fieldErr("sign", "sign.length", fmt.Sprintf("%d bytes, but a %s sign has %d: is the token truncated?", len(raw), t.Method, want), ErrInvalid, nil,
+		return nil, fieldErr("sign", "sign.length", strconv.Itoa(len(raw))+" bytes, but a "+t.Method+" sign has "+strconv.Itoa(want)+": is the token truncated?", ErrInvalid, nil,
 			"size", strconv.Itoa(len(raw)), "method", t.Method, "want", strconv.Itoa(want))
 	}
 	return t, nil
@@ -185,7 +184,7 @@ func Verify(s, key string, opts VerifyOptions) (*Token, error) {
 		return t, err
 	}
 	if opts.Res != "" && t.Res != opts.Res {
-		return t, fieldErr("res", "res.mismatch", fmt.Sprintf("the token is for %q, not %q", t.Res, opts.Res), ErrResourceMismatch, nil,
+		return t, fieldErr("res", "res.mismatch", "the token is for "+strconv.Quote(t.Res)+", not "+strconv.Quote(opts.Res), ErrResourceMismatch, nil,
 			"res", t.Res, "want", opts.Res)
 	}
 	want := sign(k, t)
@@ -196,7 +195,7 @@ func Verify(s, key string, opts VerifyOptions) (*Token, error) {
 			"res", t.Res)
 	}
 	if t.ET <= opts.Now.Unix() {
-		return t, fieldErr("et", "et.expired", fmt.Sprintf("expired at %s", formatUnix(t.ET)), ErrExpired, nil,
+		return t, fieldErr("et", "et.expired", "expired at "+formatUnix(t.ET), ErrExpired, nil,
 			"et", strconv.FormatInt(t.ET, 10), "date", formatUnix(t.ET))
 	}
 	return t, nil

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"hash"
 	"math"
 	"strconv"
@@ -99,7 +98,7 @@ func Generate(p Params) (string, error) {
 		return "", err
 	}
 	if !p.Now.IsZero() && p.ET <= p.Now.Unix() {
-		return "", fieldErr("et", "et.past", fmt.Sprintf("%d (%s) is already in the past: OneNET would refuse the token as expired", p.ET, formatUnix(p.ET)), ErrExpired, nil,
+		return "", fieldErr("et", "et.past", itoa(p.ET)+" ("+formatUnix(p.ET)+") is already in the past: OneNET would refuse the token as expired", ErrExpired, nil,
 			"et", strconv.FormatInt(p.ET, 10), "date", formatUnix(p.ET))
 	}
 	t := Token{Version: version, Res: p.Res, ET: p.ET, Method: method}
@@ -126,7 +125,7 @@ func Warnings(p Params) []Warning {
 	var w []Warning
 	if p.ET > MaxSDKExpiry && p.ET < millisecondsThreshold {
 		w = append(w, Warning{"et", "et.sdk",
-			fmt.Sprintf("%d is after %s, beyond what OneNET's C SDK can hold (uint32); the platform accepts it, but device code built on the SDK may not", p.ET, formatUnix(MaxSDKExpiry)),
+			itoa(p.ET)+" is after "+formatUnix(MaxSDKExpiry)+", beyond what OneNET's C SDK can hold (uint32); the platform accepts it, but device code built on the SDK may not",
 			map[string]string{"et": strconv.FormatInt(p.ET, 10), "max": formatUnix(MaxSDKExpiry)}})
 	}
 	if p.Version == Version2022 {
@@ -211,7 +210,7 @@ func DecodeKey(key string) ([]byte, error) {
 		} else if bad >= 0 {
 			// A character outside the alphabet says more than the length.
 			r, _ := utf8.DecodeRuneInString(k[bad:])
-			msg = fmt.Sprintf("not base64 (illegal base64 data at input byte %d): %q is not a base64 character", bad, r)
+			msg = "not base64 (illegal base64 data at input byte "+strconv.Itoa(bad)+"): "+strconv.QuoteRune(r)+" is not a base64 character"
 			return nil, fieldErr("key", "key.base64.char", msg, nil, err, "byte", strconv.Itoa(bad), "char", string(r))
 		} else if len(k)%4 != 0 {
 			code, msg = "key.base64.length", msg+"; a base64 key's length is a multiple of 4: part of it may be missing"
@@ -247,10 +246,10 @@ func newHash(method string) (func() hash.Hash, error) {
 		return sha256.New, nil
 	}
 	if l := strings.ToLower(method); l == MD5 || l == SHA1 || l == SHA256 {
-		return nil, fieldErr("method", "method.case", fmt.Sprintf("%q must be written in lower case: %q", method, l), ErrMethod, nil,
+		return nil, fieldErr("method", "method.case", strconv.Quote(method)+" must be written in lower case: "+strconv.Quote(l), ErrMethod, nil,
 			"method", method, "lower", l)
 	}
-	return nil, fieldErr("method", "method.unknown", fmt.Sprintf("%q is not supported: use md5, sha1 or sha256", method), ErrMethod, nil,
+	return nil, fieldErr("method", "method.unknown", strconv.Quote(method)+" is not supported: use md5, sha1 or sha256", ErrMethod, nil,
 		"method", method)
 }
 
@@ -268,17 +267,17 @@ func checkVersion(v string) error {
 	if v == Version2018 || v == Version2022 {
 		return nil
 	}
-	return fieldErr("version", "version.unknown", fmt.Sprintf("%q is not supported: use %s (%s for the HTTP API's user keys)", v, Version2018, Version2022), ErrVersion, nil,
+	return fieldErr("version", "version.unknown", strconv.Quote(v)+" is not supported: use "+Version2018+" ("+Version2022+" for the HTTP API's user keys)", ErrVersion, nil,
 		"version", v)
 }
 
 func checkET(et int64) error {
 	if et < 0 {
-		return fieldErr("et", "et.negative", fmt.Sprintf("%d is negative: give the expiry in Unix seconds", et), ErrInvalid, nil,
+		return fieldErr("et", "et.negative", itoa(et)+" is negative: give the expiry in Unix seconds", ErrInvalid, nil,
 			"et", strconv.FormatInt(et, 10))
 	}
 	if et >= millisecondsThreshold {
-		return fieldErr("et", "et.milliseconds", fmt.Sprintf("%d looks like milliseconds: give the expiry in Unix seconds (%d)", et, et/1000), ErrInvalid, nil,
+		return fieldErr("et", "et.milliseconds", itoa(et)+" looks like milliseconds: give the expiry in Unix seconds ("+itoa(et/1000)+")", ErrInvalid, nil,
 			"et", strconv.FormatInt(et, 10), "seconds", strconv.FormatInt(et/1000, 10))
 	}
 	return nil
@@ -299,9 +298,9 @@ func checkRes(res string) error {
 	}
 	if !ok {
 		if strings.Contains(res, "%") {
-			return fieldErr("res", "res.encoded", fmt.Sprintf("%q looks URL-encoded: give it raw, e.g. products/123/devices/dev", res), nil, nil, "res", res)
+			return fieldErr("res", "res.encoded", strconv.Quote(res)+" looks URL-encoded: give it raw, e.g. products/123/devices/dev", nil, nil, "res", res)
 		}
-		return fieldErr("res", "res.shape", fmt.Sprintf("%q is not products/{pid}, products/{pid}/devices/{name}, userid/{uid} or mqs/{name}", res), nil, nil, "res", res)
+		return fieldErr("res", "res.shape", strconv.Quote(res)+" is not products/{pid}, products/{pid}/devices/{name}, userid/{uid} or mqs/{name}", nil, nil, "res", res)
 	}
 	for i := 1; i < len(parts); i += 2 {
 		if err := checkName("res", "resource id", parts[i]); err != nil {
@@ -323,11 +322,11 @@ func checkName(field, what, s string) error {
 	for i, r := range s {
 		switch {
 		case r == '/':
-			return fieldErr(field, "name.slash", fmt.Sprintf("%s %q contains '/' at byte %d", what, s, i), nil, nil,
+			return fieldErr(field, "name.slash", what+" "+strconv.Quote(s)+" contains '/' at byte "+strconv.Itoa(i), nil, nil,
 				"name", field, "value", s, "byte", strconv.Itoa(i))
 		case r < 0x20 || r == 0x7f:
-			return fieldErr(field, "name.control", fmt.Sprintf("%s %q contains control character %U at byte %d", what, s, r, i), nil, nil,
-				"name", field, "value", s, "char", fmt.Sprintf("%U", r), "byte", strconv.Itoa(i))
+			return fieldErr(field, "name.control", what+" "+strconv.Quote(s)+" contains control character "+codePoint(r)+" at byte "+strconv.Itoa(i), nil, nil,
+				"name", field, "value", s, "char", codePoint(r), "byte", strconv.Itoa(i))
 		}
 	}
 	return nil
@@ -335,4 +334,18 @@ func checkName(field, what, s string) error {
 
 func formatUnix(sec int64) string {
 	return time.Unix(sec, 0).UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// The package formats its messages without fmt, so that the page's first
+// wasm module, which holds only tokens, stays small (docs/BENCHMARKS.md).
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// codePoint writes r as fmt's %U does: U+0007.
+func codePoint(r rune) string {
+	h := strings.ToUpper(strconv.FormatInt(int64(r), 16))
+	if len(h) < 4 {
+		h = strings.Repeat("0", 4-len(h)) + h
+	}
+	return "U+" + h
 }

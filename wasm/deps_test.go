@@ -1,5 +1,5 @@
 // Package wasm holds the js/wasm mains (core, mqtt) and the code they share
-// (jsbridge). This test keeps server-only code out of them.
+// (jsbridge, checks). This test keeps server-only code out of them.
 package wasm
 
 import (
@@ -38,11 +38,22 @@ func TestNoServerCodeInWasm(t *testing.T) {
 				}
 			}
 		}
-		// The core module must stay small: no MQTT client in it.
+		// The core module must stay small: tokens only. No MQTT client, no
+		// protocol checks (they come with the mqtt module, wasm/checks), and
+		// none of the packages that weigh most in a Go wasm after the
+		// runtime: fmt and reflect (which fmt, encoding/json and
+		// runtime/debug bring in).
 		if main == "./core" {
+			heavy := []string{"fmt", "reflect", "encoding/json", "runtime/debug",
+				"github.com/onenet-wasm/onenet-wasm/onenet", "github.com/onenet-wasm/onenet-wasm/wasm/checks"}
 			for _, d := range deps {
 				if strings.Contains(d, "paho") || strings.Contains(d, "coder/websocket") {
 					t.Errorf("core depends on %s: the MQTT client belongs in the mqtt module", d)
+				}
+				for _, h := range heavy {
+					if d == h || strings.HasPrefix(d, h+"/") {
+						t.Errorf("core depends on %s: the token module must not link it (docs/BENCHMARKS.md)", d)
+					}
 				}
 			}
 		}

@@ -86,7 +86,7 @@ function wire() {
   // Every edit of a remembered field is remembered.
   document.addEventListener("change", () => settings.save());
   document.addEventListener("input", () => settings.save());
-  app.token.wire();
+  // app.token is wired as soon as core.wasm has started (main).
   app.keys.wire();
   app.conn.wire();
   app.pub.wire();
@@ -163,6 +163,23 @@ async function main() {
   }
   $("app-version").textContent = "v" + onenet.version;
   await localLoaded;
+  if (app.local && !$("productId").value && app.local.products && app.local.products.length) {
+    $("productId").value = app.local.products[0].id;
+    $("deviceName").value = (app.local.products[0].devices || [])[0] || "";
+  }
+  // The token panel works now, with core.wasm alone (tokens only); the
+  // rest of the page needs the MQTT module (topics, checks, the client).
+  app.token.wire();
+  app.token.update();
+  document.body.dataset.ready = "core";
+  setStatus("load.mqtt");
+  try {
+    await onenet.mqttReady;
+  } catch (e) {
+    setStatus("load.failed", "error");
+    showBanner(() => t("load.error", { error: e.message }));
+    return;
+  }
   app.pub.fillKinds();
   app.sub.fillPresets();
   app.conn.fillEndpoints();
@@ -171,10 +188,6 @@ async function main() {
   if (!$("dp-rows").children.length) {
     app.pub.addRow("temperature", "23.5");
     app.pub.addRow("humidity", "61");
-  }
-  if (app.local && !$("productId").value && app.local.products && app.local.products.length) {
-    $("productId").value = app.local.products[0].id;
-    $("deviceName").value = (app.local.products[0].devices || [])[0] || "";
   }
   if (!app.local && app.conn.targetMode() !== "url") document.querySelector("input[name=target][value=url]").checked = true;
   if ($("pub-kind").value === "") $("pub-kind").value = "dp/post/json";
@@ -188,16 +201,8 @@ async function main() {
   app.tm.restore();
   $("demo-row").hidden = !(app.local && app.local.demo);
   $("plat-demo-row").hidden = !(app.local && app.local.demo);
-  document.body.dataset.ready = "core";
-  setStatus("load.mqtt");
-  try {
-    await onenet.mqttReady;
-    setStatus("load.ready", "ok");
-    document.body.dataset.ready = "all";
-  } catch (e) {
-    setStatus("load.failed", "error");
-    showBanner(() => t("load.error", { error: e.message }));
-  }
+  setStatus("load.ready", "ok");
+  document.body.dataset.ready = "all";
 }
 
 main().catch((e) => {

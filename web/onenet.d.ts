@@ -184,9 +184,14 @@ export interface DeviceCodeSpec {
 }
 
 export interface Onenet {
-  /** Resolves when the core module (tokens, checks) has started. */
+  /** Resolves when the core module (tokens: token, tokenWarnings, parseToken, verifyToken) has started. */
   readonly ready: Promise<void>;
-  /** Resolves when the MQTT module has started. */
+  /**
+   * Resolves when the MQTT module has started (reading it starts loading
+   * it). Every function below verifyToken is in that module: connect and
+   * scenarioStart wait for it; the others throw an Error with code
+   * "loading" when called before it has started.
+   */
   readonly mqttReady: Promise<void>;
   version: string;
   token(opts: TokenOptions): string;

@@ -2,11 +2,13 @@
 // an MQTT-over-WebSocket client, all computed by Go compiled to WebAssembly.
 // Declared for page authors in onenet.d.ts.
 //
-// Two wasm modules back it (onenet/loader.js): core.wasm (tokens and
-// protocol checks, small, so the token generator works early) and
-// mqtt.wasm (the MQTT client, loaded in the background). `onenet.ready`
-// resolves when the first has started; `onenet.mqttReady` when the second
-// has. onenet.connect waits for it.
+// Two wasm modules back it (onenet/loader.js): core.wasm (tokens only,
+// small, so the token generator works early) and mqtt.wasm (the MQTT
+// client, and the topic, payload, connect and publish checks and device
+// code, loaded in the background). `onenet.ready` resolves when the first
+// has started; `onenet.mqttReady` when the second has. onenet.connect and
+// scenarioStart wait for it; the other functions of the MQTT module throw
+// an Error saying it is still loading when called before it.
 //
 // Errors are thrown (synchronous calls) or rejected (asynchronous ones) as
 // Errors with `field`, `code`, `params` and, for token problems, OneNET's
@@ -224,10 +226,19 @@ function sync(name) {
   return (...args) => unwrap(needCore()[name](...args));
 }
 
-/** A synchronous function of the MQTT module (the thing model's). */
+/**
+ * A synchronous function of the MQTT module (the checks, device code, the
+ * thing model's). Before the module has started it throws, and says so:
+ * a synchronous call cannot wait.
+ */
 function mqttSync(name) {
   return (...args) => {
-    if (!mqtt) throw new Error("onenet's MQTT module is still loading: await onenet.mqttReady first");
+    if (!mqtt) {
+      loadMQTT().catch(() => {}); // reported by mqttReady
+      const e = new Error(`onenet.${name} is in the MQTT module, which is still loading: await onenet.mqttReady first`);
+      Object.assign(e, { field: "", code: "loading", params: {} });
+      throw e;
+    }
     return unwrap(mqtt[name](...args));
   };
 }
@@ -243,17 +254,17 @@ export const onenet = {
   tokenWarnings: sync("tokenWarnings"),
   parseToken: sync("parseToken"),
   verifyToken: sync("verifyToken"),
-  topic: sync("topic"),
-  parseTopic: sync("parseTopic"),
-  kinds: sync("kinds"),
-  checkPayload: sync("checkPayload"),
-  checkConnect: sync("checkConnect"),
-  checkPublish: sync("checkPublish"),
-  checkFilter: sync("checkFilter"),
-  endpoints: sync("endpoints"),
-  explainConnack: sync("explainConnack"),
-  codeLanguages: sync("codeLanguages"),
-  deviceCode: sync("deviceCode"),
+  topic: mqttSync("topic"),
+  parseTopic: mqttSync("parseTopic"),
+  kinds: mqttSync("kinds"),
+  checkPayload: mqttSync("checkPayload"),
+  checkConnect: mqttSync("checkConnect"),
+  checkPublish: mqttSync("checkPublish"),
+  checkFilter: mqttSync("checkFilter"),
+  endpoints: mqttSync("endpoints"),
+  explainConnack: mqttSync("explainConnack"),
+  codeLanguages: mqttSync("codeLanguages"),
+  deviceCode: mqttSync("deviceCode"),
   connect,
   thingModel: mqttSync("thingModel"),
   tmCheckValue: mqttSync("tmCheckValue"),

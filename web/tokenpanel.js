@@ -162,6 +162,9 @@ export class TokenPanel {
     }
     const onToken = () => {
       this.update();
+      // The topic and the connection's checks need the MQTT module; once
+      // it has started, the page fills them in (app.js) and keeps them up.
+      if (document.body.dataset.ready !== "all") return;
       app.pub.updateTopic();
       app.conn.updateTarget();
     };

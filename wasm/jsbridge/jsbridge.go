@@ -10,15 +10,18 @@
 // (synchronous calls) or a rejected Promise (asynchronous ones). Go never
 // throws into JavaScript, and a panic is reported as an error while the
 // instance keeps working.
+//
+// It links neither fmt nor the onenet package: the page's first module
+// (wasm/core, tokens only) must stay small. The modules that use onenet's
+// errors register their description with Describe (wasm/checks does).
 package jsbridge
 
 import (
 	"errors"
-	"fmt"
-	"runtime/debug"
+	"runtime"
+	"strconv"
 	"syscall/js"
 
-	"github.com/onenet-wasm/onenet-wasm/onenet"
 	"github.com/onenet-wasm/onenet-wasm/token"
 )
 
@@ -44,8 +47,31 @@ func Export(obj js.Value, name string, fn Func) {
 
 // Panic turns a recovered panic into an error that says where it happened.
 func Panic(r any) error {
-	return fmt.Errorf("internal error (please report it): %v\n%s", r, debug.Stack())
+	var what string
+	switch v := r.(type) {
+	case error:
+		what = v.Error()
+	case string:
+		what = v
+	case interface{ String() string }:
+		what = v.String()
+	default:
+		what = "panic"
+	}
+	buf := make([]byte, 8<<10)
+	buf = buf[:runtime.Stack(buf, false)]
+	return errors.New("internal error (please report it): " + what + "\n" + string(buf))
 }
+
+// A Describer fills v (see ErrorValue) for the errors of one package and
+// says whether err was one of them.
+type Describer func(err error, v map[string]any) bool
+
+var describers []Describer
+
+// Describe adds d to what ErrorValue consults, before its own cases. It is
+// called from init functions, before any call from JavaScript.
+func Describe(d Describer) { describers = append(describers, d) }
 
 // FieldError is an error caused by one argument of a JavaScript call.
 type FieldError struct {
@@ -63,18 +89,14 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 // "token.key.base64"; an onenet error's is its Code, e.g. "topic.wildcard".
 func ErrorValue(err error) map[string]any {
 	v := map[string]any{"message": err.Error(), "field": "", "code": "", "params": map[string]any{}}
+	for _, d := range describers {
+		if d(err, v) {
+			return v
+		}
+	}
 	var te *token.Error
-	var oe *onenet.Error
 	var fe *FieldError
 	switch {
-	case errors.As(err, &oe):
-		v["field"] = oe.Field
-		v["code"] = oe.Code
-		v["detail"] = oe.Msg
-		v["params"] = Params(oe.Params)
-		if s := onenet.Section(oe.Code); s != "" {
-			v["section"] = s // the rule's section of docs/PROTOCOL.md
-		}
 	case errors.As(err, &te):
 		v["field"] = te.Field
 		v["detail"] = te.Msg
@@ -135,7 +157,7 @@ func Int(obj js.Value, name string, def int64) (int64, error) {
 	case js.TypeNumber:
 		f := v.Float()
 		if f != float64(int64(f)) {
-			return 0, &FieldError{Field: name, Code: "arg.integer", Msg: fmt.Sprintf("%v is not a whole number", f)}
+			return 0, &FieldError{Field: name, Code: "arg.integer", Msg: strconv.FormatFloat(f, 'g', -1, 64) + " is not a whole number"}
 		}
 		return int64(f), nil
 	case js.TypeString:
@@ -143,9 +165,9 @@ func Int(obj js.Value, name string, def int64) (int64, error) {
 		if s == "" {
 			return def, nil
 		}
-		var n int64
-		if _, err := fmt.Sscan(s, &n); err != nil || fmt.Sprint(n) != s {
-			return 0, &FieldError{Field: name, Code: "arg.integer", Msg: fmt.Sprintf("%q is not a whole number", s)}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || strconv.FormatInt(n, 10) != s {
+			return 0, &FieldError{Field: name, Code: "arg.integer", Msg: strconv.Quote(s) + " is not a whole number"}
 		}
 		return n, nil
 	}

@@ -8,7 +8,6 @@ import (
 	"syscall/js"
 	"testing"
 
-	"github.com/onenet-wasm/onenet-wasm/onenet"
 	"github.com/onenet-wasm/onenet-wasm/token"
 )
 
@@ -30,13 +29,11 @@ func TestExportRecoversPanics(t *testing.T) {
 
 func TestErrorValue(t *testing.T) {
 	_, terr := token.Generate(token.Params{Res: "products/1", Key: "abc*"})
-	_, oerr := onenet.Topic(onenet.KindDPPost, onenet.TopicArgs{ProductID: "1"})
 	for _, tc := range []struct {
 		err         error
 		field, code string
 	}{
 		{terr, "key", "token.key.base64.char"},
-		{oerr, "deviceName", "name.empty"},
 		{&FieldError{Field: "url", Code: "x", Msg: "bad"}, "url", "x"},
 		{errors.New("plain"), "", ""},
 	} {
@@ -53,6 +50,29 @@ func TestErrorValue(t *testing.T) {
 	v := ErrorValue(perr)
 	if p, _ := v["params"].(map[string]any); v["code"] != "token.et.milliseconds" || p["seconds"] != "1700000000" {
 		t.Errorf("ErrorValue(%v) = %v; want token.et.milliseconds with params.seconds", perr, v)
+	}
+}
+
+type describedError struct{}
+
+func (describedError) Error() string { return "described" }
+
+// A package's Describer fills in its errors (wasm/checks: onenet's).
+func TestDescribe(t *testing.T) {
+	saved := describers
+	defer func() { describers = saved }()
+	Describe(func(err error, v map[string]any) bool {
+		if !errors.As(err, new(describedError)) {
+			return false
+		}
+		v["field"], v["code"] = "f", "c"
+		return true
+	})
+	if v := ErrorValue(describedError{}); v["field"] != "f" || v["code"] != "c" || v["message"] != "described" {
+		t.Errorf("ErrorValue(described) = %v", v)
+	}
+	if v := ErrorValue(&FieldError{Field: "url", Code: "x", Msg: "bad"}); v["field"] != "url" {
+		t.Errorf("ErrorValue(FieldError) with a describer = %v", v)
 	}
 }
 

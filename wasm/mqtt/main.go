@@ -31,6 +31,7 @@ import (
 	"unsafe"
 
 	"github.com/onenet-wasm/onenet-wasm/mqttws"
+	"github.com/onenet-wasm/onenet-wasm/wasm/checks"
 	"github.com/onenet-wasm/onenet-wasm/wasm/jsbridge"
 )
 
@@ -63,6 +64,9 @@ func main() {
 	jsbridge.Export(exports, "scenarioStart", scenarioStart)
 	jsbridge.Export(exports, "scenarioStatus", scenarioStatus)
 	jsbridge.Export(exports, "scenarioStop", scenarioStop)
+	// Topics, payload checks, device code: what the token panel does not
+	// need, so not in the first module (wasm/core).
+	checks.Export(exports)
 	// publishMany is the hot path: it skips the {value}/{error} wrapper
 	// object and returns undefined, or an error object for a batch it
 	// cannot read.
