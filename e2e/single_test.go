@@ -122,6 +122,12 @@ const watchSingle = `(() => {
       } catch (e) {
         w.tokenAtCore = "error: " + e.message;
       }
+      // Topics are in the MQTT module: before it has started, a clear error.
+      try {
+        w.topicAtCore = "value: " + globalThis.onenet.topic("dp/post/json", { productId: "469948", deviceName: "Chic_D" });
+      } catch (e) {
+        w.topicAtCore = "error " + e.code + ": " + e.message;
+      }
     }
   }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-ready"] });
 })()`
@@ -177,6 +183,12 @@ func TestSingleFile(t *testing.T) {
 		if f != "core.wasm" {
 			t.Errorf("%s was unpacked before the token generator worked (unpacked: %q)", f, unpacked)
 		}
+	}
+	if got := eval[string](e, `window.__single.topicAtCore`); !strings.HasPrefix(got, "error loading: ") || !strings.Contains(got, "mqttReady") {
+		t.Errorf("onenet.topic before the MQTT module started: %q, want an error with code loading that says to await onenet.mqttReady", got)
+	}
+	if got := eval[string](e, `onenet.topic("dp/post/json", { productId: "469948", deviceName: "Chic_D" })`); got != "$sys/469948/Chic_D/dp/post/json" {
+		t.Errorf("onenet.topic once the MQTT module started: %q", got)
 	}
 	t.Logf("single file: %.2f MB; token generator working %.0f ms after navigation, MQTT module %.0f ms (Chromium, headless, shared machine)", float64(len(res.HTML))/1e6, coreAt, allAt)
 

@@ -125,7 +125,7 @@ func Warnings(p Params) []Warning {
 	var w []Warning
 	if p.ET > MaxSDKExpiry && p.ET < millisecondsThreshold {
 		w = append(w, Warning{"et", "et.sdk",
-			itoa(p.ET)+" is after "+formatUnix(MaxSDKExpiry)+", beyond what OneNET's C SDK can hold (uint32); the platform accepts it, but device code built on the SDK may not",
+			itoa(p.ET) + " is after " + formatUnix(MaxSDKExpiry) + ", beyond what OneNET's C SDK can hold (uint32); the platform accepts it, but device code built on the SDK may not",
 			map[string]string{"et": strconv.FormatInt(p.ET, 10), "max": formatUnix(MaxSDKExpiry)}})
 	}
 	if p.Version == Version2022 {
@@ -210,7 +210,7 @@ func DecodeKey(key string) ([]byte, error) {
 		} else if bad >= 0 {
 			// A character outside the alphabet says more than the length.
 			r, _ := utf8.DecodeRuneInString(k[bad:])
-			msg = "not base64 (illegal base64 data at input byte "+strconv.Itoa(bad)+"): "+strconv.QuoteRune(r)+" is not a base64 character"
+			msg = "not base64 (illegal base64 data at input byte " + strconv.Itoa(bad) + "): " + strconv.QuoteRune(r) + " is not a base64 character"
 			return nil, fieldErr("key", "key.base64.char", msg, nil, err, "byte", strconv.Itoa(bad), "char", string(r))
 		} else if len(k)%4 != 0 {
 			code, msg = "key.base64.length", msg+"; a base64 key's length is a multiple of 4: part of it may be missing"
