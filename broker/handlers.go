@@ -85,15 +85,8 @@ func (b *Broker) handleDP(d *device, payload []byte, out *replies) {
 	)
 	if onenet.ScanDPPost(payload, sc) {
 		id, points = sc.ID, sc.Points
-	} else {
-		post, err := onenet.ParseDPPost(payload)
-		if err != nil {
-			id := dpID(payload)
-			b.logf("dp rejected: device %s, id %d: %s: %s %s", d.key, id, errCode(err), errMsg(err), rule("dp.rejected"))
-			out.add(string(onenet.KindDPRejected), onenet.DPRejected(id, onenet.DPErrIllegalData, dpIllegal))
-			return
-		}
-		id, points = post.ID, dpPoints(post)
+	} else if id, points = b.parseDP(d, payload, out); points == nil {
+		return
 	}
 	now := b.now()
 	d.mu.Lock()
@@ -116,19 +109,52 @@ func (b *Broker) handleDP(d *device, payload []byte, out *replies) {
 	if len(d.streams)+newStreams > b.opts.MaxStreams {
 		n := len(d.streams)
 		d.mu.Unlock()
-		b.logf("dp rejected: device %s, id %d: more than %d datastreams (a limit of this local broker)", d.key, id, b.opts.MaxStreams)
-		b.logf("dp rejected: device %s, id %d: the device has %d datastreams and this upload adds %d", d.key, id, n, newStreams)
-		out.add(string(onenet.KindDPRejected), onenet.DPRejected(id, onenet.DPErrIllegalData, dpIllegal))
+		b.refuseDP(d, id, n, newStreams, "", out)
 		return
 	}
 	why := b.storeDP(d, points, now)
 	d.mu.Unlock()
 	if why != "" {
+		b.refuseDP(d, id, 0, 0, why, out)
+		return
+	}
+	out.add(string(onenet.KindDPAccepted), onenet.DPAccepted(id))
+}
+
+// The uncommon ways of handleDP are functions of their own, kept out of
+// line: what a goroutine's stack must hold on the way of every upload is
+// smaller, and grows less often after the collector has shrunk it
+// (docs/BENCHMARKS.md).
+
+// parseDP reads an upload onenet.ScanDPPost left to onenet.ParseDPPost. A
+// refused upload is logged and answered, and points is nil.
+//
+//go:noinline
+func (b *Broker) parseDP(d *device, payload []byte, out *replies) (id int64, points []onenet.ScannedPoint) {
+	post, err := onenet.ParseDPPost(payload)
+	if err != nil {
+		id := dpID(payload)
+		b.logf("dp rejected: device %s, id %d: %s: %s %s", d.key, id, errCode(err), errMsg(err), rule("dp.rejected"))
+		out.add(string(onenet.KindDPRejected), onenet.DPRejected(id, onenet.DPErrIllegalData, dpIllegal))
+		return 0, nil
+	}
+	return post.ID, dpPoints(post)
+}
+
+// refuseDP logs why an upload was refused and answers it on
+// dp/post/json/rejected: the store's why (storeDP), or else the device's n
+// datastreams and the upload's added ones beyond Options.MaxStreams.
+//
+//go:noinline
+func (b *Broker) refuseDP(d *device, id int64, n, added int, why string, out *replies) {
+	if why != "" {
 		b.logf("dp rejected: device %s, id %d: %s", d.key, id, why)
 		out.add(string(onenet.KindDPRejected), onenet.DPRejected(id, onenet.DPErrIllegalData, "Illegal Data: "+why))
 		return
 	}
-	out.add(string(onenet.KindDPAccepted), onenet.DPAccepted(id))
+	b.logf("dp rejected: device %s, id %d: more than %d datastreams (a limit of this local broker)", d.key, id, b.opts.MaxStreams)
+	b.logf("dp rejected: device %s, id %d: the device has %d datastreams and this upload adds %d", d.key, id, n, added)
+	out.add(string(onenet.KindDPRejected), onenet.DPRejected(id, onenet.DPErrIllegalData, dpIllegal))
 }
 
 // dpScans are handleDP's DPScans, reused across uploads and connections.

@@ -63,48 +63,59 @@ func (h *accessHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 // OnPacketRead checks each packet a client sends after its CONNECT, before
 // mochi validates it; a packet that breaks a rule disconnects the client.
 func (h *accessHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if pk.FixedHeader.Type == packets.Publish {
+		return pk, h.publishRead(cl, &pk)
+	}
+	return pk, h.packetRead(cl, &pk)
+}
+
+// publishRead and packetRead are OnPacketRead on the packet in place, a
+// PUBLISH and the others: what a goroutine's stack holds on the way of
+// every publish is smaller (docs/BENCHMARKS.md).
+func (h *accessHook) publishRead(cl *mqtt.Client, pk *packets.Packet) error {
+	s := h.b.session(cl)
+	if s == nil {
+		return reject(nil, "publish before login")
+	}
+	if err := checkPublish(s, pk); err != nil {
+		return err
+	}
+	if strings.HasPrefix(pk.TopicName, onenet.SubdevPrefix) {
+		return h.b.checkSubdevPublish(s, pk.TopicName)
+	}
+	return nil
+}
+
+func (h *accessHook) packetRead(cl *mqtt.Client, pk *packets.Packet) error {
 	switch pk.FixedHeader.Type {
 	case packets.Connect:
-		return pk, h.b.checkProtocolLevel(cl, pk)
-	case packets.Publish:
-		s := h.b.session(cl)
-		if s == nil {
-			return pk, reject(nil, "publish before login")
-		}
-		if err := checkPublish(s, &pk); err != nil {
-			return pk, err
-		}
-		if strings.HasPrefix(pk.TopicName, onenet.SubdevPrefix) {
-			if err := h.b.checkSubdevPublish(s, pk.TopicName); err != nil {
-				return pk, err
-			}
-		}
+		return h.b.checkProtocolLevel(cl, pk)
 	case packets.Subscribe:
 		s := h.b.session(cl)
 		if s == nil {
-			return pk, reject(nil, "subscribe before login")
+			return reject(nil, "subscribe before login")
 		}
-		if err := h.checkSubscribe(s, &pk); err != nil {
-			return pk, err
+		if err := h.checkSubscribe(s, pk); err != nil {
+			return err
 		}
 	case packets.Unsubscribe:
 		s := h.b.session(cl)
 		if s == nil {
-			return pk, reject(nil, "unsubscribe before login")
+			return reject(nil, "unsubscribe before login")
 		}
-		if err := checkUnsubscribe(s, &pk); err != nil {
-			return pk, err
+		if err := checkUnsubscribe(s, pk); err != nil {
+			return err
 		}
 	case packets.Puback:
 		// The broker sends devices QoS 0 only, so any PUBACK is for a
 		// packet it never sent (docs/PROTOCOL.md §5.5: "unknown PUBACK: disconnect").
 		if _, ok := cl.State.Inflight.Get(pk.PacketID); !ok {
-			return pk, reject(h.b.session(cl), "PUBACK for unknown packet id %d %s", pk.PacketID, rule("puback.unknown"))
+			return reject(h.b.session(cl), "PUBACK for unknown packet id %d %s", pk.PacketID, rule("puback.unknown"))
 		}
 	case packets.Pubrec, packets.Pubrel, packets.Pubcomp:
-		return pk, reject(h.b.session(cl), "QoS 2 flow packet %s", rule("qos2.flow"))
+		return reject(h.b.session(cl), "QoS 2 flow packet %s", rule("qos2.flow"))
 	}
-	return pk, nil
+	return nil
 }
 
 // checkPublish applies docs/PROTOCOL.md §4 and §5.1 to a device's PUBLISH:
@@ -112,7 +123,25 @@ func (h *accessHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.P
 // the documented topics a device publishes inside its own tree, disconnects
 // it.
 func checkPublish(s *session, pk *packets.Packet) error {
-	d := s.dev
+	fh := pk.FixedHeader
+	if fh.Qos == 2 || fh.Retain || fh.Dup && fh.Qos == 0 || len(pk.Payload) > onenet.MaxPayload {
+		return refusePublish(s, pk)
+	}
+	if strings.HasPrefix(pk.TopicName, onenet.SubdevPrefix) {
+		return nil // a gateway's sub-devices: checkSubdevPublish (subdev.go)
+	}
+	if s.topic != "" && pk.TopicName == s.topic {
+		return nil // checked at the last publish (session.topic)
+	}
+	return checkPublishTopic(s, pk)
+}
+
+// refusePublish says why checkPublish refuses a publish's flags or size.
+// It and checkPublishTopic are out of line: what a goroutine's stack must
+// hold on the way of every publish is smaller (docs/BENCHMARKS.md).
+//
+//go:noinline
+func refusePublish(s *session, pk *packets.Packet) error {
 	fh := pk.FixedHeader
 	switch {
 	case fh.Qos == 2:
@@ -124,12 +153,15 @@ func checkPublish(s *session, pk *packets.Packet) error {
 	case len(pk.Payload) > onenet.MaxPayload:
 		return reject(s, "payload of %d bytes to %s; the limit is %d %s", len(pk.Payload), logsafe.Q(pk.TopicName), onenet.MaxPayload, rule("publish.size"))
 	}
-	if strings.HasPrefix(pk.TopicName, onenet.SubdevPrefix) {
-		return nil // a gateway's sub-devices: checkSubdevPublish (subdev.go)
-	}
-	if s.topic != "" && pk.TopicName == s.topic {
-		return nil // checked at the last publish (session.topic)
-	}
+	return nil
+}
+
+// checkPublishTopic checks a topic of the device's own tree, and keeps it
+// as the session's last checked topic if it passes.
+//
+//go:noinline
+func checkPublishTopic(s *session, pk *packets.Packet) error {
+	d := s.dev
 	if err := onenet.CheckPublishTopic(pk.TopicName, d.pid, d.name); err != nil {
 		return reject(s, "publish: %s", ruleErr(err))
 	}

@@ -5,6 +5,8 @@ import (
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
 // platformHook is the platform's side of a device's publish (docs/PROTOCOL.md §7–§12): it
@@ -30,7 +32,16 @@ func (h *platformHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pa
 	}
 	if s := h.b.session(cl); s != nil && strings.HasPrefix(pk.TopicName, s.dev.iprefix) {
 		suffix := pk.TopicName[len(s.dev.iprefix):]
-		s.out = h.b.handle(s.dev, suffix, s.parsed(suffix), pk.Payload, s.out[:0])
+		info := s.parsed(suffix)
+		if info != nil && info.Kind == onenet.KindDPPost {
+			// The most frequent upload, straight to its handler, as
+			// handle would (handleGateway takes no dp/post/json).
+			out := s.out[:0]
+			h.b.handleDP(s.dev, pk.Payload, &out)
+			s.out = out
+		} else {
+			s.out = h.b.handle(s.dev, suffix, info, pk.Payload, s.out[:0])
+		}
 	} else if s != nil && strings.HasPrefix(pk.TopicName, internalSubdev) {
 		s.out = h.b.handleSubdev(s.dev, pk.TopicName[len(internalSubdev):], pk.Payload) // subdev.go
 	}

@@ -138,10 +138,10 @@ func (b *Broker) throttleFailure(remote string, now time.Time, code byte) bool {
 // 4 (3.1.1) nor 5 with return code 1, as MQTT 3.1.1 §3.1.2.2 requires,
 // before mochi answers it with 0x82, a code MQTT 3.1.1 does not have.
 // (Levels 3 "MQIsdp" and 5 reach OnConnect, which refuses them.)
-func (b *Broker) checkProtocolLevel(cl *mqtt.Client, pk packets.Packet) error {
+func (b *Broker) checkProtocolLevel(cl *mqtt.Client, pk *packets.Packet) error {
 	if string(pk.Connect.ProtocolName) != "MQTT" || pk.ProtocolVersion == 4 || pk.ProtocolVersion == 5 {
 		return nil
 	}
-	err := b.refuseConnect(cl, pk, connackBadProtocol, "protocol \"MQTT\" level %d: OneNET speaks only MQTT 3.1.1, level 4 (docs/PROTOCOL.md §3)", pk.ProtocolVersion)
+	err := b.refuseConnect(cl, *pk, connackBadProtocol, "protocol \"MQTT\" level %d: OneNET speaks only MQTT 3.1.1, level 4 (docs/PROTOCOL.md §3)", pk.ProtocolVersion)
 	return fmt.Errorf("%w: %w", packets.ErrRejectPacket, err) // mochi stops only for ErrRejectPacket
 }
