@@ -165,3 +165,23 @@ func TestLimitsByProductKind(t *testing.T) {
 		}
 	})
 }
+
+// TestStudioPropertySetRate: OneNET Studio takes one property set a second
+// for a device (docs/PROTOCOL.md §5.7); the platform panel explains a
+// second one's refusal with that rule rather than an API code.
+func TestStudioPropertySetRate(t *testing.T) {
+	e := newEnv(t, server.Config{Registry: studioRegistry(t), Limits: onenetLimits})
+	e.open("/")
+	e.connected("")
+	e.set("auto-set", "success")
+	e.set("sub-filter", "$sys/"+productID+"/"+deviceName+"/thing/property/set")
+	e.click("subscribe")
+	e.waitJS(`document.querySelectorAll("#subs li").length === 1`, "the subscription")
+	e.set("plat-key", productKey)
+	e.set("plat-prop", `{"brightness":5}`)
+	eval[bool](e, `(document.getElementById("plat-set").click(), document.getElementById("plat-set").click(), true)`)
+	e.waitJS(`document.getElementById("plat-err").textContent !== ""`, "the second set's refusal")
+	if msg := e.text("plat-err"); !strings.Contains(msg, "one property set a second") {
+		t.Errorf("second property set within a second: %q", msg)
+	}
+}

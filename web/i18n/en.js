@@ -355,6 +355,7 @@ export default {
   "plat.code.401": "Authentication failed: check the product key ({msg}).",
   "plat.code.404": "No such product, device or API ({msg}).",
   "plat.code.413": "The command or body is too large ({msg}).",
+  "plat.code.429": "OneNET Studio accepts at most one property set a second for a device (docs/PROTOCOL.md §5.7): this one was refused ({msg}). Wait a second and set it again.",
   "plat.code.10500": "The device is offline or has not subscribed to cmd/request/+ ({msg}).",
   "plat.code.10501": "The device did not answer in time ({msg}).",
 

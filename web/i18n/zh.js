@@ -353,6 +353,7 @@ export default {
   "plat.code.401": "鉴权失败：请检查产品密钥（{msg}）。",
   "plat.code.404": "产品、设备或接口不存在（{msg}）。",
   "plat.code.413": "命令或请求内容过大（{msg}）。",
+  "plat.code.429": "OneNET Studio 每秒最多接受对一个设备的一次属性设置（docs/PROTOCOL.md §5.7）：这次被拒绝了（{msg}）。请等一秒后再设置。",
   "plat.code.10500": "设备不在线，或未订阅 cmd/request/+（{msg}）。",
   "plat.code.10501": "设备未在超时时间内应答（{msg}）。",
 
