@@ -36,8 +36,6 @@ export const RULES = {
 };
 /** Topics subscribed in one session (§5.2, §5.7). */
 export const SESSION_TOPICS = { kit: 15, studio: 10 };
-// Kept for the callers that name the MQTT kit's numbers.
-export const LIMITS = { qos0: 300, qos1: 100, login: 10 };
 const WARN_AT = 0.8;
 const STUDIO_HOST = /^(studio-mqtts?\.heclouds\.com|[a-z0-9]+\.mqtts\.acc\.cmcconenet\.cn):/i;
 

@@ -271,7 +271,7 @@ export default {
   "req.auto.fixedText": "Fixed answer",
   "req.auto.set": "Property set",
   "req.auto.get": "Property get",
-  "req.auto.values": "Success, with the last values posted",
+  "req.auto.values": "Success, with the last values posted (or valid ones from the thing model)",
   "req.auto.service": "Service calls",
   "req.auto.success": "Success",
   "req.none": "None yet: subscribe to commands, property set/get or service calls, and they appear here with a reply ready.",

@@ -269,7 +269,7 @@ export default {
   "req.auto.fixedText": "固定应答",
   "req.auto.set": "属性设置",
   "req.auto.get": "属性获取",
-  "req.auto.values": "成功，并带上最近上报的值",
+  "req.auto.values": "成功，并带上最近上报的值（或按物模型生成的有效值）",
   "req.auto.service": "服务调用",
   "req.auto.success": "成功",
   "req.none": "暂无：订阅命令、属性设置/获取或服务调用后，请求会显示在这里，并附有准备好的应答。",
