@@ -150,3 +150,22 @@ func TestDPStreamLimit(t *testing.T) {
 		t.Errorf("%d streams stored, want 2", n)
 	}
 }
+
+// TestPublishConsumed: the platform consumes what a device publishes
+// (docs/PROTOCOL.md §4): a device subscribed to its own upload topic gets
+// the reply, never its upload.
+func TestPublishConsumed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noLimits)
+	pre := "$sys/prod1/dev1/dp/post/json"
+	c := e.mustDial(t, "tcp", "prod1", "dev1")
+	if got := c.sub(t, 1, pre, pre+"/accepted"); got[0] != 0 || got[1] != 0 {
+		t.Fatalf("SUBACK %v", got)
+	}
+	for i := range 3 {
+		c.pub(t, pre, byte(i%2), `{"id":7,"dp":{"temp":[{"v":1}]}}`)
+		if m := c.next(t); m.topic != pre+"/accepted" {
+			t.Fatalf("upload %d: got %s %s, want only %s/accepted", i, m.topic, m.payload, pre)
+		}
+	}
+}
