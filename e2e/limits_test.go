@@ -163,6 +163,16 @@ func TestLimitsByProductKind(t *testing.T) {
 		if got[4] != "16/15" {
 			t.Errorf("the 16th topic, confirmed: counter %q", got[4])
 		}
+		// Through the relay, the endpoint says the kind.
+		e.check("input[name=target][value=relay]", true)
+		e.set("endpoint", "studio-mqtts.heclouds.com:8883")
+		if title := e.text("limit-title"); !strings.Contains(title, "Studio") {
+			t.Errorf("relay to Studio's endpoint: limits %q", title)
+		}
+		e.set("endpoint", "mqtts.heclouds.com:1883")
+		if title := e.text("limit-title"); !strings.Contains(title, "MQTT kit") {
+			t.Errorf("relay to the MQTT kit's endpoint: limits %q", title)
+		}
 	})
 }
 
