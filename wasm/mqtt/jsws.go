@@ -32,7 +32,9 @@ import (
 //   - wsRead(id, address, length) copies what arrived into Go's memory at
 //     address, as much as fits, and returns how much, or wsReadNothing,
 //     wsReadClosed, or wsReadDrained - n (wsproto.go);
-//   - wsSend(id, address, length) sends length bytes at address;
+//   - wsSend(id, address, length) sends length bytes at address (what
+//     Go sends while it handles a wsEventData, socket.js copies and sends
+//     one task later, after the page's own continuations);
 //   - wsClose(id) closes.
 //
 // Reading pulls several messages at once when they are waiting, so a burst

@@ -55,8 +55,34 @@ function wake(id) {
   // waiting from when this call returns.
   const landed = land(s);
   s.waiting = landed;
-  wsEvent(id, wsEventData);
+  inWake = true;
+  try {
+    wsEvent(id, wsEventData);
+  } finally {
+    inWake = false;
+  }
   if (landed) s.waitSince = performance.now();
+}
+
+// What Go sends while it handles arrived data (the PUBACK of a QoS 1
+// message, a reply the page published from its callback) goes out one task
+// later, as mqtt.js's writes do: the page's own continuations of the
+// delivery (a Promise the callback resolved) run first. inWake is true
+// during such a call; a socket's outbox keeps the deferred sends, in order,
+// and is sent before anything sent later on it.
+let inWake = false;
+const sendChannel = new MessageChannel();
+sendChannel.port1.onmessage = (e) => {
+  const s = sockets.get(e.data);
+  if (s) sendOutbox(s);
+};
+function sendOutbox(s) {
+  s.sendScheduled = false;
+  const out = s.outbox;
+  if (out.length === 0) return;
+  s.outbox = [];
+  if (s.closed || s.ws.readyState !== WebSocket.OPEN) return;
+  for (const b of out) s.ws.send(b);
 }
 
 // land(s) copies everything queued into the connection's landing area in
@@ -119,6 +145,8 @@ export function wsOpen(id, url, countAddress, landAddress, landLength) {
     waitSince: 0,
     streak: 0,
     budget: readBudget,
+    outbox: [], // sends put off by a wake (sendOutbox)
+    sendScheduled: false,
     countAddress,
     landAddress,
     landLength: landLength | 0,
@@ -203,6 +231,16 @@ export function wsRead(id, address, length) {
 export function wsSend(id, address, length) {
   const s = sockets.get(id);
   if (!s || s.closed || s.ws.readyState !== WebSocket.OPEN) return wsSendClosed;
+  if (inWake) {
+    views();
+    s.outbox.push(heap8.slice(address, address + length));
+    if (!s.sendScheduled) {
+      s.sendScheduled = true;
+      sendChannel.port2.postMessage(id);
+    }
+    return wsSendOK;
+  }
+  if (s.outbox.length > 0) sendOutbox(s);
   s.ws.send(new Uint8Array(memory.buffer, address, length));
   return wsSendOK;
 }
@@ -212,6 +250,7 @@ export function wsClose(id) {
   const s = sockets.get(id);
   if (!s) return;
   sockets.delete(id);
+  sendOutbox(s);
   s.closed = true;
   try {
     s.ws.close(1000);
