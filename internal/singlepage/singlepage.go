@@ -37,8 +37,9 @@ import (
 )
 
 // DefaultSkip are the page's scripts that have no use in a file opened from
-// disk: the service worker's registration (no service worker from file://).
-var DefaultSkip = []string{"sw-register.js"}
+// disk: the service worker's registration (no service worker from file://)
+// and the early start of core.wasm's compilation (the file carries it).
+var DefaultSkip = []string{"sw-register.js", "onenet/early.js"}
 
 // Options says what to build.
 type Options struct {

@@ -60,7 +60,7 @@ function onBodyRead(resp, done) {
  * functions on globalThis[name].
  * @returns {Promise<Module>}
  */
-function loadModule(url, file, name, fetched) {
+function loadModule(url, file, name, fetched, compiled) {
   return new Promise((resolve, reject) => {
     const go = new Go();
     let memory = null;
@@ -78,7 +78,19 @@ function loadModule(url, file, name, fetched) {
         fail,
       );
     };
-    if (WebAssembly.instantiateStreaming) {
+    if (compiled) {
+      // Compiled early (onenet/early.js); if that failed, from the bytes.
+      compiled
+        .then(
+          (mod) => WebAssembly.instantiate(mod, go.importObject),
+          () =>
+            fetchWasm(url)
+              .then((resp) => resp.arrayBuffer())
+              .then((buf) => WebAssembly.instantiate(buf, go.importObject))
+              .then((r) => r.instance),
+        )
+        .then((instance) => start({ instance }), fail);
+    } else if (WebAssembly.instantiateStreaming) {
       WebAssembly.instantiateStreaming(fetched, go.importObject)
         .catch(async (e) => {
           // A server that sends the wrong Content-Type: fall back to bytes.
@@ -101,7 +113,9 @@ function loadModule(url, file, name, fetched) {
  * mqtt.wasm's download as soon as core.wasm has been received, not when
  * core has compiled and started: on a slow network the two downloads then
  * neither share the bandwidth nor leave it idle (docs/BENCHMARKS.md).
- * index.html preloads core.wasm. mqtt() starts the MQTT module, once.
+ * index.html preloads core.wasm, and onenet/early.js starts compiling it
+ * before the modules have loaded; the compiled module is taken from there.
+ * mqtt() starts the MQTT module, once.
  * @param {URL} base
  * @returns {{ core: Promise<Module>, mqtt: () => Promise<Module> }}
  */
@@ -116,12 +130,20 @@ export function load(base) {
     }
     return mqttFetch;
   };
-  const core = loadModule(
-    coreURL,
-    "core.wasm",
-    "__onenetCore",
-    fetchWasm(coreURL).then((resp) => onBodyRead(resp, fetchMQTT)),
-  );
+  const early = globalThis.__onenetEarly;
+  let core;
+  if (early && early.url === coreURL.href) {
+    delete globalThis.__onenetEarly;
+    early.compiled.then(fetchMQTT, fetchMQTT);
+    core = loadModule(coreURL, "core.wasm", "__onenetCore", null, early.compiled);
+  } else {
+    core = loadModule(
+      coreURL,
+      "core.wasm",
+      "__onenetCore",
+      fetchWasm(coreURL).then((resp) => onBodyRead(resp, fetchMQTT)),
+    );
+  }
   let mqtt = null;
   return {
     core,
