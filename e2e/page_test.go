@@ -41,6 +41,28 @@ func (e *env) fillToken(kind, pid, dev, key, method string, et int64) {
 	e.set("etUnix", fmt.Sprint(et))
 }
 
+// TestCoreCompiledEarly: the page takes the core.wasm that onenet/early.js
+// started compiling before the modules had loaded, fetched once, and the
+// tokens work from it.
+func TestCoreCompiledEarly(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	e.open("/")
+	if n := eval[int](e, `performance.getEntriesByName("onenet:core.wasm:early").length`); n != 1 {
+		t.Errorf("the early compiled core.wasm was taken %d times, want once", n)
+	}
+	if n := eval[int](e, `performance.getEntriesByType("resource").filter((r) => new URL(r.name).pathname === "/core.wasm").length`); n != 1 {
+		t.Errorf("core.wasm was fetched %d times, want once", n)
+	}
+	e.fillToken("device", "469948", "Chic_D", deviceKey, "sha1", 1673053248)
+	want, err := token.Generate(token.Params{Res: "products/469948/devices/Chic_D", Key: deviceKey, Method: "sha1", ET: 1673053248})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.value("token-out"); got != want {
+		t.Errorf("token = %q, want %q", got, want)
+	}
+}
+
 func TestTokenMatchesGo(t *testing.T) {
 	e := newEnv(t, server.Config{})
 	e.open("/")

@@ -7,7 +7,8 @@
 // Each step leaves a performance mark, "onenet:FILE:compiled" (compiled and
 // instantiated) and "onenet:FILE:started" (the Go program has registered
 // its functions), which the benchmark reads (docs/BENCHMARKS.md); the
-// bytes' arrival is in the resource timing.
+// bytes' arrival is in the resource timing. "onenet:core.wasm:early" says
+// that the module compiled by onenet/early.js was taken.
 import "../wasm_exec.js";
 
 /**
@@ -134,6 +135,7 @@ export function load(base) {
   let core;
   if (early && early.url === coreURL.href) {
     delete globalThis.__onenetEarly;
+    mark("core.wasm", "early");
     early.compiled.then(fetchMQTT, fetchMQTT);
     core = loadModule(coreURL, "core.wasm", "__onenetCore", null, early.compiled);
   } else {
