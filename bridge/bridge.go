@@ -228,6 +228,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer h.untrack(s)
 
+	admitted, ref := s.admit(r.URL.Query()["target"])
+	if admitted {
+		defer h.release(s.ip)
+	}
 	hw := &hijackWatcher{ResponseWriter: w}
 	c, err := websocket.Accept(hw, r, &h.acceptOpts)
 	if err != nil {
@@ -237,7 +241,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.ws, s.raw = c, hw.conn
 	s.offeredMQTT = c.Subprotocol() == "mqtt"
-	s.run(ctx, r.URL.Query()["target"])
+	if ref != nil {
+		s.refuse(ref.code, ref.reason, ref.why)
+		return
+	}
+	s.run(ctx)
 }
 
 // track registers a session so Close can end it; false once closed.

@@ -36,40 +36,53 @@ type session struct {
 	offeredMQTT bool
 
 	target           string
+	t                Target       // the allow-list's entry for target, once admitted
 	idle             atomic.Int64 // time.Since(start) of the last byte relayed, in ns
 	bytesUp, bytesDn atomic.Uint64
 }
 
-// run handles an accepted WebSocket: checks, connects and relays.
-func (s *session) run(ctx context.Context, targets []string) {
+// A refusal is why admit turned a connection away: the close code and
+// reason the page gets once the upgrade is done, and the log's words.
+type refusal struct {
+	code        websocket.StatusCode
+	reason, why string
+}
+
+// admit checks the ?target= parameters against the allow-list and takes a
+// connection slot for the client, before the upgrade: by the time a page
+// sees its 101, its connection already counts against the caps, so a
+// quick run of upgrades cannot slip past them. ok reports whether a slot
+// was taken (the caller releases it).
+func (s *session) admit(targets []string) (ok bool, ref *refusal) {
 	h := s.h
 	if len(targets) != 1 {
-		s.refuse(websocket.StatusPolicyViolation, "give exactly one ?target=host:port", fmt.Sprintf("%d ?target= parameters, want 1", len(targets)))
-		return
+		return false, &refusal{websocket.StatusPolicyViolation, "give exactly one ?target=host:port", fmt.Sprintf("%d ?target= parameters, want 1", len(targets))}
 	}
 	target, err := ParseTarget(targets[0])
 	if err != nil {
 		msg := err.(*Error).Msg
-		s.refuse(websocket.StatusPolicyViolation, "bad target: "+msg, "bad target: "+msg)
-		return
+		return false, &refusal{websocket.StatusPolicyViolation, "bad target: " + msg, "bad target: " + msg}
 	}
 	s.target = target
-	t, ok := h.allow[target]
-	if !ok {
-		s.refuse(websocket.StatusPolicyViolation,
+	t, allowed := h.allow[target]
+	if !allowed {
+		return false, &refusal{websocket.StatusPolicyViolation,
 			// The allow-list is the operator's business; the page reads
 			// the endpoints it may use from the server (/local.json).
-			"target "+target+" is not on this relay's allow-list",
-			"target "+target+": not allowed")
-		return
+			"target " + target + " is not on this relay's allow-list",
+			"target " + target + ": not allowed"}
 	}
 	if ok, why := h.acquire(s.ip); !ok {
-		s.refuse(websocket.StatusTryAgainLater, "try again later: too many connections",
-			"target "+target+": too many connections ("+why+")")
-		return
+		return false, &refusal{websocket.StatusTryAgainLater, "try again later: too many connections",
+			"target " + target + ": too many connections (" + why + ")"}
 	}
-	defer h.release(s.ip)
+	s.t = t
+	return true, nil
+}
 
+// run handles an admitted, accepted WebSocket: connects and relays.
+func (s *session) run(ctx context.Context) {
+	h, t, target := s.h, s.t, s.target
 	up, err := h.dial(ctx, t)
 	if err != nil {
 		if context.Cause(ctx) == errShutdown {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -45,6 +46,12 @@ func (e *env) editorText() string {
 	return eval[string](e, `[...`+editorRoot+`.querySelectorAll(".cm-content > .cm-line")].map((l) => l.textContent).join("\n")`)
 }
 
+// highlighted reports whether the key, number and literal colours (the
+// text's last) differ as JSON highlighting makes them.
+func highlighted(c []string) bool {
+	return c[0] != "none" && c[0] != c[3] && c[1] != c[0] && c[2] != c[0]
+}
+
 // TestPayloadCodeEditor: the editor replaces the textarea, numbers its
 // lines, colours the JSON, marks a syntax error and a rule's error at the
 // line the checks give, formats, publishes with Ctrl+Enter (no line break
@@ -70,8 +77,16 @@ func TestPayloadCodeEditor(t *testing.T) {
 	if got := e.editorText(); got != e.value("payload") {
 		t.Errorf("the editor shows %q, the form holds %q", got, e.value("payload"))
 	}
-	colours := eval[[]string](e, `(() => { const c = `+editorRoot+`.querySelector(".cm-content"); const at = (text) => { const s = [...c.querySelectorAll("span")].find((el) => el.textContent === text); return s ? getComputedStyle(s).color : "none"; }; return [at('"id"'), at("1"), at("true"), getComputedStyle(c).color]; })()`)
-	if colours[0] == "none" || colours[0] == colours[3] || colours[1] == colours[0] || colours[2] == colours[0] {
+	// The editor parses (and so colours) in slices of time, finishing in
+	// the background on a busy machine: wait for the colours, up to 10 s.
+	var colours []string
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		colours = eval[[]string](e, `(() => { const c = `+editorRoot+`.querySelector(".cm-content"); const at = (text) => { const s = [...c.querySelectorAll("span")].find((el) => el.textContent === text); return s ? getComputedStyle(s).color : "none"; }; return [at('"id"'), at("1"), at("true"), getComputedStyle(c).color]; })()`)
+		if highlighted(colours) || time.Now().After(end) {
+			break
+		}
+	}
+	if !highlighted(colours) {
 		t.Errorf("JSON not highlighted: key, number, literal, text colours %q", colours)
 	}
 
