@@ -120,7 +120,13 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			pl, err := h.loadOnce(ctx, cond.bits, cond.latency)
+			// With -profile, the second load of each condition (the first
+			// warms the server's caches) runs under Chromium's profiler.
+			prof := ""
+			if h.cfg.profile != "" && i == 1 {
+				prof = "load-" + strings.NewReplacer(" ", "", "/", "", ",", "-", ".", "_").Replace(cond.name)
+			}
+			pl, err := h.loadOnce(ctx, cond.bits, cond.latency, prof)
 			if err != nil {
 				return fmt.Errorf("%s, load %d: %w", cond.name, i+1, err)
 			}
@@ -175,7 +181,9 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 }
 
 // loadOnce loads the page in a fresh browser and waits for both modules.
-func (h *harness) loadOnce(ctx context.Context, bits float64, latency time.Duration) (pageLoad, error) {
+// With profile set, the load runs under Chromium's profiler, written as
+// -profile's profile.cpuprofile.
+func (h *harness) loadOnce(ctx context.Context, bits float64, latency time.Duration, profile string) (pageLoad, error) {
 	var pl pageLoad
 	b, err := h.newBrowser(ctx)
 	if err != nil {
@@ -187,11 +195,25 @@ func (h *harness) loadOnce(ctx context.Context, bits float64, latency time.Durat
 			return pl, err
 		}
 	}
+	if profile != "" {
+		if err := b.startProfile(); err != nil {
+			return pl, err
+		}
+	}
 	if err := b.navigate(h.base + "/"); err != nil {
 		return pl, err
 	}
 	if err := b.waitJS(time.Minute, `__bench.ready.all !== undefined`); err != nil {
 		return pl, err
+	}
+	if profile != "" {
+		p, err := b.stopProfile()
+		if err != nil {
+			return pl, err
+		}
+		if err := writeProfile(os.Stdout, h.cfg.profile, profile, p); err != nil {
+			return pl, err
+		}
 	}
 	return eval[pageLoad](b, 10*time.Second, loadReport)
 }
