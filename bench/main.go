@@ -65,7 +65,7 @@ func run() error {
 	flag.BoolVar(&cfg.quick, "quick", os.Getenv("BENCH_QUICK") == "1", "a quick run (also BENCH_QUICK=1)")
 	flag.BoolVar(&cfg.verbose, "v", false, "log progress in detail")
 	flag.StringVar(&cfg.web, "web", "", "serve the page from this folder instead of web/ (e.g. wasm built with names, for -profile)")
-	flag.StringVar(&cfg.profile, "profile", "", "write Chromium CPU profiles of one throughput run per client into this folder")
+	flag.StringVar(&cfg.profile, "profile", "", "write Chromium CPU profiles (a throughput and a latency run per client, the flood, a page load per network condition) into this folder")
 	rounds := flag.Int("rounds", 0, "rounds of the client comparison (default 3, quick 1)")
 	cpuprofile := flag.String("cpuprofile", "", "write a Go CPU profile of the harness (and the in-process server, bridge, bare broker) to this file")
 	flag.Parse()
