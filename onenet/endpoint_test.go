@@ -55,14 +55,14 @@ func TestIsOneNETHost(t *testing.T) {
 	}
 }
 
-// docs/PROTOCOL.md §3.
+// docs/PROTOCOL.md §3.7: the reason codes are those of OneNET's device log.
 func TestMessages(t *testing.T) {
 	for code := range 256 {
 		if ConnackMessage(byte(code)) == "" {
 			t.Errorf("ConnackMessage(%d) is empty", code)
 		}
 	}
-	for _, code := range []int{1101, 1103, 1104, 1106, 1107, 1110, 1111, 1114} {
+	for _, code := range []int{1101, 1102, 1103, 1104, 1105, 1106, 1107, 1108, 1109, 1110, 1111, 1112, 1114} {
 		if _, ok := reasons[code]; !ok {
 			t.Errorf("no text for log code %d", code)
 		}
