@@ -65,6 +65,33 @@ func TestUnknownPuback(t *testing.T) {
 	e.log.waitFor(t, "disconnected: device prod1/dev1", "PUBACK for unknown packet id 7")
 }
 
+// TestRuleQoS2Flow: PUBREC, PUBREL and PUBCOMP, the packets of QoS 2,
+// which OneNET does not support, close the connection, and the log names
+// the rule (docs/PROTOCOL.md §5.5). The broker never sends QoS 2, so a
+// device sends them only by mistake; they are written by hand.
+func TestRuleQoS2Flow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, noLimits)
+	for _, tt := range []struct {
+		name string
+		pkt  []byte
+	}{
+		{"PUBREC", []byte{0x50, 0x02, 0x00, 0x01}},
+		{"PUBREL", []byte{0x62, 0x02, 0x00, 0x01}},
+		{"PUBCOMP", []byte{0x70, 0x02, 0x00, 0x01}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			n := e.log.mark()
+			conn := rawLogin(t, e.tcp, "prod1", "dev1", devTok(t, "prod1", "dev1", keyD1))
+			if _, err := conn.Write(tt.pkt); err != nil {
+				t.Fatal(err)
+			}
+			expectClosed(t, conn)
+			e.log.waitAfter(t, n, "disconnected: device prod1/dev1", "QoS 2 flow packet", "(qos2.flow, docs/PROTOCOL.md §5.5)")
+		})
+	}
+}
+
 // TestSubscribeRules was here: it expected SUBACK 0x80 and granted QoS 1
 // where OneNET disconnects and grants QoS 0. TestRuleGrantedQoSZero,
 // TestRuleFilterLimitsDisconnect and TestRuleIllegalFilterFails

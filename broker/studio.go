@@ -78,7 +78,9 @@ func (s *studioState) pace(now time.Time, which, n int) time.Duration {
 	if wait < 0 {
 		wait = 0
 	}
-	s.next[which] = s.next[which].Add(time.Duration(n) * per)
+	// n/r s, multiplied before dividing: r units in one packet take
+	// exactly a second, so the next unit waits.
+	s.next[which] = s.next[which].Add(time.Duration(n) * time.Second / time.Duration(paceRate[which]))
 	return min(wait, studioMaxDelay)
 }
 

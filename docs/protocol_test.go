@@ -20,6 +20,7 @@ import (
 type fidelityRow struct {
 	line                   int
 	rule, status, section  string
+	codes                  []string // rule codes (onenet.Section's keys)
 	onenet, broker, tests  []string // `pkg.Name` references
 	onenetCell, brokerCell string
 }
@@ -42,8 +43,8 @@ func parseFidelity(t *testing.T, doc string) []fidelityRow {
 			continue
 		}
 		cells := strings.Split(strings.Trim(l, "|"), "|")
-		if len(cells) != 6 {
-			t.Errorf("PROTOCOL.md:%d: %d cells, want 6 (rule, status, section, onenet/, broker, tests)", first+i, len(cells))
+		if len(cells) != 7 {
+			t.Errorf("PROTOCOL.md:%d: %d cells, want 7 (rule, status, section, codes, onenet/, broker, tests)", first+i, len(cells))
 			continue
 		}
 		for j := range cells {
@@ -57,9 +58,9 @@ func parseFidelity(t *testing.T, doc string) []fidelityRow {
 			return out
 		}
 		rows = append(rows, fidelityRow{
-			line: first + i, rule: cells[0], status: cells[1], section: cells[2],
-			onenet: refs(cells[3]), broker: refs(cells[4]), tests: refs(cells[5]),
-			onenetCell: cells[3], brokerCell: cells[4],
+			line: first + i, rule: cells[0], status: cells[1], section: cells[2], codes: refs(cells[3]),
+			onenet: refs(cells[4]), broker: refs(cells[5]), tests: refs(cells[6]),
+			onenetCell: cells[4], brokerCell: cells[5],
 		})
 	}
 	return rows
@@ -131,7 +132,8 @@ func resolve(t *testing.T, root, ref string, cache map[string]declared) bool {
 }
 
 // TestFidelityTable: every rule of PROTOCOL.md §14 names tests that exist,
-// the code it names exists, its section exists, and the counts match.
+// the code it names exists, its section exists, the counts match, and
+// every rule code the page or the broker uses is in a row.
 func TestFidelityTable(t *testing.T) {
 	data, err := os.ReadFile("PROTOCOL.md")
 	if err != nil {
@@ -186,6 +188,7 @@ func TestFidelityTable(t *testing.T) {
 			}
 		}
 	}
+	checkRuleCodes(t, rows)
 	m := regexp.MustCompile(`<!-- counts -->exact (\d+), differs (\d+), undocumented (\d+)<!-- /counts -->`).FindStringSubmatch(doc)
 	if m == nil {
 		t.Fatal("PROTOCOL.md: no <!-- counts -->exact N, differs N, undocumented N<!-- /counts --> line")
@@ -195,6 +198,93 @@ func TestFidelityTable(t *testing.T) {
 			t.Errorf("PROTOCOL.md: the counts say %s %d; the table has %d", s, n, counts[s])
 		}
 	}
+}
+
+// checkRuleCodes: every rule code the page or the broker uses (the keys of
+// onenet.Sections, and the codes written in the broker's code) is in the
+// codes of exactly one row, and every code a row names is one of
+// onenet.Sections, so that its log line and its warning cite a section.
+func checkRuleCodes(t *testing.T, rows []fidelityRow) {
+	t.Helper()
+	sections := onenet.Sections()
+	used := map[string]string{} // code → the code's origin
+	for code := range sections {
+		used[code] = "onenet.Sections"
+	}
+	for code, at := range brokerRuleCodes(t, "../broker", sections) {
+		if _, ok := sections[code]; !ok {
+			t.Errorf("%s: rule code %q has no section in onenet.Sections: its log line cites none", at, code)
+		}
+		if _, ok := used[code]; !ok {
+			used[code] = at
+		}
+	}
+	row := map[string]string{}
+	for _, r := range rows {
+		at := "PROTOCOL.md:" + strconv.Itoa(r.line) + ": " + r.rule
+		for _, code := range r.codes {
+			if _, ok := sections[code]; !ok {
+				t.Errorf("%s: code %q is not a rule code of onenet.Sections", at, code)
+			}
+			if other, dup := row[code]; dup {
+				t.Errorf("%s: code %q is also in row %s", at, code, other)
+			}
+			row[code] = r.rule
+		}
+	}
+	for code, at := range used {
+		if _, ok := row[code]; !ok {
+			t.Errorf("rule code %q (%s) is in no row of the fidelity table: add it to a row's codes, or add a row with its test", code, at)
+		}
+	}
+}
+
+// ruleCodeRE is the form of a rule code: "topic.chars", "connect.username.number".
+var ruleCodeRE = regexp.MustCompile(`^[a-z][a-z0-9]*(\.[A-Za-z0-9]+)+$`)
+
+// brokerRuleCodes returns the string constants of the broker's code (not
+// its tests) that have the form of a rule code of one of the families of
+// sections ("studio.", "filter.", …): the codes its log lines name, with
+// where each is written.
+func brokerRuleCodes(t *testing.T, dir string, sections map[string]string) map[string]string {
+	t.Helper()
+	families := map[string]bool{}
+	for code := range sections {
+		f, _, _ := strings.Cut(code, ".")
+		families[f] = true
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Go files in %s: %v", dir, err)
+	}
+	out := map[string]string{}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Errorf("parse %s: %v", f, err)
+			continue
+		}
+		ast.Inspect(af, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			v, err := strconv.Unquote(lit.Value)
+			if err != nil || !ruleCodeRE.MatchString(v) {
+				return true
+			}
+			if f, _, _ := strings.Cut(v, "."); families[f] {
+				p := fset.Position(lit.Pos())
+				out[v] = filepath.Base(p.Filename) + ":" + strconv.Itoa(p.Line)
+			}
+			return true
+		})
+	}
+	return out
 }
 
 // TestRuleCodesCiteSections: every section onenet.Section gives for a rule
