@@ -31,7 +31,25 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Once the first signal has stopped the run, the handler is released:
+	// a second one then has Go's default effect, the end of the program
+	// at once, while the devices wait for their last answers.
+	finished := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			select {
+			case <-finished: // the run is over: main's own stop
+				return
+			default:
+			}
+			stop()
+			fmt.Fprintln(os.Stderr, "onenet-sim: stopping: the devices wait up to 5s for their last answers (Ctrl-C again ends at once)")
+		case <-finished:
+		}
+	}()
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	close(finished)
 	stop()
 	switch {
 	case err == nil:

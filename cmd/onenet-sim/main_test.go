@@ -4,16 +4,31 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/onenet-wasm/onenet-wasm/broker"
 )
+
+// TestMain runs the command itself when the tests start this test binary
+// as onenet-sim (TestSecondInterrupt): the same main, with its signals.
+func TestMain(m *testing.M) {
+	if os.Getenv("ONENET_SIM_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 // syncBuf is a bytes.Buffer safe for the run's goroutines.
 type syncBuf struct {
@@ -133,5 +148,171 @@ func TestBadFiles(t *testing.T) {
 	}
 	if err := run(context.Background(), nil, nil, &syncBuf{}, &syncBuf{}); err == nil {
 		t.Error("no file: no error")
+	}
+}
+
+// A stallProxy forwards TCP connections to a server until it is stalled:
+// from then on nothing more goes either way, as with a server that has
+// stopped (SIGSTOP) with its connections open.
+type stallProxy struct {
+	ln     net.Listener
+	stall  chan struct{}
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newStallProxy(t *testing.T, target string) *stallProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &stallProxy{ln: ln, stall: make(chan struct{}), closed: make(chan struct{})}
+	var conns sync.WaitGroup
+	t.Cleanup(func() {
+		close(p.closed)
+		ln.Close()
+		conns.Wait()
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			conns.Add(2)
+			go p.pipe(&conns, s, c)
+			go p.pipe(&conns, c, s)
+		}
+	}()
+	return p
+}
+
+// pipe copies from src to dst until either fails or the proxy stalls; a
+// stalled pipe holds both connections open until the proxy is closed.
+func (p *stallProxy) pipe(wg *sync.WaitGroup, dst, src net.Conn) {
+	defer wg.Done()
+	defer dst.Close()
+	defer src.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		select {
+		case <-p.stall:
+			<-p.closed
+			return
+		default:
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *stallProxy) Stall() { p.once.Do(func() { close(p.stall) }) }
+
+// waitOutput waits until re matches what the command wrote from the byte
+// offset from on.
+func waitOutput(t *testing.T, what string, b *syncBuf, from int, re *regexp.Regexp, within time.Duration) bool {
+	t.Helper()
+	for end := time.Now().Add(within); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if re.MatchString(b.String()[from:]) {
+			return true
+		}
+	}
+	t.Errorf("%s: not after %s", what, within)
+	return false
+}
+
+// TestSecondInterrupt: the first SIGINT stops the devices, which wait (up
+// to 5 s) for the answers to their last uploads; the server has stopped
+// answering, so they wait. A second SIGINT ends the program at once: it
+// dies of the signal, without its report.
+func TestSecondInterrupt(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{5}, 32))
+	b, err := broker.New(broker.Options{Registry: &broker.Registry{Products: []broker.Product{{
+		ID: "simprod", Key: key, Devices: []broker.Device{{Name: "s1"}},
+	}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	addr, err := b.ListenTCP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newStallProxy(t, addr.String())
+	// QoS 0: a publish needs no PUBACK, so uploads go on once the server
+	// has stalled, and wait for their /accepted.
+	path := write(t, "s.json", fmt.Sprintf(`{"devices":[{"product":"simprod","device":"s1","key":{"value":%q,"scope":"product"},
+	  "publish":[{"every":0.2,"qos":0,"dp":{"t":{"constant":1}}}]}]}`, key))
+	cmd := exec.Command(os.Args[0], "-target", "tcp://"+p.ln.Addr().String(), path)
+	cmd.Env = append(os.Environ(), "ONENET_SIM_TEST_MAIN=1")
+	var stdout, stderr syncBuf
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if t.Failed() {
+			t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+		}
+	}()
+	defer cmd.Process.Kill()
+
+	if !waitOutput(t, "an upload accepted", &stderr, 0, regexp.MustCompile(`accepted [1-9]`), 60*time.Second) {
+		return
+	}
+	p.Stall()
+	// A line a second: wait for one, written after the stall, that shows
+	// uploads awaiting answers.
+	if !waitOutput(t, "uploads awaiting their answers", &stderr, len(stderr.String()), regexp.MustCompile(`waiting [1-9]`), 60*time.Second) {
+		return
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	first := time.Now()
+	// The program says it is stopping once a second signal would end it
+	// (at once; within the 5 s the devices wait, to see the second
+	// signal's effect even without the line).
+	waitOutput(t, "the stopping line", &stderr, 0, regexp.MustCompile(`stopping: .*Ctrl-C again ends at once`), 4*time.Second)
+	select {
+	case err := <-exited:
+		t.Fatalf("the program ended after the first SIGINT (%v): it should wait for its uploads' answers", err)
+	default:
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	second := time.Now()
+	var werr error
+	select {
+	case werr = <-exited:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the program still runs 60 s after the second SIGINT")
+	}
+	t.Logf("ended %s after the first SIGINT, %s after the second: %v", time.Since(first).Round(time.Millisecond), time.Since(second).Round(time.Millisecond), werr)
+	var ee *exec.ExitError
+	if !errors.As(werr, &ee) {
+		t.Fatalf("the program exited with %v; want it ended by the second SIGINT", werr)
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+		t.Errorf("the program ended with %v; want it ended by the second SIGINT", werr)
+	}
+	if strings.Contains(stdout.String(), "uploads") {
+		t.Error("the program printed its report: it waited for the devices instead of ending at once")
 	}
 }
