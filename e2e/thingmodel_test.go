@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/onenet-wasm/onenet-wasm/broker"
 	"github.com/onenet-wasm/onenet-wasm/server"
@@ -197,4 +200,138 @@ func TestPreparedRepliesFromModel(t *testing.T) {
 	if json.Unmarshal(s.Data, &sd); s.Code != 200 || len(sd) != 1 || sd["ok"] != true {
 		t.Errorf("auto-answered service call: code %d, data %s", s.Code, s.Data)
 	}
+}
+
+// TestThingModelImport: a pasted model that does not parse is refused with
+// the path of its fault and the text field marked; the exported file
+// opened through the file input is imported (docs/PROTOCOL.md §9.1).
+func TestThingModelImport(t *testing.T) {
+	e := newEnv(t, server.Config{Registry: studioRegistry(t)})
+	e.open("/")
+
+	bad := `{"properties":[{"identifier":"brightness","name":"Brightness","accessMode":"rw",` +
+		`"dataType":{"type":"int32","specs":{"min":"0","max":"x","step":"1"}}}]}`
+	e.set("tm-text", bad)
+	e.click("tm-import")
+	e.waitJS(`document.getElementById("tm-err").textContent !== ""`, "the malformed model to be refused")
+	if msg := e.text("tm-err"); !strings.Contains(msg, "properties[0].dataType.specs.max") {
+		t.Errorf("error %q, want the path properties[0].dataType.specs.max", msg)
+	}
+	if eval[string](e, `document.getElementById("tm-text").getAttribute("aria-invalid")`) != "true" {
+		t.Error("the model's text field is not marked invalid")
+	}
+	if !eval[bool](e, `document.getElementById("tm-forms").hidden`) {
+		t.Error("forms are shown for a model that does not parse")
+	}
+
+	// The exported file, through the file input.
+	sample, err := filepath.Abs("../web/thingmodel-sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.run(chromedp.SetUploadFiles("#tm-file", []string{sample}))
+	e.waitJS(`!document.getElementById("tm-forms").hidden && document.querySelectorAll("#tm-card tbody tr").length === 7`, "the forms of the model opened from a file")
+	if s := e.text("tm-summary"); !strings.Contains(s, "7 properties, 1 events, 1 services") {
+		t.Errorf("summary %q", s)
+	}
+	if e.text("tm-err") != "" || eval[bool](e, `document.getElementById("tm-text").hasAttribute("aria-invalid")`) {
+		t.Errorf("the error of the bad model stays: %q", e.text("tm-err"))
+	}
+	want, _ := os.ReadFile(sample)
+	if got := e.value("tm-text"); got != string(want) {
+		t.Errorf("the text field holds %d bytes, not the file's %d", len(got), len(want))
+	}
+}
+
+// TestThingModelForms: the event post form (an output parameter out of
+// range refused naming it and not sent; a valid event answered 200), the
+// platform-side property get (the device's reply shown and on the card),
+// and the struct and array editors (a member out of range, an array past
+// its size) (docs/PROTOCOL.md §9.2, §9.3).
+func TestThingModelForms(t *testing.T) {
+	e := newEnv(t, server.Config{Registry: studioRegistry(t)})
+	e.open("/")
+	e.connectLocal(deviceKey)
+	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected"`, "connected")
+	e.click("tm-sample")
+	e.waitJS(`!document.getElementById("tm-forms").hidden`, "the sample model")
+	e.click("tm-subscribe")
+	e.waitJS(`document.getElementById("tm-err").textContent.includes("Subscribed")`, "the thing-model subscription")
+
+	// Event post: overheat's temperature out of range is refused naming it.
+	e.set("tm-event-id", "overheat")
+	sent := eval[int](e, `document.querySelectorAll("#pub-history li").length`)
+	e.set("tm-overheat-temperature", "130")
+	e.waitJS(`document.getElementById("tm-overheat-temperature-err").textContent !== ""`, "the output parameter to be refused")
+	if msg := e.text("tm-overheat-temperature-err"); !strings.Contains(msg, "temperature") || !strings.Contains(msg, "-40 to 120") {
+		t.Errorf("error %q, want the parameter and its range", msg)
+	}
+	e.click("tm-event-send")
+	if n := eval[int](e, `document.querySelectorAll("#pub-history li").length`); n != sent {
+		t.Errorf("an invalid event was sent (%d entries, was %d)", n, sent)
+	}
+	e.set("tm-overheat-temperature", "80")
+	e.set("tm-overheat-level", "2")
+	e.waitJS(`document.getElementById("tm-overheat-temperature-err").textContent === ""`, "the valid value accepted")
+	e.click("tm-event-send")
+	e.waitJS(`[...document.querySelectorAll("#pub-history li")].some(li => li.textContent.includes("thing/event/post") && li.classList.contains("accepted"))`, "the event's 200 reply, linked")
+
+	// Platform side, property get: the device answers with the prepared
+	// reply, shown at the platform side and on the card as read.
+	e.set("plat-key", productKey)
+	eval[bool](e, `(() => { for (const c of document.querySelectorAll("#tm-get input[type=checkbox]")) c.checked = c.value === "brightness" || c.value === "mode"; return true })()`)
+	e.click("tm-get-send")
+	e.waitJS(`document.querySelectorAll("#requests .req").length === 1`, "the property/get request with its prepared reply")
+	eval[bool](e, `(() => { document.querySelector("#requests .req button").click(); return true })()`)
+	e.waitJS(`document.getElementById("tm-out").textContent.includes('"code":200')`, "the get reply at the platform side")
+	if out := e.text("tm-out"); !strings.Contains(out, `"brightness"`) || !strings.Contains(out, `"mode"`) || strings.Contains(out, `"label"`) {
+		t.Errorf("get reply %q, want brightness and mode only", out)
+	}
+	e.waitJS(`document.querySelector('#tm-card tr[data-id="mode"] .t').textContent.includes("(read)")`, "the card to show mode as read")
+	if s := eval[string](e, `document.querySelector('#tm-card tr[data-id="brightness"] .t').textContent`); !strings.Contains(s, "(read)") {
+		t.Errorf("brightness on the card: %q, want read", s)
+	}
+	if s := eval[string](e, `document.querySelector('#tm-card tr[data-id="label"] .t').textContent`); s != "" {
+		t.Errorf("label, not asked for, is on the card: %q", s)
+	}
+
+	// The struct editor: a member out of range is refused, naming it.
+	e.set("tm-location-lng", "200")
+	e.waitJS(`document.getElementById("tm-location-err").textContent !== ""`, "the struct member to be refused")
+	if msg := e.text("tm-location-err"); !strings.Contains(msg, "lng") || !strings.Contains(msg, "-180 to 180") {
+		t.Errorf("struct error %q, want the member and its range", msg)
+	}
+	if eval[string](e, `document.getElementById("tm-location-lng").getAttribute("aria-invalid")`) != "true" {
+		t.Error("the struct's member is not marked")
+	}
+	e.set("tm-location-lng", "116.4")
+	e.waitJS(`document.getElementById("tm-location-err").textContent === ""`, "the struct accepted again")
+
+	// The array editor: an element out of range; then a sixth element.
+	e.set("tm-readings-0", "1001")
+	e.waitJS(`document.getElementById("tm-readings-err").textContent.includes("1000")`, "the array element to be refused")
+	e.set("tm-readings-0", "10")
+	e.waitJS(`document.getElementById("tm-readings-err").textContent === ""`, "the array accepted again")
+	for range 4 {
+		e.click("tm-readings-add")
+	}
+	if n := eval[int](e, `document.querySelectorAll("#tm-readings .tm-array-item").length`); n != 5 {
+		t.Fatalf("%d elements after four additions, want 5", n)
+	}
+	if s := e.text("tm-readings-err"); s != "" {
+		t.Errorf("five elements refused: %q", s)
+	}
+	e.click("tm-readings-add")
+	e.waitJS(`document.getElementById("tm-readings-err").textContent !== ""`, "the sixth element to be refused")
+	if msg := e.text("tm-readings-err"); !strings.Contains(msg, "readings") || !strings.Contains(msg, "6 elements") || !strings.Contains(msg, "at most 5") {
+		t.Errorf("array error %q, want the size and the limit", msg)
+	}
+	sent = eval[int](e, `document.querySelectorAll("#pub-history li").length`)
+	e.click("tm-post-send")
+	if n := eval[int](e, `document.querySelectorAll("#pub-history li").length`); n != sent {
+		t.Errorf("a post with six readings was sent")
+	}
+	// Removing one makes the post valid again.
+	eval[bool](e, `(() => { document.querySelector("#tm-readings .tm-array-item:last-child button").click(); return true })()`)
+	e.waitJS(`document.getElementById("tm-readings-err").textContent === ""`, "five elements accepted again")
 }
