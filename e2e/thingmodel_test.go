@@ -335,3 +335,51 @@ func TestThingModelForms(t *testing.T) {
 	eval[bool](e, `(() => { document.querySelector("#tm-readings .tm-array-item:last-child button").click(); return true })()`)
 	e.waitJS(`document.getElementById("tm-readings-err").textContent === ""`, "five elements accepted again")
 }
+
+// TestThingModelRawPublish: a thing-model message typed in the Publish
+// panel's raw payload is checked against the product's model: a bad value
+// is refused naming the identifier, and sent only through "Send anyway"
+// (the local broker then answers 422, docs/PROTOCOL.md §9.3); without the
+// model the same payload is not checked.
+func TestThingModelRawPublish(t *testing.T) {
+	e := newEnv(t, server.Config{Registry: studioRegistry(t)})
+	e.open("/")
+	e.connectLocal(deviceKey)
+	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected"`, "connected")
+	e.click("tm-sample")
+	e.waitJS(`!document.getElementById("tm-forms").hidden`, "the sample model")
+	e.click("tm-subscribe")
+	e.waitJS(`document.getElementById("tm-err").textContent.includes("Subscribed")`, "the thing-model subscription")
+
+	e.set("pub-kind", "thing/property/post")
+	bad := `{"id":"71","version":"1.0","params":{"brightness":{"value":101}}}`
+	e.set("payload", bad)
+	e.waitJS(`document.getElementById("payload-err").textContent !== ""`, "the payload refused by the model")
+	if msg := e.text("payload-err"); !strings.Contains(msg, "thing model") || !strings.Contains(msg, "brightness") || !strings.Contains(msg, "0 to 100") {
+		t.Errorf("payload error %q, want the model, the identifier and the range", msg)
+	}
+	sent := eval[int](e, `document.querySelectorAll("#pub-history li").length`)
+	e.click("publish")
+	e.waitJS(`!document.getElementById("pub-anyway").hidden`, `"Send anyway" offered`)
+	if n := eval[int](e, `document.querySelectorAll("#pub-history li").length`); n != sent {
+		t.Errorf("a payload the model refuses was sent (%d entries, was %d)", n, sent)
+	}
+	e.click("pub-anyway")
+	e.waitJS(`[...document.querySelectorAll("#pub-history li")].some(li => li.textContent.includes("id 71") && li.classList.contains("rejected"))`, "the broker's refusal of the invalid post")
+
+	// A valid one is not refused.
+	e.set("payload", `{"id":"72","version":"1.0","params":{"brightness":{"value":100}}}`)
+	e.waitJS(`document.getElementById("payload-err").textContent === ""`, "the valid payload accepted")
+
+	// In Chinese, the same refusal.
+	e.setLang("zh")
+	e.set("payload", bad)
+	e.waitJS(`document.getElementById("payload-err").textContent.includes("物模型")`, "the refusal in Chinese")
+	if msg := e.text("payload-err"); !strings.Contains(msg, "brightness") {
+		t.Errorf("Chinese payload error %q lacks the identifier", msg)
+	}
+
+	// Without the model, only the message's form is checked.
+	e.click("tm-forget")
+	e.waitJS(`document.getElementById("payload-err").textContent === ""`, "the payload no longer checked against a model")
+}

@@ -175,22 +175,51 @@ export class PublishPanel {
     markField("payload", false);
     show(err, null);
     const msgs = [];
+    /** @type {{ok: boolean, line?: number, offset?: number} | null} */
     let check = null;
+    let markText = "";
     if (kind) {
       const r = onenet.checkPayload(kind, text);
       if (!r.ok) {
         check = r;
+        markText = errorText(r);
         show(err, () => (r.line ? t("pub.errAt", { line: r.line, column: r.column, error: errorText(r) }) : errorText(r)));
         markField("payload", true);
+      } else {
+        const m = this.modelProblem(kind, text);
+        if (m) {
+          check = { ok: false };
+          markText = t("pub.tmErr", { error: errorText(m) });
+          show(err, () => t("pub.tmErr", { error: errorText(m) }));
+          markField("payload", true);
+        }
       }
     }
-    if (this.editor && !this.builderMode()) this.editor.mark(check, check ? errorText(check) : "");
+    if (this.editor && !this.builderMode()) this.editor.mark(check, markText);
     const topic = $("pub-topic").value.trim();
     for (const w of onenet.checkPublish({ topic, ...this.app.token.ids(), qos: Number($("pub-qos").value), retain: false, payloadLength: new TextEncoder().encode(text).length })) {
       msgs.push([() => publishWarning(w), "warn"]);
     }
     setMsgs($("pub-warn"), msgs);
     markField("pub-topic", this.topicProblems(topic).length > 0);
+  }
+
+  /**
+   * A thing-model message (thing/…, not a gateway's thing/sub/…) checked
+   * against the model imported for the product in the form (docs/PROTOCOL.md
+   * §9.3): the error, or null when it matches, when no model is imported or
+   * when the kind is not one the model describes.
+   */
+  modelProblem(kind, text) {
+    const tm = this.app.tm;
+    if (!tm || !tm.model || !kind.startsWith("thing/") || kind.startsWith("thing/sub/")) return null;
+    const identifier = this.needsArg(kind) === "identifier" ? $("pub-arg").value.trim() : "";
+    try {
+      const r = this.app.onenet.tmCheckMessage(tm.text, kind, identifier, text);
+      return r.ok ? null : r.error;
+    } catch {
+      return null;
+    }
   }
 
   /**
@@ -292,8 +321,9 @@ export class PublishPanel {
 
   /**
    * Publishes the form. force: past OneNET's rate limit (confirmed);
-   * invalid: a payload that fails its check, sent on purpose to see what
-   * the platform does (confirmed with "Send anyway").
+   * invalid: a payload that fails its check or the product's thing model,
+   * sent on purpose to see what the platform does (confirmed with "Send
+   * anyway").
    */
   async publish(force = false, invalid = false) {
     const c = this.app.conn.client;
@@ -309,6 +339,12 @@ export class PublishPanel {
       if (!r.ok) {
         this.updatePayload();
         this.showErrorAt(r);
+        $("pub-anyway").hidden = false;
+        return;
+      }
+      // A thing-model message that breaks the product's model.
+      if (this.modelProblem(kind, text)) {
+        this.updatePayload();
         $("pub-anyway").hidden = false;
         return;
       }

@@ -113,6 +113,7 @@ export class ThingModelPanel {
     }
     $("tm-text").value = "";
     this.clear();
+    this.payloadRecheck();
   }
 
   clear() {
@@ -147,6 +148,7 @@ export class ThingModelPanel {
       this.model = null;
       $("tm-text").setAttribute("aria-invalid", "true");
       show($("tm-err"), () => (e.code ? errorText(e) : e.message));
+      this.payloadRecheck();
       return;
     }
     this.text = text;
@@ -161,6 +163,16 @@ export class ThingModelPanel {
     show($("tm-summary"), () => t("tm.summary", { properties: m.properties.length, events: m.events.length, services: m.services.length }));
     this.card.clear();
     this.buildForms();
+    this.payloadRecheck();
+  }
+
+  /** The Publish panel's payload, checked again against the model now in use. */
+  payloadRecheck() {
+    try {
+      if (this.app.pub) this.app.pub.updatePayload();
+    } catch {
+      // The MQTT module is not ready: the payload is checked when it is.
+    }
   }
 
   // The forms.

@@ -174,6 +174,7 @@ export default {
   "pub.format": "Format",
   "pub.keys": "Ctrl+Enter (⌘+Enter on a Mac) publishes.",
   "pub.anyway": "Send anyway, invalid as it is",
+  "pub.tmErr": "Does not match the product's thing model: {error}",
   "pub.status.sending": "sending",
   "pub.status.sent": "sent",
   "pub.status.acked": "acknowledged",

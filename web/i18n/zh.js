@@ -172,6 +172,7 @@ export default {
   "pub.format": "格式化",
   "pub.keys": "按 Ctrl+Enter（Mac 上为 ⌘+Enter）发布。",
   "pub.anyway": "仍然发送（内容无效）",
+  "pub.tmErr": "与产品的物模型不符：{error}",
   "pub.status.sending": "发送中",
   "pub.status.sent": "已发送",
   "pub.status.acked": "已确认",
