@@ -383,3 +383,48 @@ func TestThingModelRawPublish(t *testing.T) {
 	e.click("tm-forget")
 	e.waitJS(`document.getElementById("payload-err").textContent === ""`, "the payload no longer checked against a model")
 }
+
+// TestThingModelDesired: the platform side sets a desired value through
+// the local API, the device side asks for its desired values
+// (thing/property/desired/get), and the card shows the value with the
+// source "desired" (docs/PROTOCOL.md §9.4).
+func TestThingModelDesired(t *testing.T) {
+	e := newEnv(t, server.Config{Registry: studioRegistry(t)})
+	e.open("/")
+	e.connectLocal(deviceKey)
+	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected"`, "connected")
+	e.click("tm-sample")
+	e.waitJS(`!document.getElementById("tm-forms").hidden`, "the sample model")
+	e.click("tm-subscribe")
+	e.waitJS(`document.getElementById("tm-err").textContent.includes("Subscribed")`, "the thing-model subscription")
+
+	// Platform side: mode 1 (cool) as the desired value, nothing else.
+	e.set("plat-key", productKey)
+	eval[bool](e, `(() => { for (const c of document.querySelectorAll("#tm-set input[type=checkbox]")) c.checked = c.id === "tm-set-mode-on"; return true })()`)
+	e.set("tm-set-mode", "1")
+	e.click("tm-desired-send")
+	e.waitJS(`document.getElementById("tm-out").textContent.includes('"mode":1')`, "the new version of mode's desired value")
+	if d, err := e.srv.Broker().Desired(productID, deviceName); err != nil || len(d) != 1 || d["mode"] == nil {
+		t.Fatalf("the broker's desired values: %v, %v", d, err)
+	}
+
+	// Device side: get them; the reply puts mode on the card as desired.
+	e.click("tm-desired-get")
+	e.waitJS(`[...document.querySelectorAll("#pub-history li")].some(li => li.textContent.includes("thing/property/desired/get") && li.classList.contains("accepted"))`, "the desired/get reply, linked")
+	e.waitJS(`document.querySelector('#tm-card tr[data-id="mode"] .t').textContent.includes("(desired)")`, "the card to show mode as desired")
+	if v := eval[string](e, `document.querySelector('#tm-card tr[data-id="mode"] .v').textContent`); v != "1" {
+		t.Errorf("mode on the card: %q, want 1", v)
+	}
+	if s := eval[string](e, `document.querySelector('#tm-card tr[data-id="brightness"] .t').textContent`); s != "" {
+		t.Errorf("brightness, with no desired value, is on the card: %q", s)
+	}
+
+	// A desired value the model refuses is not sent.
+	eval[bool](e, `(() => { document.getElementById("tm-set-brightness-on").checked = true; return true })()`)
+	e.set("tm-set-brightness", "101")
+	out := e.text("tm-out")
+	e.click("tm-desired-send")
+	if e.text("tm-set-brightness-err") == "" || e.text("tm-out") != out {
+		t.Errorf("an invalid desired value: error %q, platform output %q", e.text("tm-set-brightness-err"), e.text("tm-out"))
+	}
+}

@@ -1,12 +1,13 @@
 // The thing-model panel (docs/PROTOCOL.md §9): import a product's model
 // (pasted, from a file, or the sample; kept in this browser per product,
 // never sent), forms built from it for the device side (property post,
-// event post; the platform's requests are answered beside the messages,
-// requests.js, with replies built from the model) and the platform side
-// (property set, property get, service invoke through the local API),
-// every field checked as it is typed by Go's validator (onenet.tmCheckValue,
-// in the MQTT module), every incoming thing-model message checked and
-// listed, and a live card of the device's properties.
+// desired/get, event post; the platform's requests are answered beside the
+// messages, requests.js, with replies built from the model) and the
+// platform side (property set, desired values, property get, service
+// invoke through the local API), every field checked as it is typed by
+// Go's validator (onenet.tmCheckValue, in the MQTT module), every incoming
+// thing-model message checked and listed, and a live card of the device's
+// properties.
 import { $, el } from "./ui.js";
 import { t, show, errorText, apply, formatTime } from "./i18n.js";
 
@@ -191,6 +192,15 @@ export class ThingModelPanel {
     post.append(actions(button("tm-post-send", "tm.postSend")));
     box.append(post);
 
+    // Desired values (docs/PROTOCOL.md §9.4): the device asks for those the
+    // platform set; the reply puts them on the card.
+    const des = fieldset("tm.desiredTitle");
+    des.id = "tm-desired";
+    const desNote = heading("p", "tm.desiredNote");
+    desNote.className = "muted";
+    des.append(desNote, actions(button("tm-desired-get", "tm.desiredGet")));
+    box.append(des);
+
     if (m.events.length) {
       const ev = fieldset("tm.eventTitle");
       ev.id = "tm-event";
@@ -224,7 +234,7 @@ export class ThingModelPanel {
     set.id = "tm-set";
     this.setFields = writable.map((p) => this.field(set, "property", "", p, true, "set-"));
     if (!writable.length) set.append(el("p", "muted", t("tm.noWritable")));
-    set.append(actions(button("tm-set-send", "tm.setSend")));
+    set.append(actions(button("tm-set-send", "tm.setSend"), button("tm-desired-send", "tm.desiredSend")));
     box.append(set);
 
     const get = fieldset("tm.getTitle");
@@ -302,7 +312,9 @@ export class ThingModelPanel {
     $("tm-post-send").addEventListener("click", () => this.postProperties());
     if ($("tm-event-send")) $("tm-event-send").addEventListener("click", () => this.postEvent());
     $("tm-subscribe").addEventListener("click", () => this.subscribe());
+    $("tm-desired-get").addEventListener("click", () => this.getDesired());
     $("tm-set-send").addEventListener("click", () => this.platform(() => this.setProperties()));
+    $("tm-desired-send").addEventListener("click", () => this.platform(() => this.setDesired()));
     $("tm-get-send").addEventListener("click", () => this.platform(() => this.getProperties()));
     if ($("tm-invoke-send")) $("tm-invoke-send").addEventListener("click", () => this.platform(() => this.invoke()));
   }
@@ -568,6 +580,19 @@ export class ThingModelPanel {
     await this.publishThing("thing/event/post", ev, payload);
   }
 
+  /** Asks for the desired values of every property (thing/property/desired/get). */
+  async getDesired() {
+    const kind = "thing/property/desired/get";
+    let payload;
+    try {
+      payload = this.app.onenet.tmExample(this.text, kind, "", String(this.nextId++), Date.now());
+    } catch (e) {
+      show($("tm-err"), () => errorText(e));
+      return;
+    }
+    await this.publishThing(kind, "", payload);
+  }
+
   async subscribe() {
     const c = this.app.conn.client;
     if (!c) {
@@ -607,6 +632,20 @@ export class ThingModelPanel {
     const data = await this.app.plat.api("POST", "thingmodel/set-device-property", { product_id: productId, device_name: deviceName, params });
     show($("tm-out"), () => t("tm.reply", { reply: JSON.stringify(data) }));
     if (data && data.code === 200) for (const [k, v] of Object.entries(params)) this.setCard(k, v, Date.now(), "set");
+  }
+
+  /**
+   * Sets the form's values as the device's desired values, which it reads
+   * with thing/property/desired/get (docs/PROTOCOL.md §9.4); the platform
+   * answers with each property's new version.
+   */
+  async setDesired() {
+    if (!this.checkAll(this.setFields)) return;
+    const params = JSON.parse(this.params(this.setFields, false));
+    const { productId, deviceName } = this.app.token.ids();
+    show($("tm-out"), () => t("plat.waiting"));
+    const data = await this.app.plat.api("POST", "thingmodel/set-device-desired-property", { product_id: productId, device_name: deviceName, params });
+    show($("tm-out"), () => t("tm.desiredDone", { versions: JSON.stringify(data) }));
   }
 
   async getProperties() {
