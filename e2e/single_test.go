@@ -134,7 +134,8 @@ const watchSingle = `(() => {
 
 // TestSingleFile: the single file from file://: tokens equal token.Generate
 // before the MQTT module is unpacked, decode/verify and payload checks
-// work, the local features say how to get them, a publish through
+// work, the local features say how to get them, the sample thing model is
+// in the file, a publish through
 // Mosquitto's WebSocket listener comes back, the only request is that
 // WebSocket, and the CSP blocks an injected inline script.
 func TestSingleFile(t *testing.T) {
@@ -214,6 +215,17 @@ func TestSingleFile(t *testing.T) {
 		t.Error("the editor's own styles are not applied in the single file")
 	}
 	e.checkNoLocal()
+
+	// The sample thing model is in the file: "Use the sample" builds the
+	// forms without a request.
+	if len(res.Data) != 1 || res.Data[0].Name != "thingmodel-sample.json" {
+		t.Errorf("data files embedded: %+v, want the sample thing model", res.Data)
+	}
+	e.click("tm-sample")
+	e.waitJS(`!document.getElementById("tm-forms").hidden && document.querySelectorAll("#tm-card tbody tr").length === 7`, "the forms of the sample thing model in the single file")
+	if s := e.text("tm-err"); s != "" {
+		t.Errorf("the sample thing model: %q", s)
+	}
 
 	// MQTT through Mosquitto's WebSocket listener: what the page publishes
 	// comes back on its own subscription.

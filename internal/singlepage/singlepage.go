@@ -41,6 +41,11 @@ import (
 // and the early start of core.wasm's compilation (the file carries it).
 var DefaultSkip = []string{"sw-register.js", "onenet/early.js"}
 
+// DefaultData are the page's other files that it fetches and that the file
+// carries: the sample thing model behind "Use the sample" (docs/PROTOCOL.md
+// §9).
+var DefaultData = []string{"thingmodel-sample.json"}
+
 // Options says what to build.
 type Options struct {
 	// From is the page's folder, built (index.html, the wasm modules,
@@ -49,6 +54,10 @@ type Options struct {
 	// Skip are scripts referenced by index.html that are left out
 	// (DefaultSkip when nil).
 	Skip []string
+	// Data are files of the page's folder that the page fetches, embedded
+	// and answered by the prelude like the wasm modules (DefaultData when
+	// nil).
+	Data []string
 }
 
 // Result is the file and what went into it.
@@ -58,13 +67,15 @@ type Result struct {
 	Build pagefiles.Build
 	// Wasm are the embedded modules: their size, and packed (gzip) size.
 	Wasm []WasmFile
+	// Data are the other embedded files (Options.Data), the same way.
+	Data []WasmFile
 	// Scripts and Styles are the bytes of JavaScript and CSS inlined.
 	Scripts, Styles int
 	// CSP is the policy in the file's <meta> tag.
 	CSP string
 }
 
-// WasmFile is one embedded wasm module.
+// WasmFile is one embedded file: a wasm module, or one of Options.Data.
 type WasmFile struct {
 	Name         string
 	Size, Packed int
@@ -93,6 +104,10 @@ func Build(opts Options) (Result, error) {
 	skip := opts.Skip
 	if skip == nil {
 		skip = DefaultSkip
+	}
+	data := opts.Data
+	if data == nil {
+		data = DefaultData
 	}
 	for _, f := range pagefiles.Required {
 		if _, err := os.Stat(filepath.Join(from, filepath.FromSlash(f))); err != nil {
@@ -231,27 +246,50 @@ func Build(opts Options) (Result, error) {
 		return res, err
 	}
 	slices.Sort(wasms)
-	for _, name := range wasms {
-		raw, err := os.ReadFile(filepath.Join(from, name))
+	embed := func(name, id, typ string) (WasmFile, error) {
+		raw, err := readPage(from, name)
 		if err != nil {
-			return res, err
+			return WasmFile{}, err
 		}
 		var z bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
 		zw.Write(raw)
 		if err := zw.Close(); err != nil {
-			return res, err
+			return WasmFile{}, err
 		}
-		id := "onenet-embedded-" + strings.TrimSuffix(name, ".wasm")
-		emb.Files[name] = entry{ID: id, Type: "application/wasm", Size: len(raw)}
-		if name != "core.wasm" {
-			emb.Defer = append(emb.Defer, name)
-		}
+		emb.Files[path.Clean(name)] = entry{ID: id, Type: typ, Size: len(raw)}
 		n := &html.Node{Type: html.ElementNode, Data: "script", DataAtom: atom.Script,
 			Attr: []html.Attribute{{Key: "type", Val: "application/octet-stream"}, {Key: "id", Val: id}, {Key: "data-encoding", Val: "gzip+base64"}}}
 		n.AppendChild(&html.Node{Type: html.TextNode, Data: base64.StdEncoding.EncodeToString(z.Bytes())})
 		blocks = append(blocks, n)
-		res.Wasm = append(res.Wasm, WasmFile{Name: name, Size: len(raw), Packed: z.Len()})
+		return WasmFile{Name: name, Size: len(raw), Packed: z.Len()}, nil
+	}
+	for _, name := range wasms {
+		f, err := embed(name, "onenet-embedded-"+strings.TrimSuffix(name, ".wasm"), "application/wasm")
+		if err != nil {
+			return res, err
+		}
+		if name != "core.wasm" {
+			emb.Defer = append(emb.Defer, name)
+		}
+		res.Wasm = append(res.Wasm, f)
+	}
+	for i, name := range data {
+		if !local(name) || strings.HasSuffix(name, ".wasm") {
+			return res, fmt.Errorf("data file %q: must be a file of the page's folder, not a wasm module (those are always embedded)", name)
+		}
+		typ := mime.TypeByExtension(path.Ext(name))
+		if t, ok := pagefiles.Types[path.Ext(name)]; ok {
+			typ = t
+		}
+		if typ == "" {
+			typ = "application/octet-stream"
+		}
+		f, err := embed(name, fmt.Sprintf("onenet-embedded-data-%d", i), typ)
+		if err != nil {
+			return res, fmt.Errorf("data file: %w", err)
+		}
+		res.Data = append(res.Data, f)
 	}
 	if _, ok := emb.Files["core.wasm"]; !ok {
 		return res, errors.New("core.wasm is missing: run make build")
@@ -310,8 +348,9 @@ func Build(opts Options) (Result, error) {
 }
 
 // preludeJS answers the page's fetches of its own files from the data
-// blocks: the wasm modules unpacked by DecompressionStream, anything else
-// of the page's folder (local.json: there is no local server) 404. The MQTT
+// blocks: the wasm modules and the data files unpacked by
+// DecompressionStream, anything else of the page's folder (local.json:
+// there is no local server) 404. The MQTT
 // module is unpacked only after the token generator works.
 const preludeJS = `(function () {
   "use strict";
