@@ -428,3 +428,79 @@ func TestThingModelDesired(t *testing.T) {
 		t.Errorf("an invalid desired value: error %q, platform output %q", e.text("tm-set-brightness-err"), e.text("tm-out"))
 	}
 }
+
+// TestThingModelTemplates: with the product's model imported, choosing a
+// thing-model template fills the raw payload with the model's example
+// (tmExample), which the broker accepts; a payload of that kind that the
+// model accepts is kept; without a model the payload is left alone
+// (docs/PROTOCOL.md §9.3).
+func TestThingModelTemplates(t *testing.T) {
+	e := newEnv(t, server.Config{Registry: studioRegistry(t)})
+	e.open("/")
+	e.connectLocal(deviceKey)
+	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected"`, "connected")
+
+	// Without a model: the payload stays.
+	e.set("pub-kind", "")
+	e.set("payload", `{"x":1}`)
+	e.set("pub-kind", "thing/property/post")
+	if p := e.value("payload"); p != `{"x":1}` {
+		t.Errorf("without a model the payload became %q", p)
+	}
+
+	e.click("tm-sample")
+	e.waitJS(`!document.getElementById("tm-forms").hidden`, "the sample model")
+	e.click("tm-subscribe")
+	e.waitJS(`document.getElementById("tm-err").textContent.includes("Subscribed")`, "the thing-model subscription")
+
+	// property/post: every property of the model, valid.
+	e.set("pub-kind", "")
+	e.set("pub-kind", "thing/property/post")
+	var post struct {
+		ID     string
+		Params map[string]struct {
+			Value json.RawMessage
+			Time  int64
+		}
+	}
+	if err := json.Unmarshal([]byte(e.value("payload")), &post); err != nil || post.ID == "" || len(post.Params) != 7 || post.Params["brightness"].Value == nil || post.Params["brightness"].Time == 0 {
+		t.Fatalf("property/post example %q (%v): want the 7 properties with value and time", e.value("payload"), err)
+	}
+	if s := e.text("payload-err"); s != "" {
+		t.Errorf("the example is refused: %q", s)
+	}
+	e.click("publish")
+	e.waitJS(`[...document.querySelectorAll("#pub-history li")].some(li => li.textContent.includes("id `+post.ID+`") && li.classList.contains("accepted"))`, "the example post accepted (200)")
+
+	// event/post: the model's event with its output parameters.
+	e.set("pub-kind", "thing/event/post")
+	var ev struct {
+		Params map[string]struct {
+			Value map[string]json.RawMessage
+		}
+	}
+	if err := json.Unmarshal([]byte(e.value("payload")), &ev); err != nil || len(ev.Params) != 1 || len(ev.Params["overheat"].Value) != 2 {
+		t.Errorf("event/post example %q (%v): want overheat with temperature and level", e.value("payload"), err)
+	}
+
+	// desired/get: every property's identifier.
+	e.set("pub-kind", "thing/property/desired/get")
+	var dg struct{ Params []string }
+	if err := json.Unmarshal([]byte(e.value("payload")), &dg); err != nil || len(dg.Params) != 7 {
+		t.Errorf("desired/get example %q (%v)", e.value("payload"), err)
+	}
+
+	// A hand-typed message of the kind that the model accepts is kept.
+	own := `{"id":"9","version":"1.0","params":{"power":{"value":true}}}`
+	e.set("pub-kind", "")
+	e.set("payload", own)
+	e.set("pub-kind", "thing/property/post")
+	if p := e.value("payload"); p != own {
+		t.Errorf("a valid payload of the kind was replaced by %q", p)
+	}
+	// A kind without an example (a reply) keeps the payload.
+	e.set("pub-kind", "thing/property/set_reply")
+	if p := e.value("payload"); p != own {
+		t.Errorf("set_reply replaced the payload by %q", p)
+	}
+}

@@ -223,6 +223,33 @@ export class PublishPanel {
   }
 
   /**
+   * A thing-model template chosen with the product's model imported: the
+   * raw payload becomes the model's example of that message (tmExample,
+   * docs/PROTOCOL.md §9.3: property/post with every property, event/post
+   * with the model's first event and its output, desired/get with every
+   * property), unless it already holds a message of that kind that the
+   * model accepts. Other kinds (replies, pack, history) keep the payload.
+   */
+  fillFromModel() {
+    const tm = this.app.tm;
+    const kind = $("pub-kind").value || "";
+    if (!tm || !tm.model || !kind.startsWith("thing/") || kind.startsWith("thing/sub/") || this.builderMode()) return;
+    const text = $("payload").value;
+    if (text.trim() !== "" && this.app.onenet.checkPayload(kind, text).ok && !this.modelProblem(kind, text)) return;
+    const identifier = kind === "thing/event/post" && tm.model.events.length ? tm.model.events[0].identifier : "";
+    let example;
+    try {
+      example = this.app.onenet.tmExample(tm.text, kind, identifier, String(this.nextPubId), Date.now());
+    } catch {
+      return; // no example of this kind
+    }
+    this.nextPubId++;
+    $("payload").value = example;
+    $("pub-anyway").hidden = true;
+    this.updatePayload();
+  }
+
+  /**
    * The warnings about a topic that make publishing it pointless: to OneNET or
    * the local broker, those the platform disconnects the device for; to
    * another broker, those no MQTT broker accepts.
@@ -499,6 +526,7 @@ export class PublishPanel {
       const k = $("pub-kind").value;
       this.setTab(k === "dp/post/json");
       this.updateTopic();
+      this.fillFromModel();
     });
     $("pub-arg").addEventListener("input", () => this.updateTopic());
     $("pub-sub").addEventListener("input", () => this.updateTopic());
