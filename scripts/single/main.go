@@ -33,5 +33,8 @@ func main() {
 	for _, w := range res.Wasm {
 		fmt.Printf(", %s %.2f MB gzip %.2f MB", w.Name, float64(w.Size)/1e6, float64(w.Packed)/1e6)
 	}
+	for _, d := range res.Data {
+		fmt.Printf(", %s %d B", d.Name, d.Size)
+	}
 	fmt.Println(")")
 }
