@@ -47,6 +47,12 @@ func section(t *testing.T, name string, f func(t *testing.T)) {
 
 func re(s string) *regexp.Regexp { return regexp.MustCompile("(?i)" + s) }
 
+// cite matches a message of the page that ends with the rule's citation,
+// "(rule topic.chars, docs/PROTOCOL.md §5.1)", after what (a pattern).
+func cite(what, code, section string) *regexp.Regexp {
+	return re(what + ".*" + regexp.QuoteMeta("(rule "+code+", docs/PROTOCOL.md "+section+")"))
+}
+
 // TestBadInputCatalogue types bad values into every entry of the page: the
 // token fields, a pasted token, publish topics, payloads, subscription
 // filters, broker URLs and the platform panel. Each must give a message
@@ -177,6 +183,11 @@ func TestBadInputCatalogue(t *testing.T) {
 			{"empty level", "pub-topic", pre + "dp//json", "pub-topic", re("empty level")},
 			{"empty", "pub-topic", "", "pub-topic", re("topic is empty")},
 			{"NUL", "pub-topic", pre + "a\u0000b", "pub-topic", re("NUL|control")},
+			// The rules OneNET disconnects a device for, cited as the
+			// broker's log cites them (docs/PROTOCOL.md §4.3, §5.1).
+			{"a Chinese character", "pub-topic", pre + "dp/post/温度", "pub-topic", cite("OneNET would disconnect the device: .*contains “温”", "topic.chars", "§5.1")},
+			{"a custom topic", "pub-topic", pre + "my/data", "pub-topic", cite("OneNET would disconnect the device", "topic.unknown", "§4.3")},
+			{"a topic OneNET publishes", "pub-topic", pre + "dp/post/json/accepted", "pub-topic", cite("OneNET would disconnect the device", "publish.downlink", "§4.3")},
 		} {
 			counted++
 			before := history()
@@ -187,6 +198,16 @@ func TestBadInputCatalogue(t *testing.T) {
 				t.Errorf("%s: warnings %q, invalid [%s], %d publishes sent; want %s, %s marked, none sent", c.name, warn, e.invalidFields(), history()-before, c.msg, c.invalid)
 			}
 		}
+		// The same citation in Chinese.
+		counted++
+		e.setLang("zh")
+		before := history()
+		e.set("pub-topic", pre+"dp/post/温度")
+		e.click("publish")
+		if warn := e.text("pub-warn"); !strings.Contains(warn, "OneNET 会断开设备连接") || !strings.Contains(warn, "（规则 topic.chars，docs/PROTOCOL.md §5.1）") || !e.isInvalid("pub-topic") || history() != before {
+			t.Errorf("zh, a Chinese character: warnings %q, invalid [%s], %d sent; want the rule cited in Chinese, pub-topic marked, none sent", warn, e.invalidFields(), history()-before)
+		}
+		e.setLang("en")
 		// The session was never dropped, and a good topic goes through.
 		if st := eval[string](e, `document.getElementById("conn-state").dataset.state`); st != "connected" {
 			t.Errorf("state %s after the bad topics", st)
@@ -242,6 +263,9 @@ func TestBadInputCatalogue(t *testing.T) {
 			{"over 512 bytes", "sub-filter", pre + strings.Repeat("a", 600), "sub-filter", re("at most 512")},
 			{"empty level", "sub-filter", pre + "a//b", "sub-filter", re("empty level")},
 			{"empty", "sub-filter", "", "sub-filter", re("empty")},
+			// Filters OneNET disconnects a device for (docs/PROTOCOL.md §5.2).
+			{"a Chinese character", "sub-filter", pre + "温度", "sub-filter", cite("contains “温”", "filter.chars", "§5.2")},
+			{"9 levels", "sub-filter", pre + "a/b/c/d/e/f", "sub-filter", cite("has 9 levels; OneNET allows at most 8", "filter.levels", "§5.2")},
 		} {
 			counted++
 			before := eval[int](e, `document.querySelectorAll("#subs li").length`)
