@@ -139,6 +139,8 @@ func TestAPIDevicesAndDatapoints(t *testing.T) {
 	e.call(t, "GET", "/api/datapoint/history-datapoints?"+q.Encode(), auth, "").check(t, 400, 400, "limit")
 }
 
+// TestAPICommandsAndThings: the platform API's commands (at most 1023
+// bytes, docs/PROTOCOL.md §8.3) and thing-model calls (§6, §9.4).
 func TestAPICommandsAndThings(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits)

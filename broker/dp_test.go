@@ -103,7 +103,8 @@ func TestDP(t *testing.T) {
 }
 
 // TestDPRepliesOnlyToSubscribers: a device that subscribed to /accepted
-// only does not get /rejected; one that did not subscribe gets nothing.
+// only does not get /rejected; one that did not subscribe gets nothing
+// (docs/PROTOCOL.md §7.2).
 func TestDPRepliesOnlyToSubscribers(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits)

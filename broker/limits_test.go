@@ -10,7 +10,7 @@ import (
 // TestUnauthenticatedLoginsCannotBanDevice (issue: "a device can be banned
 // by anyone, without credentials"): logins with a wrong token, any number
 // of them, neither ban the device nor end its session; only logins with
-// valid credentials count toward its limit.
+// valid credentials count toward its limit (docs/PROTOCOL.md §5.6).
 func TestUnauthenticatedLoginsCannotBanDevice(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t) // OneNET's limits: 10 logins per 5 s, a 5-minute ban
@@ -35,7 +35,8 @@ func TestUnauthenticatedLoginsCannotBanDevice(t *testing.T) {
 	}
 }
 
-// TestValidLoginsStillBan: the device's own logins beyond the limit ban it.
+// TestValidLoginsStillBan: the device's own logins beyond the limit ban it
+// (docs/PROTOCOL.md §5.6).
 func TestValidLoginsStillBan(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(o *Options) { o.Limits = RateLimits{Window: time.Hour, Connects: 2, Ban: time.Minute} })
@@ -55,7 +56,8 @@ func TestValidLoginsStillBan(t *testing.T) {
 // TestFailedLoginsThrottledPerAddress: an address with more than
 // FailedLogins refused logins in a window gets CONNACK 3 for its failures,
 // unlogged, until the block ends; its valid logins still pass; the
-// throttle remembers a bounded number of addresses.
+// throttle remembers a bounded number of addresses (docs/PROTOCOL.md §5.6,
+// our choice).
 func TestFailedLoginsThrottledPerAddress(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(o *Options) {

@@ -162,7 +162,7 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 }
 
 // TestLoginMQTT5: an MQTT 5 client gets the MQTT 5 CONNACK reason 0x84
-// (unsupported protocol version).
+// (unsupported protocol version) (docs/PROTOCOL.md §3.2, §3.7).
 func TestLoginMQTT5(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits)

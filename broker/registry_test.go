@@ -130,7 +130,8 @@ func TestDemoModelIsThePageSample(t *testing.T) {
 }
 
 // TestRegistryThingModel: "kind" and "thingModel" (a path relative to the
-// registry file, or inline), and the errors that name the place at fault.
+// registry file, or inline), and the errors that name the place at fault
+// (docs/PROTOCOL.md §9.1, §9.5).
 func TestRegistryThingModel(t *testing.T) {
 	dir := t.TempDir()
 	sample, err := os.ReadFile("../web/thingmodel-sample.json")

@@ -390,32 +390,38 @@ func TestSubdevForeign(t *testing.T) {
 }
 
 // TestSubdevLimit: docs/PROTOCOL.md §12: one gateway
-// logs in at most 50 sub-devices at a time (MQTTS design note §2.1).
+// logs in at most 50 sub-devices at a time (MQTTS design note §2.1). Over
+// TCP and WebSocket.
 func TestSubdevLimit(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, noLimits, func(o *Options) {
-		gatewayRegistry(o)
-		many := Product{ID: "many", Key: keySP, Gateway: "gwp"}
-		for i := 0; i <= onenet.MaxSubdevsPerGateway; i++ {
-			many.Devices = append(many.Devices, Device{Name: "m" + strconv.Itoa(i)})
-		}
-		o.Registry.Products = append(o.Registry.Products, many)
-	})
-	c := e.dialGW(t, "tcp", "gwp", "gw1")
-	for i := 0; i < onenet.MaxSubdevsPerGateway; i++ {
-		c.pub(t, "$subdev/many/m"+strconv.Itoa(i)+"/login", 1, "")
-	}
-	n := e.log.mark()
-	c.pub(t, "$subdev/many/m50/login", 1, "")
-	e.log.waitAfter(t, n, "the gateway has 50 sub-devices logged in")
-	online := 0
-	for _, s := range e.b.Devices("many") {
-		if s.Online {
-			online++
-		}
-	}
-	if online != onenet.MaxSubdevsPerGateway {
-		t.Errorf("%d sub-devices online, want %d", online, onenet.MaxSubdevsPerGateway)
+	for _, via := range vias {
+		t.Run(via, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, noLimits, func(o *Options) {
+				gatewayRegistry(o)
+				many := Product{ID: "many", Key: keySP, Gateway: "gwp"}
+				for i := 0; i <= onenet.MaxSubdevsPerGateway; i++ {
+					many.Devices = append(many.Devices, Device{Name: "m" + strconv.Itoa(i)})
+				}
+				o.Registry.Products = append(o.Registry.Products, many)
+			})
+			c := e.dialGW(t, via, "gwp", "gw1")
+			for i := 0; i < onenet.MaxSubdevsPerGateway; i++ {
+				c.pub(t, "$subdev/many/m"+strconv.Itoa(i)+"/login", 1, "")
+			}
+			n := e.log.mark()
+			c.pub(t, "$subdev/many/m50/login", 1, "")
+			e.log.waitAfter(t, n, "the gateway has 50 sub-devices logged in")
+			online := 0
+			for _, s := range e.b.Devices("many") {
+				if s.Online {
+					online++
+				}
+			}
+			if online != onenet.MaxSubdevsPerGateway {
+				t.Errorf("%d sub-devices online, want %d", online, onenet.MaxSubdevsPerGateway)
+			}
+		})
 	}
 }
 
@@ -453,105 +459,116 @@ func TestSubProductKinds(t *testing.T) {
 // thing/pack/post entries with the "identity" of a sub-device bound to it
 // are that sub-device's properties; an entry for a device that is not
 // bound is not kept. A gateway that never answers a call for its
-// sub-device makes it time out after OneNET's 5 s.
+// sub-device makes it time out after OneNET's 5 s. Over TCP and WebSocket.
 func TestSubPackPost(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, noLimits, gatewayRegistry)
-	c := e.dialGW(t, "tcp", "gws", "gw1")
-	c.sub(t, 0, "$sys/gws/gw1/thing/sub/+/reply", "$sys/gws/gw1/thing/sub/topo/+/reply", "$sys/gws/gw1/thing/pack/post/reply", "$sys/gws/gw1/thing/sub/property/set")
-	if code, msg, _ := subReq(t, c, "gw1", "topo/add", "1", `{"productID":"subs","deviceName":"s1","sasToken":"`+devTok(t, "subs", "s1", keyS1)+`"}`); code != 200 {
-		t.Fatalf("topo/add: %d %q", code, msg)
-	}
-	n := e.log.mark()
-	c.pub(t, "$sys/gws/gw1/thing/pack/post", 1, `{"id":"2","version":"1.0","params":[`+
-		`{"identity":{"productID":"subs","deviceName":"s1"},"properties":{"temp":{"value":21.5,"time":1700000000000}},"events":{}},`+
-		`{"identity":{"productID":"subs","deviceName":"s2"},"properties":{"temp":{"value":99,"time":1700000000000}},"events":{}}]}`)
-	if _, code, msg, _ := thingReply(t, c.expect(t, "$sys/gws/gw1/thing/pack/post/reply")); code != 200 {
-		t.Fatalf("pack/post: %d %q", code, msg)
-	}
-	e.log.waitAfter(t, n, "thing entry not kept: device gws/gw1 posted for another device, not a sub-device bound to it")
-	if p := e.b.Properties("subs", "s1"); string(p["temp"].Value) != "21.5" {
-		t.Errorf("s1's properties %+v", p)
-	}
-	if p := e.b.Properties("subs", "s2"); len(p) != 0 {
-		t.Errorf("s2 (not bound) has properties %+v", p)
-	}
+	for _, via := range vias {
+		t.Run(via, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, noLimits, gatewayRegistry)
+			c := e.dialGW(t, via, "gws", "gw1")
+			c.sub(t, 0, "$sys/gws/gw1/thing/sub/+/reply", "$sys/gws/gw1/thing/sub/topo/+/reply", "$sys/gws/gw1/thing/pack/post/reply", "$sys/gws/gw1/thing/sub/property/set")
+			if code, msg, _ := subReq(t, c, "gw1", "topo/add", "1", `{"productID":"subs","deviceName":"s1","sasToken":"`+devTok(t, "subs", "s1", keyS1)+`"}`); code != 200 {
+				t.Fatalf("topo/add: %d %q", code, msg)
+			}
+			n := e.log.mark()
+			c.pub(t, "$sys/gws/gw1/thing/pack/post", 1, `{"id":"2","version":"1.0","params":[`+
+				`{"identity":{"productID":"subs","deviceName":"s1"},"properties":{"temp":{"value":21.5,"time":1700000000000}},"events":{}},`+
+				`{"identity":{"productID":"subs","deviceName":"s2"},"properties":{"temp":{"value":99,"time":1700000000000}},"events":{}}]}`)
+			if _, code, msg, _ := thingReply(t, c.expect(t, "$sys/gws/gw1/thing/pack/post/reply")); code != 200 {
+				t.Fatalf("pack/post: %d %q", code, msg)
+			}
+			e.log.waitAfter(t, n, "thing entry not kept: device gws/gw1 posted for another device, not a sub-device bound to it")
+			if p := e.b.Properties("subs", "s1"); string(p["temp"].Value) != "21.5" {
+				t.Errorf("s1's properties %+v", p)
+			}
+			if p := e.b.Properties("subs", "s2"); len(p) != 0 {
+				t.Errorf("s2 (not bound) has properties %+v", p)
+			}
 
-	// The gateway subscribes to property/set but never answers.
-	if code, msg, _ := subReq(t, c, "gw1", "login", "3", `{"productID":"subs","deviceName":"s1"}`); code != 200 {
-		t.Fatalf("login: %d %q", code, msg)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	if _, err := e.b.SetProperty(ctx, "subs", "s1", json.RawMessage(`{"temp":1}`)); !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("unanswered sub-device call: %v, want ErrTimeout after OneNET's 5 s", err)
-	}
-	if ctx.Err() != nil {
-		t.Error("the call waited for the caller's deadline, not OneNET's 5 s")
+			// The gateway subscribes to property/set but never answers.
+			if code, msg, _ := subReq(t, c, "gw1", "login", "3", `{"productID":"subs","deviceName":"s1"}`); code != 200 {
+				t.Fatalf("login: %d %q", code, msg)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			if _, err := e.b.SetProperty(ctx, "subs", "s1", json.RawMessage(`{"temp":1}`)); !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("unanswered sub-device call: %v, want ErrTimeout after OneNET's 5 s", err)
+			}
+			if ctx.Err() != nil {
+				t.Error("the call waited for the caller's deadline, not OneNET's 5 s")
+			}
+		})
 	}
 }
 
 // TestSubTopoChange: docs/PROTOCOL.md §12.3: when the platform changes a
 // Studio gateway's topology it sends thing/sub/topo/change with the whole
 // list and gets topo/change_reply; a sub-device left out is unbound and
-// logged out (POST /api/gateway/topo, the local platform's console).
+// logged out (POST /api/gateway/topo, the local platform's console). Over
+// TCP and WebSocket.
 func TestSubTopoChange(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, noLimits, gatewayRegistry)
-	c := e.dialGW(t, "tcp", "gws", "gw1")
-	c.sub(t, 0, "$sys/gws/gw1/thing/sub/+/reply", "$sys/gws/gw1/thing/sub/topo/+/reply")
-	got := make(chan string, 4)
-	st := c.Subscribe("$sys/gws/gw1/thing/sub/topo/change", 0, func(cl paho.Client, m paho.Message) {
-		var req struct {
-			ID     string          `json:"id"`
-			Params json.RawMessage `json:"params"`
-		}
-		_ = json.Unmarshal(m.Payload(), &req)
-		got <- string(req.Params)
-		go cl.Publish("$sys/gws/gw1/thing/sub/topo/change_reply", 1, false, `{"id":"`+req.ID+`","code":200}`)
-	})
-	if !st.WaitTimeout(wait) || st.Error() != nil {
-		t.Fatal(st.Error())
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	r, err := e.b.SetTopology(ctx, "gws", "gw1", []onenet.SubDevice{{ProductID: "subs", DeviceName: "s2"}, {ProductID: "subs", DeviceName: "s1"}})
-	if err != nil || r.Code != 200 {
-		t.Fatalf("SetTopology = %+v, %v", r, err)
-	}
-	if p := <-got; p != `{"subList":[{"productID":"subs","deviceName":"s1"},{"productID":"subs","deviceName":"s2"}]}` {
-		t.Errorf("topo/change params %s", p)
-	}
-	if code, msg, _ := subReq(t, c, "gw1", "login", "1", `{"productID":"subs","deviceName":"s1"}`); code != 200 {
-		t.Fatalf("login after the platform bound s1: %d %q", code, msg)
-	}
-	// Through the API: s1 is left out, so it is unbound and logged out.
-	req, _ := http.NewRequest("POST", e.http.URL+"/api/gateway/topo", strings.NewReader(`{"product_id":"gws","device_name":"gw1","params":{"subList":[{"productID":"subs","deviceName":"s2"}]}}`))
-	req.Header.Set("Authorization", tok(t, "products/gws", keyGW))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out struct {
-		Code int
-		Data struct{ Code int }
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	resp.Body.Close()
-	if out.Code != 0 || out.Data.Code != 200 {
-		t.Fatalf("POST gateway/topo: %+v", out)
-	}
-	if p := <-got; p != `{"subList":[{"productID":"subs","deviceName":"s2"}]}` {
-		t.Errorf("second topo/change params %s", p)
-	}
-	if st := e.b.Devices("subs"); st[0].Online {
-		t.Error("s1 still online after the platform unbound it")
-	}
-	if _, err := e.b.SetTopology(ctx, "gws", "gw1", []onenet.SubDevice{{ProductID: "prod1", DeviceName: "dev1"}}); err == nil || !strings.Contains(err.Error(), "not a sub-device") {
-		t.Errorf("SetTopology with a device that is no sub-device: %v", err)
-	}
-	if _, err := e.b.SetTopology(ctx, "gwp", "gw1", nil); err == nil {
-		t.Error("SetTopology of a kit gateway: no error")
+	for _, via := range vias {
+		t.Run(via, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, noLimits, gatewayRegistry)
+			c := e.dialGW(t, via, "gws", "gw1")
+			c.sub(t, 0, "$sys/gws/gw1/thing/sub/+/reply", "$sys/gws/gw1/thing/sub/topo/+/reply")
+			got := make(chan string, 4)
+			st := c.Subscribe("$sys/gws/gw1/thing/sub/topo/change", 0, func(cl paho.Client, m paho.Message) {
+				var req struct {
+					ID     string          `json:"id"`
+					Params json.RawMessage `json:"params"`
+				}
+				_ = json.Unmarshal(m.Payload(), &req)
+				got <- string(req.Params)
+				go cl.Publish("$sys/gws/gw1/thing/sub/topo/change_reply", 1, false, `{"id":"`+req.ID+`","code":200}`)
+			})
+			if !st.WaitTimeout(wait) || st.Error() != nil {
+				t.Fatal(st.Error())
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			r, err := e.b.SetTopology(ctx, "gws", "gw1", []onenet.SubDevice{{ProductID: "subs", DeviceName: "s2"}, {ProductID: "subs", DeviceName: "s1"}})
+			if err != nil || r.Code != 200 {
+				t.Fatalf("SetTopology = %+v, %v", r, err)
+			}
+			if p := <-got; p != `{"subList":[{"productID":"subs","deviceName":"s1"},{"productID":"subs","deviceName":"s2"}]}` {
+				t.Errorf("topo/change params %s", p)
+			}
+			if code, msg, _ := subReq(t, c, "gw1", "login", "1", `{"productID":"subs","deviceName":"s1"}`); code != 200 {
+				t.Fatalf("login after the platform bound s1: %d %q", code, msg)
+			}
+			// Through the API: s1 is left out, so it is unbound and logged out.
+			req, _ := http.NewRequest("POST", e.http.URL+"/api/gateway/topo", strings.NewReader(`{"product_id":"gws","device_name":"gw1","params":{"subList":[{"productID":"subs","deviceName":"s2"}]}}`))
+			req.Header.Set("Authorization", tok(t, "products/gws", keyGW))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out struct {
+				Code int
+				Data struct{ Code int }
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&out)
+			resp.Body.Close()
+			if out.Code != 0 || out.Data.Code != 200 {
+				t.Fatalf("POST gateway/topo: %+v", out)
+			}
+			if p := <-got; p != `{"subList":[{"productID":"subs","deviceName":"s2"}]}` {
+				t.Errorf("second topo/change params %s", p)
+			}
+			if st := e.b.Devices("subs"); st[0].Online {
+				t.Error("s1 still online after the platform unbound it")
+			}
+			if _, err := e.b.SetTopology(ctx, "gws", "gw1", []onenet.SubDevice{{ProductID: "prod1", DeviceName: "dev1"}}); err == nil || !strings.Contains(err.Error(), "not a sub-device") {
+				t.Errorf("SetTopology with a device that is no sub-device: %v", err)
+			}
+			if _, err := e.b.SetTopology(ctx, "gwp", "gw1", nil); err == nil {
+				t.Error("SetTopology of a kit gateway: no error")
+			}
+		})
 	}
 }
 
@@ -576,38 +593,44 @@ func TestDemoGateways(t *testing.T) {
 // TestSubdevSubscribeLimits: docs/PROTOCOL.md §12.2: a gateway's
 // subscriptions for a sub-device count in the sub-device's session, not
 // the gateway's (limits page, "subscribe限制"): 15 topics per sub-device
-// besides 4 login and 4 logout ones; more fail in the SUBACK.
+// besides 4 login and 4 logout ones; more fail in the SUBACK. Over TCP and
+// WebSocket.
 func TestSubdevSubscribeLimits(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, noLimits, gatewayRegistry)
-	c := e.dialGW(t, "tcp", "gwp", "gw1")
-	var business []string
-	for i := 0; i < onenet.MaxSubscriptions; i++ {
-		business = append(business, "$subdev/subp/s1/cmd/request/r"+strconv.Itoa(i))
-	}
-	for _, part := range [][]string{business[:8], business[8:]} {
-		for i, g := range c.sub(t, 0, part...) {
-			if g == 0x80 {
-				t.Fatalf("%s refused", part[i])
+	for _, via := range vias {
+		t.Run(via, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, noLimits, gatewayRegistry)
+			c := e.dialGW(t, via, "gwp", "gw1")
+			var business []string
+			for i := 0; i < onenet.MaxSubscriptions; i++ {
+				business = append(business, "$subdev/subp/s1/cmd/request/r"+strconv.Itoa(i))
 			}
-		}
+			for _, part := range [][]string{business[:8], business[8:]} {
+				for i, g := range c.sub(t, 0, part...) {
+					if g == 0x80 {
+						t.Fatalf("%s refused", part[i])
+					}
+				}
+			}
+			if g := c.sub(t, 0, "$subdev/subp/s1/dp/post/json/accepted"); g[0] != 0x80 {
+				t.Errorf("a 16th topic for s1: SUBACK %v, want 0x80", g)
+			}
+			// The login topics have their own count, and s2 and the gateway's own
+			// topics theirs: none is full.
+			login := []string{"$subdev/subp/s1/login/+", "$subdev/subp/s1/login/#", "$subdev/subp/s1/login/accepted", "$subdev/subp/s1/login/rejected"}
+			for i, g := range c.sub(t, 0, login...) {
+				if g == 0x80 {
+					t.Errorf("%s refused", login[i])
+				}
+			}
+			if g := c.sub(t, 0, "$subdev/subp/s1/login"); g[0] != 0x80 {
+				t.Errorf("a 5th login topic for s1: SUBACK %v, want 0x80", g)
+			}
+			if g := c.sub(t, 0, "$subdev/subp/s1/logout/+", "$subdev/subp/s2/#", "$sys/gwp/gw1/#"); g[0] == 0x80 || g[1] == 0x80 || g[2] == 0x80 {
+				t.Errorf("logout, another sub-device and the gateway's own: SUBACK %v", g)
+			}
+			e.log.waitFor(t, `sub-device "subp/s1" already has 15 business topics; the limit is 15`)
+		})
 	}
-	if g := c.sub(t, 0, "$subdev/subp/s1/dp/post/json/accepted"); g[0] != 0x80 {
-		t.Errorf("a 16th topic for s1: SUBACK %v, want 0x80", g)
-	}
-	// The login topics have their own count, and s2 and the gateway's own
-	// topics theirs: none is full.
-	login := []string{"$subdev/subp/s1/login/+", "$subdev/subp/s1/login/#", "$subdev/subp/s1/login/accepted", "$subdev/subp/s1/login/rejected"}
-	for i, g := range c.sub(t, 0, login...) {
-		if g == 0x80 {
-			t.Errorf("%s refused", login[i])
-		}
-	}
-	if g := c.sub(t, 0, "$subdev/subp/s1/login"); g[0] != 0x80 {
-		t.Errorf("a 5th login topic for s1: SUBACK %v, want 0x80", g)
-	}
-	if g := c.sub(t, 0, "$subdev/subp/s1/logout/+", "$subdev/subp/s2/#", "$sys/gwp/gw1/#"); g[0] == 0x80 || g[1] == 0x80 || g[2] == 0x80 {
-		t.Errorf("logout, another sub-device and the gateway's own: SUBACK %v", g)
-	}
-	e.log.waitFor(t, `sub-device "subp/s1" already has 15 business topics; the limit is 15`)
 }

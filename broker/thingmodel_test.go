@@ -119,7 +119,8 @@ func TestThingModelPosts(t *testing.T) {
 }
 
 // TestThingModelOff: a Studio product without a model, and a kit product,
-// keep today's behaviour: any identifier is accepted.
+// keep today's behaviour: any identifier is accepted (docs/PROTOCOL.md
+// §9.5).
 func TestThingModelOff(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits, func(o *Options) {
@@ -136,58 +137,64 @@ func TestThingModelOff(t *testing.T) {
 
 // TestThingModelDesired: desired/get answers {"Id":{"value","version"}}
 // with a version per property; desired/delete applies only when the
-// version matches or none is given (OneNET's desired.md).
+// version matches or none is given (docs/PROTOCOL.md §9.4). Over TCP and
+// WebSocket.
 func TestThingModelDesired(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, noLimits, withStudio(t))
-	pre := "$sys/studio1/dev1/thing/property/desired/"
-	c := dialStudio(t, e, "tcp")
-	c.sub(t, 0, pre+"get/reply", pre+"delete/reply")
+	for _, via := range vias {
+		t.Run(via, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, noLimits, withStudio(t))
+			pre := "$sys/studio1/dev1/thing/property/desired/"
+			c := dialStudio(t, e, via)
+			c.sub(t, 0, pre+"get/reply", pre+"delete/reply")
 
-	if _, err := e.b.SetDesired("studio1", "dev1", json.RawMessage(`{"power":true,"mode":1}`)); err != nil {
-		t.Fatal(err)
-	}
-	if v, err := e.b.SetDesired("studio1", "dev1", json.RawMessage(`{"mode":2}`)); err != nil || v["mode"] != 2 {
-		t.Fatalf("second set: %v, %v", v, err)
-	}
-	if _, err := e.b.SetDesired("studio1", "dev1", json.RawMessage(`{"mode":9}`)); err == nil || !strings.Contains(err.Error(), "mode") {
-		t.Errorf("a bad desired value: %v", err)
-	}
-	if _, err := e.b.SetDesired("studio1", "dev1", json.RawMessage(`{"nope":1}`)); err == nil {
-		t.Error("an unknown desired property: no error")
-	}
-	get := func() string {
-		t.Helper()
-		c.pub(t, pre+"get", 1, `{"id":"1","params":["power","mode","brightness"]}`)
-		r := decodeReply(t, c.expect(t, pre+"get/reply"))
-		if r.Code != 200 {
-			t.Fatalf("desired/get: %+v", r)
-		}
-		return string(r.Data)
-	}
-	if got := get(); got != `{"mode":{"value":2,"version":2},"power":{"value":true,"version":1}}` {
-		t.Errorf("desired/get data %s", got)
-	}
-	// A stale version: ignored; no version: deleted; the current one: deleted.
-	c.pub(t, pre+"delete", 1, `{"id":"2","params":{"mode":{"version":1}}}`)
-	if r := decodeReply(t, c.expect(t, pre+"delete/reply")); r.Code != 200 {
-		t.Errorf("delete reply %+v", r)
-	}
-	if got := get(); got != `{"mode":{"value":2,"version":2},"power":{"value":true,"version":1}}` {
-		t.Errorf("after a stale delete: %s", got)
-	}
-	c.pub(t, pre+"delete", 1, `{"id":"3","params":{"mode":{"version":2},"power":{}}}`)
-	c.expect(t, pre+"delete/reply")
-	if got := get(); got != `{}` {
-		t.Errorf("after deleting: %s", got)
-	}
-	// Set again after a delete: the version starts again at 1.
-	if v, _ := e.b.SetDesired("studio1", "dev1", json.RawMessage(`{"mode":0}`)); v["mode"] != 1 {
-		t.Errorf("version after a delete: %v", v)
-	}
-	c.pub(t, pre+"get", 1, `{"id":"4","params":["volume"]}`)
-	if r := decodeReply(t, c.expect(t, pre+"get/reply")); r.Code != 404 {
-		t.Errorf("desired/get of an unknown property: %+v", r)
+			if _, err := e.b.SetDesired("studio1", "dev1", json.RawMessage(`{"power":true,"mode":1}`)); err != nil {
+				t.Fatal(err)
+			}
+			if v, err := e.b.SetDesired("studio1", "dev1", json.RawMessage(`{"mode":2}`)); err != nil || v["mode"] != 2 {
+				t.Fatalf("second set: %v, %v", v, err)
+			}
+			if _, err := e.b.SetDesired("studio1", "dev1", json.RawMessage(`{"mode":9}`)); err == nil || !strings.Contains(err.Error(), "mode") {
+				t.Errorf("a bad desired value: %v", err)
+			}
+			if _, err := e.b.SetDesired("studio1", "dev1", json.RawMessage(`{"nope":1}`)); err == nil {
+				t.Error("an unknown desired property: no error")
+			}
+			get := func() string {
+				t.Helper()
+				c.pub(t, pre+"get", 1, `{"id":"1","params":["power","mode","brightness"]}`)
+				r := decodeReply(t, c.expect(t, pre+"get/reply"))
+				if r.Code != 200 {
+					t.Fatalf("desired/get: %+v", r)
+				}
+				return string(r.Data)
+			}
+			if got := get(); got != `{"mode":{"value":2,"version":2},"power":{"value":true,"version":1}}` {
+				t.Errorf("desired/get data %s", got)
+			}
+			// A stale version: ignored; no version: deleted; the current one: deleted.
+			c.pub(t, pre+"delete", 1, `{"id":"2","params":{"mode":{"version":1}}}`)
+			if r := decodeReply(t, c.expect(t, pre+"delete/reply")); r.Code != 200 {
+				t.Errorf("delete reply %+v", r)
+			}
+			if got := get(); got != `{"mode":{"value":2,"version":2},"power":{"value":true,"version":1}}` {
+				t.Errorf("after a stale delete: %s", got)
+			}
+			c.pub(t, pre+"delete", 1, `{"id":"3","params":{"mode":{"version":2},"power":{}}}`)
+			c.expect(t, pre+"delete/reply")
+			if got := get(); got != `{}` {
+				t.Errorf("after deleting: %s", got)
+			}
+			// Set again after a delete: the version starts again at 1.
+			if v, _ := e.b.SetDesired("studio1", "dev1", json.RawMessage(`{"mode":0}`)); v["mode"] != 1 {
+				t.Errorf("version after a delete: %v", v)
+			}
+			c.pub(t, pre+"get", 1, `{"id":"4","params":["volume"]}`)
+			if r := decodeReply(t, c.expect(t, pre+"get/reply")); r.Code != 404 {
+				t.Errorf("desired/get of an unknown property: %+v", r)
+			}
+		})
 	}
 }
 
@@ -226,7 +233,8 @@ func modelDevice(t testing.TB, c *client) {
 
 // TestThingModelCalls: the platform's property/set, property/get and
 // service invoke are checked against the model before they are sent; the
-// device's replies come back (and a reply that breaks the model is logged).
+// device's replies come back (and a reply that breaks the model is logged)
+// (docs/PROTOCOL.md §9.3, §9.4).
 func TestThingModelCalls(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits, withStudio(t))
