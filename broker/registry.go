@@ -25,7 +25,7 @@ import (
 // The file form is JSON:
 //
 //	{"products": [
-//	  {"id": "demo123456", "key": "<base64 product access key>",
+//	  {"id": "469948", "kind": "kit", "key": "<base64 product access key>",
 //	   "devices": [{"name": "sensor1", "key": "<base64 device key>"}]}
 //	]}
 type Registry struct {
@@ -307,19 +307,18 @@ var demoModel []byte
 
 // DemoRegistry returns a registry with two products, each with one device
 // ("device1") and random 32-byte keys read from rand (crypto/rand.Reader in
-// production): an MQTT-kit product ("demo" and six digits) and a OneNET
-// Studio product (ten letters and digits) with a small thing model, the
-// page's sample model.
+// production): an MQTT-kit product (nine digits: a kit product's id is
+// numeric, docs/PROTOCOL.md §3.5) and a OneNET Studio product (ten letters
+// and digits) with a small thing model, the page's sample model; and a
+// sub-device product of each.
 func DemoRegistry(rand io.Reader) (*Registry, error) {
-	var b [6 + 32 + 32 + 10 + 32 + 32 + 6 + 32 + 32 + 10 + 32 + 32]byte
+	var b [6 + 32 + 32 + 10 + 32 + 32 + 6 + 32 + 32 + 10 + 32 + 32 + 6]byte
 	if _, err := io.ReadFull(rand, b[:]); err != nil {
 		return nil, fmt.Errorf("broker: demo registry: %w", err)
 	}
-	id := make([]byte, 0, 10)
-	id = append(id, "demo"...)
-	for _, c := range b[:6] {
-		id = append(id, '0'+c%10)
-	}
+	// The kit product's id starts with 1–4, its sub-device product's with
+	// 5–9, so the two never meet.
+	id := numericID('1', 4, b[:6], b[288:291])
 	const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	sid := make([]byte, 0, 10)
 	for _, c := range b[70:80] {
@@ -327,8 +326,9 @@ func DemoRegistry(rand io.Reader) (*Registry, error) {
 	}
 	enc := base64.StdEncoding.EncodeToString
 	r := &Registry{Products: []Product{{
-		ID:      string(id),
+		ID:      id,
 		Key:     enc(b[6:38]),
+		Kind:    KindKit,
 		Devices: []Device{{Name: "device1", Key: enc(b[38:70])}},
 	}, {
 		ID:         string(sid),
@@ -339,12 +339,13 @@ func DemoRegistry(rand io.Reader) (*Registry, error) {
 	}}}
 	// A sub-device product for each, so that a gateway can be demoed
 	// (docs/PROTOCOL.md §12): the demo devices are their gateways.
-	sub := append([]byte("sub"), digits(b[144:150])...)
-	ssub := "sub" + alnumID(b[214:221]) // ten characters: never the kit one's nine
+	sub := numericID('5', 5, b[144:150], b[291:294])
+	ssub := "sub" + alnumID(b[214:221]) // ten characters, not all digits: never a kit id
 	r.Products = append(r.Products, Product{
-		ID:      string(sub),
+		ID:      sub,
 		Key:     enc(b[150:182]),
-		Gateway: string(id),
+		Kind:    KindKit,
+		Gateway: id,
 		Devices: []Device{{Name: "sensor1", Key: enc(b[182:214])}},
 	}, Product{
 		ID:      ssub,
@@ -357,6 +358,13 @@ func DemoRegistry(rand io.Reader) (*Registry, error) {
 		return nil, fmt.Errorf("broker: demo registry: %w", err)
 	}
 	return r, nil
+}
+
+// numericID is a demo id of one digit for each byte of head and tail:
+// the first from first to first+n-1, the others 0–9.
+func numericID(first, n byte, head, tail []byte) string {
+	all := append(append([]byte{}, head...), tail...)
+	return string(append([]byte{first + all[0]%n}, digits(all[1:])...))
 }
 
 // digits maps bytes to decimal digits, for demo ids.

@@ -85,8 +85,18 @@ func TestDemoRegistry(t *testing.T) {
 	if s := r1.Products[1]; s.Kind != KindStudio || s.Model() == nil || s.Model().Property("temperature") == nil || len(s.ID) != 10 {
 		t.Errorf("the Studio product %+v", s)
 	}
-	if r1.Products[0].ID != r2.Products[0].ID || r1.Products[0].ID != "demo703703" {
-		t.Errorf("ids %q %q, want demo703703 from the same bytes", r1.Products[0].ID, r2.Products[0].ID)
+	if r1.Products[0].ID != r2.Products[0].ID || r1.Products[0].ID != "403703703" {
+		t.Errorf("ids %q %q, want 403703703 from the same bytes", r1.Products[0].ID, r2.Products[0].ID)
+	}
+	// The MQTT-kit products, the demo one and its sub-device product, are
+	// declared so and have numeric ids, as on OneNET (docs/PROTOCOL.md §3.5).
+	for _, i := range []int{0, 2} {
+		if p := r1.Products[i]; p.Kind != KindKit || len(p.ID) != 9 || strings.Trim(p.ID, "0123456789") != "" {
+			t.Errorf("kit product %d: kind %q, id %q; want kit and nine digits", i, p.Kind, p.ID)
+		}
+	}
+	if r1.Products[2].ID != "703703703" {
+		t.Errorf("the kit sub-device product's id %q, want 703703703", r1.Products[2].ID)
 	}
 	data, _ := json.MarshalIndent(r1, "", "  ")
 	back, err := ParseRegistry("demo", data)
