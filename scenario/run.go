@@ -573,7 +573,11 @@ func (d *simDevice) faults(ctx context.Context) {
 			d.r.event(d, "fault", "sending an invalid upload")
 			d.sendInvalid(ctx)
 		default:
-			d.r.event(d, "fault", fmt.Sprintf("going offline for %gs", f.Offline))
+			msg := fmt.Sprintf("going offline for %gs", f.Offline)
+			if f.Reconnect {
+				msg = "reconnecting"
+			}
+			d.r.event(d, "fault", msg)
 			// The answers to uploads already sent are awaited first, so
 			// that the rehearsal loses none.
 			d.mu.Lock()

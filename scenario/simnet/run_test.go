@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/onenet-wasm/onenet-wasm/broker"
+	"github.com/onenet-wasm/onenet-wasm/onenet"
 	"github.com/onenet-wasm/onenet-wasm/scenario"
 	"github.com/onenet-wasm/onenet-wasm/scenario/simnet"
 )
@@ -81,16 +83,17 @@ func startBroker(t *testing.T, names []string) (*broker.Broker, string, string) 
 
 // TestRunLocalBroker runs 100 simulated devices against the local broker
 // for at least 10 s, half over TCP and half over WebSocket, with two
-// Studio devices and two MQTT-kit gateways of three sub-devices each:
-// every upload is answered on /accepted, commands and thing-model calls are
-// answered as the scenario says, and the faults are rehearsed and
-// recovered from.
+// Studio devices, two MQTT-kit gateways of three sub-devices each and a
+// device that ignores commands: every upload is answered on /accepted,
+// commands and thing-model calls (property set and get, a service) are
+// answered, or not, as the scenario says, and the faults (invalid upload,
+// offline, reconnect) are rehearsed and recovered from.
 func TestRunLocalBroker(t *testing.T) {
 	var names []string
 	for i := 1; i <= 50; i++ {
 		names = append(names, fmt.Sprintf("dev%d", i), fmt.Sprintf("dev%dw", i))
 	}
-	names = append(names, "f1", "f2", "f3", "f4", "f5")
+	names = append(names, "f1", "f2", "f3", "f4", "f5", "r1")
 	b, tcpAddr, wsURL := startBroker(t, names)
 	model, err := os.ReadFile("../../docs/examples/aircon-model.json")
 	if err != nil {
@@ -110,10 +113,19 @@ func TestRunLocalBroker(t *testing.T) {
 	     "key": {"value": "%[3]s", "scope": "product"},
 	     "publish": [{"every": 1, "dp": {"temp": {"random": {"min": 0, "max": 1}}}}],
 	     "faults": [{"at": 1, "invalid": true}, {"at": 2, "offline": 2}]},
-	    {"product": "simstudio", "device": "tm{n}", "count": 2, "kind": "studio", "target": "%[2]s", "thingModel": "model.json",
+	    {"product": "simkit", "device": "r1", "target": "tcp://%[1]s",
+	     "key": {"value": "%[3]s", "scope": "product"},
+	     "publish": [{"every": 1, "dp": {"temp": {"constant": 20}}}],
+	     "answers": {"command": {"ignore": true}},
+	     "faults": [{"at": 1, "reconnect": true}]},
+	    {"product": "simstudio", "device": "tm1", "kind": "studio", "target": "%[2]s", "thingModel": "model.json",
+	     "key": {"value": "%[4]s", "scope": "product"},
+	     "publish": [{"every": 2, "properties": {"temperature": {"sine": {"min": 18, "max": 26, "period": 60}}}}]},
+	    {"product": "simstudio", "device": "tm2", "kind": "studio", "target": "%[2]s", "thingModel": "model.json",
 	     "key": {"value": "%[4]s", "scope": "product"},
 	     "publish": [{"every": 2, "allProperties": true}],
-	     "answers": {"services": {"reboot": {"code": 500, "msg": "busy"}}}},
+	     "answers": {"propertyGet": {"reply": {"brightness": 7}, "delay": 0.2},
+	                 "services": {"reboot": {"code": 500, "msg": "busy"}}}},
 	    {"product": "simkit", "device": "gw{n}", "count": 2, "target": "tcp://%[1]s",
 	     "key": {"value": "%[3]s", "scope": "product"},
 	     "subDevices": [{"product": "simsub", "device": "s{n}", "count": 3,
@@ -125,14 +137,22 @@ func TestRunLocalBroker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var events sync.Map
+	var evMu sync.Mutex
+	events := map[string][]string{} // "{device} {what}" -> the messages
+	eventsOf := func(key string) []string {
+		evMu.Lock()
+		defer evMu.Unlock()
+		return append([]string(nil), events[key]...)
+	}
 	r, err := scenario.NewRunner(s, scenario.Options{
 		Connect: simnet.Connect(""), Key: simnet.Keys(".", nil, nil), Token: simnet.Token,
 		OnEvent: func(e scenario.Event) {
 			if e.What == "error" {
 				t.Logf("event: %s %s: %s", e.Device, e.What, e.Msg)
 			}
-			events.Store(e.Device+" "+e.What, true)
+			evMu.Lock()
+			events[e.Device+" "+e.What] = append(events[e.Device+" "+e.What], e.Msg)
+			evMu.Unlock()
 		},
 	})
 	if err != nil {
@@ -168,17 +188,27 @@ func TestRunLocalBroker(t *testing.T) {
 		}()
 	}
 	// Thing model: a property set (answered 200, then visible in the
-	// device's property get), a service answered with the failure code.
+	// device's property get: tm1 does not publish brightness itself), a
+	// property get answered with the scenario's fixed reply, a service
+	// answered with the failure code.
 	rep, err := b.SetProperty(ctx, "simstudio", "tm1", json.RawMessage(`{"brightness":42}`))
 	if err != nil || rep.Code != 200 {
 		t.Errorf("SetProperty: %+v, %v; want code 200", rep, err)
+	}
+	rep, err = b.GetProperty(ctx, "simstudio", "tm1", []string{"brightness"})
+	if err != nil || rep.Code != 200 || !sameJSON(rep.Data, `{"brightness":42}`) {
+		t.Errorf("GetProperty tm1: %s, %v; want code 200 and the value set, 42", replyString(rep), err)
+	}
+	rep, err = b.GetProperty(ctx, "simstudio", "tm2", []string{"brightness", "power"})
+	if err != nil || rep.Code != 200 || !sameJSON(rep.Data, `{"brightness":7}`) {
+		t.Errorf("GetProperty tm2: %s, %v; want code 200 and the fixed reply", replyString(rep), err)
 	}
 	rep, err = b.InvokeService(ctx, "simstudio", "tm2", "reboot", json.RawMessage(`{"delay":1}`))
 	if err != nil || rep.Code != 500 || rep.Msg != "busy" {
 		t.Errorf("InvokeService: %+v, %v; want code 500 busy", rep, err)
 	}
 	// A sub-device answers through its gateway.
-	waitFor(t, "the sub-devices logged in again after their gateway's fault", func() bool { return r.Report().Reconnects == 7 })
+	waitFor(t, "the sub-devices logged in again after their gateway's fault", func() bool { return r.Report().Reconnects == 8 })
 	waitFor(t, "every device online", func() bool { return r.Report().Online == len(s.Instances()) })
 	resp, err := b.SendCommand(ctx, "simsub", "s2-1", []byte("ping"))
 	if err != nil || string(resp) != "sub-ok" {
@@ -190,13 +220,37 @@ func TestRunLocalBroker(t *testing.T) {
 	// followed by a reconnection, for each of the five devices.
 	waitFor(t, "the faults rehearsed", func() bool {
 		rp := r.Report()
-		return rp.Reconnects == 7 && rp.InvalidRejected == 5
+		return rp.Reconnects == 8 && rp.InvalidRejected == 5
 	})
 	for i := 1; i <= 5; i++ {
-		if _, ok := events.Load(fmt.Sprintf("simkit/f%d connected", i)); !ok {
-			t.Errorf("f%d never connected", i)
+		if ev := eventsOf(fmt.Sprintf("simkit/f%d connected", i)); len(ev) != 2 {
+			t.Errorf("f%d connected %d times, want 2 (the offline fault)", i, len(ev))
 		}
 	}
+	// The reconnect fault: r1 disconnected and logged in again at once.
+	if ev := eventsOf("simkit/r1 fault"); len(ev) != 1 || ev[0] != "reconnecting" {
+		t.Errorf("r1's faults: %q, want one, reconnecting", ev)
+	}
+	if ev := eventsOf("simkit/r1 connected"); len(ev) != 2 {
+		t.Errorf("r1 connected %d times, want 2 (the reconnect fault)", len(ev))
+	}
+	// The ignored command: r1 takes it and never answers, so the platform
+	// times out.
+	waitFor(t, "every device online", func() bool { return r.Report().Online == len(s.Instances()) })
+	ictx, icancel := context.WithTimeout(ctx, 2*time.Second)
+	resp, err = b.SendCommand(ictx, "simkit", "r1", []byte("ignored"))
+	icancel()
+	if !errors.Is(err, broker.ErrTimeout) || resp != nil {
+		t.Errorf("command to r1: %q, %v; want no answer (a timeout)", resp, err)
+	}
+	waitFor(t, "r1 to have the command", func() bool {
+		for _, st := range r.Devices() {
+			if st.Name == "simkit/r1" {
+				return strings.HasPrefix(st.Request, "cmd/request/") && strings.HasSuffix(st.Request, " ignored")
+			}
+		}
+		return false
+	})
 	// Ten seconds of traffic at least, then stop.
 	for time.Since(start) < 10*time.Second {
 		time.Sleep(100 * time.Millisecond)
@@ -218,8 +272,8 @@ func TestRunLocalBroker(t *testing.T) {
 	}
 
 	t.Logf("report: %+v", final)
-	if final.Devices != 110 {
-		t.Errorf("Devices = %d, want 110", final.Devices)
+	if final.Devices != 111 {
+		t.Errorf("Devices = %d, want 111", final.Devices)
 	}
 	if final.Sent < 500 {
 		t.Errorf("Sent = %d: fewer than expected from 102 devices over 10 s", final.Sent)
@@ -227,11 +281,14 @@ func TestRunLocalBroker(t *testing.T) {
 	if final.Accepted != final.Sent || final.Rejected != 0 || final.Unanswered != 0 {
 		t.Errorf("sent %d, accepted %d, rejected %d, unanswered %d: want every upload accepted", final.Sent, final.Accepted, final.Rejected, final.Unanswered)
 	}
-	if final.Requests != 23 || final.Answered != 23 {
-		t.Errorf("requests %d, answered %d; want 23 and 23", final.Requests, final.Answered)
+	// 20 commands, 1 to a sub-device and 1 ignored; a property set, two
+	// gets, a service call.
+	if final.Requests != 26 || final.Answered != 25 {
+		t.Errorf("requests %d, answered %d; want 26 and 25 (one command ignored)", final.Requests, final.Answered)
 	}
-	if final.Faults != 12 || final.InvalidSent != 5 || final.InvalidRejected != 5 || final.Reconnects != 7 {
-		t.Errorf("faults %d, invalid %d/%d, reconnects %d; want 12, 5/5, 7", final.Faults, final.InvalidRejected, final.InvalidSent, final.Reconnects)
+	// f1–f5: invalid and offline; gw1, gw2: offline; r1: reconnect.
+	if final.Faults != 13 || final.InvalidSent != 5 || final.InvalidRejected != 5 || final.Reconnects != 8 {
+		t.Errorf("faults %d, invalid %d/%d, reconnects %d; want 13, 5/5, 8", final.Faults, final.InvalidRejected, final.InvalidSent, final.Reconnects)
 	}
 	if final.Errors != 0 {
 		t.Errorf("%d errors, the last: %s", final.Errors, final.LastError)
@@ -262,6 +319,19 @@ func TestRunLocalBroker(t *testing.T) {
 		}
 		return true
 	})
+}
+
+func replyString(r *onenet.ThingReply) string {
+	if r == nil {
+		return "no reply"
+	}
+	return fmt.Sprintf("code %d msg %q data %s", r.Code, r.Msg, r.Data)
+}
+
+// sameJSON reports whether got is the JSON value want.
+func sameJSON(got json.RawMessage, want string) bool {
+	var a, b any
+	return json.Unmarshal(got, &a) == nil && json.Unmarshal([]byte(want), &b) == nil && fmt.Sprint(a) == fmt.Sprint(b)
 }
 
 func waitFor(t *testing.T, what string, ok func() bool) {
