@@ -344,3 +344,115 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestRunPaced: a device answers a flood of commands, more than OneNET's
+// 100 QoS 1 messages per 5 s: paced (the default), its answers are spread
+// out, every one arrives and the broker, with OneNET's limits, never bans
+// it; with "limits": "off", a like flood gets it banned (so the flood does
+// exceed the limits).
+func TestRunPaced(t *testing.T) {
+	var logMu sync.Mutex
+	var log []string
+	logged := func(s string) bool {
+		logMu.Lock()
+		defer logMu.Unlock()
+		for _, l := range log {
+			if strings.Contains(l, s) {
+				return true
+			}
+		}
+		return false
+	}
+	b, err := broker.New(broker.Options{Registry: &broker.Registry{Products: []broker.Product{{ID: "simkit", Key: testKey(1),
+		Devices: []broker.Device{{Name: "paced"}, {Name: "unpaced"}}}}},
+		Logf: func(f string, args ...any) {
+			logMu.Lock()
+			log = append(log, fmt.Sprintf(f, args...))
+			logMu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	addr, err := b.ListenTCP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// flood runs the device and sends it commands, 100 a second, n of
+	// them or, with until, until until() holds; it returns the run's report
+	// and how many commands were answered with their echo.
+	flood := func(device, limits string, n int, until func() bool) (scenario.Report, int) {
+		doc := fmt.Sprintf(`{"name":%q,"limits":%q,"devices":[{"product":"simkit","device":%q,"target":"tcp://%s",
+		  "key":{"value":%q,"scope":"product"},"publish":[{"every":1,"dp":{"n":{"sequence":{}}}}]}]}`, device, limits, device, addr, testKey(1))
+		s, err := scenario.Parse("paced.json", []byte(doc), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := scenario.NewRunner(s, scenario.Options{Connect: simnet.Connect(""), Key: simnet.Keys(".", nil, nil), Token: simnet.Token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan scenario.Report, 1)
+		go func() { done <- r.Run(ctx) }()
+		waitFor(t, device+" online", func() bool { return r.Report().Online == 1 })
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		answered := 0
+		tick := time.NewTicker(10 * time.Millisecond)
+		for i := 0; i < n && (until == nil || !until()); i++ {
+			<-tick.C
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				payload := []byte(fmt.Sprintf(`{"n":%d}`, i))
+				cctx, ccancel := context.WithTimeout(ctx, wait)
+				defer ccancel()
+				if resp, err := b.SendCommand(cctx, "simkit", device, payload); err == nil && bytes.Equal(resp, payload) {
+					mu.Lock()
+					answered++
+					mu.Unlock()
+				}
+			}()
+		}
+		tick.Stop()
+		if until != nil {
+			cancel() // what is left is not awaited
+		} else {
+			// The device counts an answer once its PUBACK is back.
+			waitFor(t, "every answer acknowledged, or a ban", func() bool { return r.Report().Answered == uint64(n) || logged("banned for") })
+			if logged("banned for") {
+				cancel()
+				wg.Wait()
+				t.Fatalf("%s banned: the pacing let too many messages through", device)
+			}
+		}
+		wg.Wait()
+		cancel()
+		return <-done, answered
+	}
+
+	const commands = 150
+	rep, answered := flood("paced", "onenet", commands, nil)
+	t.Logf("paced: %d of %d commands answered; report %+v", answered, commands, rep)
+	if answered != commands || rep.Answered != commands {
+		t.Errorf("paced: %d of %d commands answered (report: %d)", answered, commands, rep.Answered)
+	}
+	if rep.Paced == 0 {
+		t.Error("paced: no message was held back")
+	}
+	if rep.Errors != 0 || rep.Reconnects != 0 || rep.Accepted != rep.Sent || rep.Sent == 0 {
+		t.Errorf("paced: errors %d (%s), reconnects %d, sent %d, accepted %d", rep.Errors, rep.LastError, rep.Reconnects, rep.Sent, rep.Accepted)
+	}
+	if logged("banned") {
+		t.Error("paced: the broker banned the device")
+	}
+
+	banned := func() bool { return logged("disconnected: device simkit/unpaced") && logged("banned for") }
+	rep, answered = flood("unpaced", "off", 3000, banned)
+	t.Logf("unpaced: %d commands answered; report %+v", answered, rep)
+	if !banned() || rep.Paced != 0 {
+		t.Errorf("unpaced: not banned for its rate, or paced (%d)", rep.Paced)
+	}
+}
