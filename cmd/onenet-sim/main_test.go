@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,9 +16,12 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/fstest"
 	"time"
 
+	"github.com/onenet-wasm/onenet-wasm/bridge"
 	"github.com/onenet-wasm/onenet-wasm/broker"
+	"github.com/onenet-wasm/onenet-wasm/server"
 )
 
 // TestMain runs the command itself when the tests start this test binary
@@ -315,4 +319,108 @@ func TestSecondInterrupt(t *testing.T) {
 	if strings.Contains(stdout.String(), "uploads") {
 		t.Error("the program printed its report: it waited for the devices instead of ending at once")
 	}
+}
+
+// TestKeysAndRelay: keys from a file beside the scenario (one for the
+// product, read for two devices) and from the prompt (a device's own key,
+// typed on standard input), with every device sent through the local
+// server's relay (/bridge) to the broker's TCP endpoint on its allow-list.
+func TestKeysAndRelay(t *testing.T) {
+	productKey := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{3}, 32))
+	deviceKey := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{4}, 32))
+	b, err := broker.New(broker.Options{Registry: &broker.Registry{Products: []broker.Product{{
+		ID: "simprod", Key: productKey, Devices: []broker.Device{{Name: "f1"}, {Name: "f2"}, {Name: "p1", Key: deviceKey}},
+	}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	addr, err := b.ListenTCP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logMu sync.Mutex
+	var logs []string
+	srv, err := server.New(server.Config{
+		Registry:      &broker.Registry{},
+		BridgeTargets: []bridge.Target{{Addr: addr.String()}},
+		Files:         fstest.MapFS{},
+		Logf: func(f string, args ...any) {
+			logMu.Lock()
+			logs = append(logs, fmt.Sprintf(f, args...))
+			logMu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer srv.Close()
+	defer hs.Close()
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "product.key"), []byte(productKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "s.json")
+	relay := "relay:" + addr.String()
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(`{"name":"keys","devices":[
+	  {"product":"simprod","device":"f{n}","count":2,"key":{"file":"product.key","scope":"product"},"target":%q,
+	   "publish":[{"every":0.5,"dp":{"t":{"constant":1}}}]},
+	  {"product":"simprod","device":"p1","key":{"prompt":true},"target":%q,
+	   "publish":[{"every":0.5,"dp":{"t":{"constant":2}}}]}]}`, relay, relay)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-server", strings.TrimPrefix(hs.URL, "http://"), "-quiet", path}, strings.NewReader(deviceKey+"\n"), &stdout, &stderr)
+	}()
+	end := time.Now().Add(60 * time.Second)
+	for {
+		ok := true
+		for _, d := range []string{"f1", "f2", "p1"} {
+			ok = ok && len(b.Datapoints("simprod", d)["t"]) > 0
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("no uploads from every device; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	out, errOut := stdout.String(), stderr.String()
+	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	// One prompt, for the device whose key is asked for; none for the file.
+	if n := strings.Count(errOut, "access key for"); n != 1 || !strings.Contains(errOut, "access key for simprod/p1 ") {
+		t.Errorf("prompts on stderr: %d, want one, for simprod/p1", n)
+	}
+	for _, want := range []string{"scenario keys, seed", ": 3 devices", "unanswered 0", "errors    0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	var sent, accepted int
+	if _, err := fmt.Sscanf(out[strings.Index(out, "uploads"):], "uploads   sent %d  accepted %d", &sent, &accepted); err != nil || sent < 3 || sent != accepted {
+		t.Errorf("uploads: sent %d, accepted %d (%v)", sent, accepted, err)
+	}
+	// Every device came through the relay.
+	logMu.Lock()
+	opened := 0
+	for _, l := range logs {
+		if strings.Contains(l, "-> "+addr.String()+" opened") {
+			opened++
+		}
+	}
+	if opened != 3 {
+		t.Errorf("%d connections relayed to %s, want 3; the server's log:\n%s", opened, addr, strings.Join(logs, "\n"))
+	}
+	logMu.Unlock()
 }
