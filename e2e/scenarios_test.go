@@ -16,9 +16,11 @@ import (
 )
 
 // TestScenarioPanel: a two-device scenario (docs/SCENARIOS.md) runs from the
-// page while the page's own client publishes and the platform sends a
-// command; the panel shows each device's state and counts; stopping stops
-// every device; a bad file is refused naming the path, in both languages.
+// page while the page's own client publishes and subscribes and the page's
+// platform panel sends commands (to the page's device and to a simulated
+// one) and draws a simulated device's datapoints; the panel shows each
+// device's state and counts; stopping stops every device; a bad file is
+// refused naming the path, in both languages.
 func TestScenarioPanel(t *testing.T) {
 	reg := testRegistry()
 	reg.Products[0].Devices = append(reg.Products[0].Devices, broker.Device{Name: "sim1"}, broker.Device{Name: "sim2"})
@@ -71,6 +73,34 @@ func TestScenarioPanel(t *testing.T) {
 		t.Errorf("command to sim2: %q, %v", resp, err)
 	}
 	e.waitJS(`document.querySelector('#scen-rows tr[data-device="469948/sim2"] .request').textContent.match(/^cmd\/request\/[0-9a-f-]+ hi$/)`, "sim2's last request: the command")
+
+	// The page's platform panel, used meanwhile: a command to the page's
+	// own device, seen in the message list and echoed back by the page...
+	e.set("plat-key", productKey)
+	e.set("auto-cmd", "echo")
+	e.set("sub-preset", "cmd/request/+")
+	e.click("subscribe")
+	e.waitJS(`document.querySelectorAll("#subs li").length === 2`, "the page's subscription to its commands")
+	e.set("plat-cmd", `{"led":"page"}`)
+	e.click("plat-send")
+	e.waitJS(`[...document.querySelectorAll("#msg-list .msg")].some(m => m.textContent.includes("/cmd/request/") && m.textContent.includes('{"led":"page"}'))`, "the platform panel's command in the message list")
+	e.waitJS(`document.getElementById("plat-out").textContent.includes('{"led":"page"}')`, "the page's echo at the platform panel")
+	// ...then, with the token panel's device name set to a simulated one,
+	// a command that the simulated device answers, and its datapoints.
+	e.set("deviceName", "sim1")
+	e.set("plat-cmd", "from the panel")
+	e.click("plat-send")
+	e.waitJS(`document.getElementById("plat-out").textContent.endsWith(": ok")`, "sim1's answer at the platform panel")
+	if s := e.text("plat-err"); s != "" {
+		t.Errorf("platform panel: %s", s)
+	}
+	e.waitJS(`document.querySelector('#scen-rows tr[data-device="469948/sim1"] .request').textContent.endsWith(" from the panel")`, "sim1's last request: the panel's command")
+	e.click("plat-refresh")
+	e.waitJS(`[...document.querySelectorAll("#plat-charts figure")].some(f => f.textContent.startsWith("temp"))`, "sim1's temp chart")
+	e.set("deviceName", deviceName)
+	if s := e.text("plat-err"); s != "" {
+		t.Errorf("platform panel: %s", s)
+	}
 
 	e.click("scen-stop")
 	e.waitJS(`document.body.dataset.scenario === "stopped"`, "the scenario to stop")
