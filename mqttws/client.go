@@ -40,6 +40,9 @@ type StateEvent struct {
 	Attempt int
 	// Backoff is the wait before the next reconnection attempt (reconnecting only).
 	Backoff time.Duration
+	// Resubscribed counts the filters subscribed again after a reconnection
+	// (connected only; those the broker refused this time are not counted).
+	Resubscribed int
 }
 
 // A Message is a message received on a subscription.

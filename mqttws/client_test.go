@@ -352,11 +352,11 @@ func TestReconnect(t *testing.T) {
 	b.dropClient(t, id)
 	ev := st.waitState(t, StateReconnecting)
 	var le *ConnectionLostError
-	if !errors.As(ev.Err, &le) || ev.Reason == "" {
-		t.Errorf("reconnecting event = %+v, want a *ConnectionLostError and a reason", ev)
+	if !errors.As(ev.Err, &le) || ev.Reason == "" || ev.Backoff != 10*time.Millisecond {
+		t.Errorf("reconnecting event = %+v, want a *ConnectionLostError, a reason and the first backoff (10ms)", ev)
 	}
 	ev = st.waitState(t, StateConnected)
-	if !strings.Contains(ev.Reason, "2 filter") {
+	if !strings.Contains(ev.Reason, "2 filter") || ev.Resubscribed != 2 {
 		t.Errorf("connected event after reconnecting = %+v, want 2 filters resubscribed", ev)
 	}
 	if got := calls.Load(); got != 2 {
@@ -572,6 +572,9 @@ func TestResubscribeRefused(t *testing.T) {
 	var se *SubscribeError
 	if !errors.As(ev.Err, &se) || se.Filter != "flip/a" || !strings.Contains(ev.Reason, `"flip/a"`) {
 		t.Errorf("connected event = %+v, want the refusal of flip/a", ev)
+	}
+	if ev.Resubscribed != 1 {
+		t.Errorf("connected event: Resubscribed = %d, want 1 (keep/a; flip/a was refused)", ev.Resubscribed)
 	}
 	c.subMu.Lock()
 	_, kept := c.subs["keep/a"]

@@ -73,7 +73,7 @@ func (c *Client) run(s *session) {
 			reason += "; the broker refused " + strings.Join(quoteAll(refused), ", ") + " this time (SUBACK 0x80), dropped"
 			refusal = &SubscribeError{Filter: refused[0], Code: 0x80}
 		}
-		c.setCurrent(s, StateEvent{State: StateConnected, Err: refusal, Reason: reason})
+		c.setCurrent(s, StateEvent{State: StateConnected, Err: refusal, Reason: reason, Resubscribed: len(s.granted) - len(refused)})
 	}
 }
 
