@@ -341,11 +341,14 @@ func TestStateEventsLostOnConnect(t *testing.T) {
 }
 
 // TestErrorStaysAfterReconnect (workspace defect 2): the connection error
-// stayed under the green "Connected" after a reconnection.
+// stayed under the green "Connected" after a reconnection. The connection
+// log says when the next attempt is (it never did: the reason it was read
+// from is the error's explanation) and how many filters were subscribed
+// again, in both languages.
 func TestErrorStaysAfterReconnect(t *testing.T) {
 	e, r := newRestartableEnv(t, server.Config{})
 	e.open("/")
-	e.connected("")
+	e.connected("dp/post/json/+")
 	r.stop()
 	e.waitJS(`document.getElementById("conn-state").dataset.state === "reconnecting" && document.querySelector("#conn-msgs li.err") !== null`, "the lost connection to be explained")
 	r.start()
@@ -353,9 +356,27 @@ func TestErrorStaysAfterReconnect(t *testing.T) {
 	if n := eval[int](e, `document.querySelectorAll("#conn-msgs li.err").length`); n != 0 {
 		t.Errorf("after reconnecting, errors still shown: %q", e.text("conn-msgs"))
 	}
+	// The loss waits the first backoff, 1 s.
+	if lost := eval[string](e, `document.querySelector("#conn-log li.log-reconnecting").textContent`); !strings.Contains(lost, "— next attempt in 1 s") {
+		t.Errorf("the loss in the log says no next attempt: %q", lost)
+	}
+	e.waitJS(`document.querySelector("#conn-log li.log-resubscribed") !== null`, "the resubscription in the log")
 	log := e.text("conn-log")
 	if !strings.Contains(log, "Reconnecting") || strings.Count(log, "Connected") < 2 {
 		t.Errorf("connection log: %q", log)
+	}
+	if got := eval[string](e, `document.querySelector("#conn-log li.log-resubscribed").textContent`); !strings.HasSuffix(got, "Resubscribed: 1 filter restored") {
+		t.Errorf("resubscription entry %q, want \"Resubscribed: 1 filter restored\"", got)
+	}
+	if !eval[bool](e, `document.getElementById("conn-log").lastElementChild.classList.contains("log-resubscribed")`) {
+		t.Errorf("the resubscription is not the last entry: %q", e.text("conn-log"))
+	}
+	e.setLang("zh")
+	if got := eval[string](e, `document.querySelector("#conn-log li.log-resubscribed").textContent`); !strings.HasSuffix(got, "已重新订阅：恢复了 1 个订阅主题") {
+		t.Errorf("resubscription entry in Chinese %q", got)
+	}
+	if lost := eval[string](e, `document.querySelector("#conn-log li.log-reconnecting").textContent`); !strings.Contains(lost, "1 秒后重试") {
+		t.Errorf("the loss in the log in Chinese: %q", lost)
 	}
 }
 

@@ -1,7 +1,7 @@
 // The connection panel: which broker, the credentials, connect/disconnect,
 // the connection's state.
 import { $, setMsgs, markField, clockMs, fmtTime } from "./ui.js";
-import { t, show, errorText, reasonText } from "./i18n.js";
+import { t, show, errorText, reasonText, plural } from "./i18n.js";
 
 const LOG_ENTRIES = 100;
 // host:port without a scheme; OneNET's MQTT hosts end in .heclouds.com.
@@ -378,12 +378,20 @@ export class ConnectionPanel {
     setMsgs($("conn-msgs"), [[render, "err"]]);
   }
 
-  /** Adds a state change to the connection log (timestamped, bounded). */
+  /**
+   * Adds a state change to the connection log (timestamped, bounded); a
+   * reconnection that restored subscriptions adds a "Resubscribed" entry.
+   */
   log(ev) {
     const at = Date.now();
-    const m = /reconnecting in ([\d.]+)(ms|s|m)/.exec(ev.reason || "");
-    const retry = m ? Math.max(0, Math.round(Number(m[1]) * (m[2] === "ms" ? 0.001 : m[2] === "m" ? 60 : 1))) : null;
-    const entry = { at, state: ev.state, error: ev.error, retry };
+    // The wait before the next attempt and the filters restored come as
+    // numbers (the reason is the error's explanation when there is one).
+    const retry = ev.state === "reconnecting" && ev.backoff > 0 ? Math.max(1, Math.round(ev.backoff / 1000)) : null;
+    this.addLogEntry({ at, state: ev.state, error: ev.error, retry });
+    if (ev.state === "connected" && ev.resubscribed > 0) this.addLogEntry({ at, state: "resubscribed", error: null, retry: null, filters: ev.resubscribed });
+  }
+
+  addLogEntry(entry) {
     this.logEntries.push(entry);
     if (this.logEntries.length > LOG_ENTRIES) this.logEntries.shift();
     this.renderLogEntry(entry);
@@ -396,6 +404,9 @@ export class ConnectionPanel {
     const el = entry.el || (entry.el = document.createElement("li"));
     el.className = "log-" + entry.state + (entry.error ? " err" : "");
     show(el, () => {
+      if (entry.state === "resubscribed") {
+        return clockMs(entry.at) + "  " + plural({ one: "conn.log.resubscribed.one", other: "conn.log.resubscribed.other" }, entry.filters);
+      }
       let s = clockMs(entry.at) + "  " + t("state." + entry.state);
       if (entry.error) s += ": " + errorText(entry.error);
       if (entry.retry !== null) s += " — " + t("conn.log.retry", { s: entry.retry });

@@ -121,6 +121,12 @@ export interface StateEvent {
   state: "connecting" | "connected" | "reconnecting" | "closed";
   reason: string;
   error: OnenetError | null;
+  /** Reconnecting: milliseconds until the next attempt; otherwise 0. */
+  backoff: number;
+  /** Reconnecting: failed attempts since the connection was lost (0 for the loss itself). */
+  attempt: number;
+  /** Connected again: the filters subscribed again (those refused this time not counted); otherwise 0. */
+  resubscribed: number;
 }
 
 export interface ConnectOptions {

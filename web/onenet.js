@@ -65,10 +65,12 @@ const hooks = {
     // call from Go, rather than in a call of its own after it.
     flushPublishes();
   },
-  state(handle, state, reason, err) {
+  // state(handle, state, reason, err, backoff, attempt, resubscribed): a
+  // change of the connection's state; backoff is in milliseconds.
+  state(handle, state, reason, err, backoff, attempt, resubscribed) {
     const c = clients.get(handle);
     if (!c) return;
-    c._state(state, reason, err ? toError(err) : null);
+    c._state(state, reason, err ? toError(err) : null, { backoff: backoff || 0, attempt: attempt || 0, resubscribed: resubscribed || 0 });
   },
   // password(handle) asks the page for the password of a (re)connect; the
   // page may return a string or a Promise of one.
@@ -161,12 +163,12 @@ class Client {
       }
     }
   }
-  _state(state, reason, err) {
+  _state(state, reason, err, counts) {
     this.state = state;
     if (state === "closed") clients.delete(this.handle);
     if (this.onState) {
       try {
-        this.onState({ state, reason, error: err });
+        this.onState({ state, reason, error: err, ...counts });
       } catch (e) {
         console.error("onenet: onState threw", e);
       }

@@ -323,7 +323,10 @@ func (cl *client) onState(ev mqttws.StateEvent) {
 	if ev.Err != nil {
 		reason = mqttws.Explain(ev.Err)
 	}
-	hooks.state.Invoke(cl.handle, string(ev.State), reason, errv)
+	// state(handle, state, reason, error, backoff ms, attempt, resubscribed):
+	// the numbers too, so that the page need not read them from the reason,
+	// which for an error is the error's explanation.
+	hooks.state.Invoke(cl.handle, string(ev.State), reason, errv, ev.Backoff.Milliseconds(), ev.Attempt, ev.Resubscribed)
 	if ev.State == mqttws.StateClosed {
 		forget(cl)
 	}

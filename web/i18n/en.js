@@ -120,6 +120,8 @@ export default {
   "conn.reconnect": "Reconnect now",
   "conn.log": "Connection log",
   "conn.log.retry": "next attempt in {s} s",
+  "conn.log.resubscribed.one": "Resubscribed: {n} filter restored",
+  "conn.log.resubscribed.other": "Resubscribed: {n} filters restored",
 
   "state.connecting": "Connecting…",
   "state.connected": "Connected",

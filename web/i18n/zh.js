@@ -118,6 +118,8 @@ export default {
   "conn.reconnect": "立即重连",
   "conn.log": "连接日志",
   "conn.log.retry": "{s} 秒后重试",
+  "conn.log.resubscribed.one": "已重新订阅：恢复了 {n} 个订阅主题",
+  "conn.log.resubscribed.other": "已重新订阅：恢复了 {n} 个订阅主题",
 
   "state.connecting": "连接中…",
   "state.connected": "已连接",
