@@ -103,6 +103,35 @@ func TestTakeOverGuard(t *testing.T) {
 	}
 }
 
+// TestQuickRestartIsNoTakeOver (take-over guard false positive): the local
+// server stops less than 10 s after the page connected and starts again
+// 4 s later. The failed attempts to connect meanwhile (closed before the
+// login) were counted as quick losses, and the page stopped with "Another
+// client is logged in as …". Only a session that had logged in and was
+// closed by the server counts: the page reconnects.
+func TestQuickRestartIsNoTakeOver(t *testing.T) {
+	e, r := newRestartableEnv(t, server.Config{})
+	e.open("/")
+	e.connected("")
+	r.stop()
+	e.waitJS(`document.getElementById("conn-state").dataset.state === "reconnecting"`, "the page to see the server go")
+	time.Sleep(4500 * time.Millisecond) // two failed attempts, at +1 s and +3 s
+	if n := eval[int](e, `document.querySelectorAll("#conn-log li.log-reconnecting").length`); n < 3 {
+		t.Errorf("%d reconnecting entries in the log after 4.5 s, want the loss and 2 failed attempts: %q", n, e.text("conn-log"))
+	}
+	r.start()
+	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected" || !document.getElementById("takeover-box").hidden || document.getElementById("conn-state").dataset.state === "closed"`, "the page to reconnect (or give up)")
+	if st := eval[string](e, `document.getElementById("conn-state").dataset.state`); st != "connected" {
+		t.Errorf("state %q after the server came back, want connected; messages %q", st, e.text("conn-msgs"))
+	}
+	if !eval[bool](e, `document.getElementById("takeover-box").hidden`) {
+		t.Errorf("take-over offered after a server restart: %q", e.text("conn-msgs"))
+	}
+	if msg := e.text("conn-msgs"); strings.Contains(msg, "Another client") {
+		t.Errorf("messages %q", msg)
+	}
+}
+
 // TestLimitsByProductKind: the counters follow the product's kind
 // (docs/PROTOCOL.md §3.9). A Studio product shows Studio's limits (3
 // logins in 5 s, 1 uplink message a second, 10 topics a second) and warns

@@ -313,6 +313,8 @@ export class ConnectionPanel {
     const app = this.app;
     this.log(ev);
     const now = Date.now();
+    const prev = this.lastState;
+    this.lastState = ev.state;
     if (ev.state === "connected") {
       app.limits.record("login");
       this.connectedAt = now;
@@ -327,9 +329,14 @@ export class ConnectionPanel {
       this.stop(this.explainConnectError(ev.error));
       return;
     }
-    if (ev.state === "reconnecting" && ev.error && ev.error.connack === undefined && this.connectedAt && now - this.connectedAt < 10000) {
+    // A session that had logged in, closed by the server (mqtt.lost…), not
+    // a failed attempt to connect again (mqtt.dial.…, closed before the login).
+    const lost = prev === "connected" && ev.state === "reconnecting" && ev.error && /^mqtt\.lost(\.|$)/.test(ev.error.code || "");
+    if (lost && this.connectedAt && now - this.connectedAt < 10000) {
       // Closed by the server soon after logging in, again and again: another
       // client is logged in as this device, and each login takes it over.
+      // A server stopped and started again a few seconds later is not: its
+      // failed dials are not counted.
       this.quickLosses = (this.quickLosses || []).filter((x) => now - x < 60000);
       this.quickLosses.push(now);
       if (this.quickLosses.length >= 3 && app.limits.applies()) {
