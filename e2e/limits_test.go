@@ -224,3 +224,85 @@ func TestStudioPropertySetRate(t *testing.T) {
 		t.Errorf("second property set within a second: %q", msg)
 	}
 }
+
+// subscribeAll subscribes the test device to n topics of its own at once
+// and waits for them all to be held.
+func (e *env) subscribeAll(n int) {
+	e.t.Helper()
+	eval[bool](e, fmt.Sprintf(`(() => {
+		const pre = "$sys/`+productID+`/`+deviceName+`/";
+		const kinds = ["dp/post/json/+", "cmd/request/+", "cmd/response/+/+", "image/#", "thing/property/set", "thing/property/post/reply", "thing/service/+/invoke", "ota/#", "thing/property/get", "thing/event/post/reply", "image/get/accepted"];
+		for (const f of kinds.slice(0, %d)) { document.getElementById("sub-filter").value = pre + f; document.getElementById("subscribe").click(); }
+		return true;
+	})()`, n))
+	e.waitJS(fmt.Sprintf(`document.querySelectorAll("#subs li").length === %d`, n), fmt.Sprintf("%d subscriptions", n))
+}
+
+// TestUnsubscribeLimits: each Remove in the Subscribe panel is one
+// UNSUBSCRIBE packet. An MQTT-kit device is banned for more than 10 in
+// 5 s (docs/PROTOCOL.md §5.3): the page counts them, warns near the limit
+// and asks before the 11th; confirmed, the broker bans the device and the
+// page says so. A Studio device's unsubscribed topics are paced at 10 a
+// second (§5.7): a counter and a warning, no question.
+func TestUnsubscribeLimits(t *testing.T) {
+	t.Run("kit", func(t *testing.T) {
+		e := newEnv(t, server.Config{Limits: onenetLimits})
+		e.open("/")
+		e.connected("")
+		if got := e.text("limit-unsub"); got != "0/10" {
+			t.Errorf("unsubscribes %q, want 0/10", got)
+		}
+		e.subscribeAll(11)
+		got := eval[[]any](e, `(() => {
+			const buttons = [...document.querySelectorAll("#subs li button")];
+			buttons.slice(0, 10).forEach((b) => b.click());
+			const at10 = [document.getElementById("limit-unsub").textContent, document.getElementById("limit-warn").textContent];
+			buttons[10].click();
+			const asked = [document.getElementById("limit-unsub").textContent, document.getElementById("sub-err").textContent];
+			buttons[10].click();
+			return [...at10, ...asked, document.getElementById("limit-unsub").textContent];
+		})()`)
+		if got[0] != "10/10" || !strings.Contains(got[1].(string), "10 UNSUBSCRIBE packets in 5 s") {
+			t.Errorf("after 10 removals: counter %q, warning %q", got[0], got[1])
+		}
+		if got[2] != "10/10" || !strings.Contains(got[3].(string), "Press Remove again") {
+			t.Errorf("the 11th removal was not held back: counter %q, message %q", got[2], got[3])
+		}
+		if got[4] != "11/10" {
+			t.Errorf("the 11th removal, confirmed: counter %q", got[4])
+		}
+		// The broker counts as the page does: the 11th bans the device.
+		e.waitJS(`document.getElementById("conn-state").dataset.state === "closed"`, "the page to stop after the ban")
+		if msg := e.text("conn-msgs"); !strings.Contains(msg, "Banned") {
+			t.Errorf("ban explanation %q", msg)
+		}
+		if logs := e.logs.String(); !strings.Contains(logs, "unsubscribe.rate") {
+			t.Errorf("the broker did not ban the device for its UNSUBSCRIBE packets:\n%s", logs)
+		}
+		e.setLang("zh")
+		if s := e.text("limits"); !strings.Contains(s, "取消订阅") {
+			t.Errorf("limits in Chinese: %q", s)
+		}
+	})
+	t.Run("studio", func(t *testing.T) {
+		e := newEnv(t, server.Config{Registry: studioRegistry(t)})
+		e.open("/")
+		e.connected("")
+		if got := e.text("limit-unsub"); got != "0/10" {
+			t.Errorf("unsubscribes %q, want 0/10", got)
+		}
+		e.subscribeAll(10)
+		time.Sleep(1100 * time.Millisecond) // the subscriptions leave Studio's one-second window
+		got := eval[[]any](e, `(() => {
+			document.querySelectorAll("#subs li button").forEach((b) => b.click());
+			return [document.getElementById("limit-unsub").textContent, document.getElementById("limit-warn").textContent, document.getElementById("sub-err").textContent];
+		})()`)
+		if got[0] != "10/10" || !strings.Contains(got[1].(string), "10 topics unsubscribed a second") {
+			t.Errorf("after 10 removals: counter %q, warning %q", got[0], got[1])
+		}
+		if got[2] != "" {
+			t.Errorf("a Studio removal within the limit says %q", got[2])
+		}
+		e.waitJS(`document.querySelectorAll("#subs li").length === 0`, "every subscription removed, none held back")
+	})
+}

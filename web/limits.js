@@ -1,13 +1,14 @@
 // OneNET's message-rate limits as the device lives them, per product kind
 // (docs/PROTOCOL.md §3.9; the numbers are onenet/limits.go's):
 //
-//   - an MQTT-kit product (§5.6, §5.2): in any 5 s, more than 10 logins,
-//     300 QoS 0 or 100 QoS 1 publishes, or 15 topics subscribed ban the
-//     device for 5 minutes, and its logins are then refused (CONNACK 3);
-//     at most 15 topics in a session;
+//   - an MQTT-kit product (§5.6, §5.2, §5.3): in any 5 s, more than 10
+//     logins, 300 QoS 0 or 100 QoS 1 publishes, 15 topics subscribed or 10
+//     UNSUBSCRIBE packets ban the device for 5 minutes, and its logins are
+//     then refused (CONNACK 3); at most 15 topics in a session;
 //   - a OneNET Studio product (§5.7): at most 3 logins in 5 s (a 4th is
 //     refused, no ban), 1 uplink message a second (later ones are delayed),
-//     10 topics subscribed a second and 10 in a session (more fail).
+//     10 topics subscribed a second and 10 in a session (more fail), 10
+//     topics unsubscribed a second (more delay the connection's packets).
 //
 // The kind is the local server's registry's (local.json) for the local
 // broker, and the endpoint's through the relay (Studio's hosts and a
@@ -27,11 +28,13 @@ export const RULES = {
     qos0: { limit: 300, window: WINDOW_MS, ban: true },
     login: { limit: 10, window: WINDOW_MS, ban: true },
     sub: { limit: 15, window: WINDOW_MS, ban: true },
+    unsub: { limit: 10, window: WINDOW_MS, ban: true },
   },
   studio: {
     uplink: { limit: 1, window: 1000, ban: false },
     login: { limit: 3, window: WINDOW_MS, ban: false },
     sub: { limit: 10, window: 1000, ban: false },
+    unsub: { limit: 10, window: 1000, ban: false },
   },
 };
 /** Topics subscribed in one session (§5.2, §5.7). */
@@ -42,7 +45,7 @@ const STUDIO_HOST = /^(studio-mqtts?\.heclouds\.com|[a-z0-9]+\.mqtts\.acc\.cmcco
 export class Limits {
   constructor(app) {
     this.app = app;
-    this.times = { qos0: [], qos1: [], login: [], sub: [] };
+    this.times = { qos0: [], qos1: [], login: [], sub: [], unsub: [] };
     this.banUntil = 0; // when a ban this page caused ends (ms), or 0
     this.timer = null;
     this.shown = ""; // the kind whose counters are on the page

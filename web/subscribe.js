@@ -91,19 +91,43 @@ export class SubscribePanel {
       b.type = "button";
       b.textContent = t("sub.remove");
       b.setAttribute("aria-label", t("sub.removeFilter", { filter }));
-      b.addEventListener("click", async () => {
-        try {
-          await this.app.conn.client.unsubscribe(filter);
-          this.subs.delete(filter);
-        } catch (e) {
-          show($("sub-err"), () => errorText(e));
-        }
-        this.render();
-      });
+      b.addEventListener("click", () => this.unsubscribe(filter));
       el.append(span, b);
       items.push(el);
     }
     $("subs").replaceChildren(...items);
+  }
+
+  /**
+   * Removes a subscription. Each Remove is one UNSUBSCRIBE packet: more
+   * than 10 in 5 s ban a kit device (asked first, confirmed by pressing
+   * Remove again, docs/PROTOCOL.md §5.3); more than 10 topics a second
+   * delay a Studio device's packets (a warning, §5.7).
+   */
+  async unsubscribe(filter) {
+    const c = this.app.conn.client;
+    if (!c) return;
+    show($("sub-err"), null);
+    const limits = this.app.limits;
+    if (limits.wouldPass("unsub")) {
+      const kind = limits.kind();
+      const limit = limits.limit("unsub");
+      show($("sub-err"), () => t("sub.warn.unsub." + kind, { limit }));
+      if (limits.over("unsub") && this.confirmedUnsub !== filter) {
+        this.confirmedUnsub = filter;
+        return;
+      }
+    }
+    this.confirmedUnsub = "";
+    // The packet counts whatever the broker answers.
+    limits.record("unsub");
+    try {
+      await c.unsubscribe(filter);
+      this.subs.delete(filter);
+    } catch (e) {
+      show($("sub-err"), () => errorText(e));
+    }
+    this.render();
   }
 
   wire() {
