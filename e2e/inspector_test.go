@@ -107,6 +107,20 @@ func TestMessageInspector(t *testing.T) {
 	if strings.Contains(hex, "…") {
 		t.Error("hex view of 300 bytes is cut")
 	}
+	if meta := e.text("insp-meta"); !strings.Contains(meta, "300 bytes") {
+		t.Errorf("inspector details of 300 bytes: %q", meta)
+	}
+	// One byte is "1 byte" (Intl.PluralRules), not "1 bytes".
+	e.sendCommand([]byte("x"))
+	e.waitJS(`document.getElementById("msg-count").textContent.startsWith("6 ")`, "the one-byte command")
+	eval[bool](e, `(() => { const row = [...document.querySelectorAll("#msg-list .msg")].find((r) => r._entry && r._entry.payload.length === 1); row.click(); return true })()`)
+	if meta := e.text("insp-meta"); !strings.Contains(meta, "Size1 byte") || strings.Contains(meta, "1 bytes") {
+		t.Errorf("inspector details of 1 byte: %q", meta)
+	}
+	e.setLang("zh")
+	if meta := e.text("insp-meta"); !strings.Contains(meta, "1 字节") {
+		t.Errorf("inspector details of 1 byte in Chinese: %q", meta)
+	}
 }
 
 // TestPreparedReplies: the demo device in one click (only with the demo

@@ -41,7 +41,7 @@ func TestThingModelPage(t *testing.T) {
 
 	e.click("tm-sample")
 	e.waitJS(`!document.getElementById("tm-forms").hidden && document.querySelectorAll("#tm-card tbody tr").length === 7`, "the forms and the card of the sample model")
-	if s := e.text("tm-summary"); !strings.Contains(s, "7 properties, 1 events, 1 services") {
+	if s := e.text("tm-summary"); !strings.Contains(s, "7 properties, 1 event, 1 service") {
 		t.Errorf("summary %q", s)
 	}
 	e.click("tm-subscribe")
@@ -231,7 +231,7 @@ func TestThingModelImport(t *testing.T) {
 	}
 	e.run(chromedp.SetUploadFiles("#tm-file", []string{sample}))
 	e.waitJS(`!document.getElementById("tm-forms").hidden && document.querySelectorAll("#tm-card tbody tr").length === 7`, "the forms of the model opened from a file")
-	if s := e.text("tm-summary"); !strings.Contains(s, "7 properties, 1 events, 1 services") {
+	if s := e.text("tm-summary"); !strings.Contains(s, "7 properties, 1 event, 1 service") {
 		t.Errorf("summary %q", s)
 	}
 	if e.text("tm-err") != "" || eval[bool](e, `document.getElementById("tm-text").hasAttribute("aria-invalid")`) {

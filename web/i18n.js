@@ -105,13 +105,16 @@ export function plural(forms, n, params) {
   return t(forms[cat] || forms.other, Object.assign({ n: n.toLocaleString(locale()) }, params));
 }
 
+/** The forms of a number of bytes, for plural(). */
+export const BYTES = { one: "unit.bytes.one", other: "unit.bytes.other" };
+
 /**
  * Renders an error (or warning) from the onenet API in the chosen language:
  * the catalogue's "err.<code>" filled with the error's params and a few
  * derived ones (label: the field's name; kindLabel: a topic kind's name;
  * json: a JSON syntax error's explanation; connack: a CONNACK code's
  * meaning; closeText: a lost connection's close code; date: an et as a
- * local time; path: where in the payload).
+ * local time; path: where in the payload; bytes: a size with its plural).
  */
 export function errorText(e) {
   if (!e) return "";
@@ -133,6 +136,8 @@ export function errorText(e) {
     }
     if (code === "mqtt.connack") p.connack = has("connack." + p.code) ? t("connack." + p.code) : t("connack.other");
     if (p.et !== undefined && /^\d{1,12}$/.test(String(p.et))) p.date = formatTime(Number(p.et) * 1000);
+    // A size in bytes, in the language's plural ("1 byte", "2 bytes").
+    if (p.size !== undefined && /^\d+$/.test(String(p.size))) p.bytes = plural(BYTES, Number(p.size));
     // A rule of OneNET's: cite it as the broker's log line does.
     if (e.section) return t("err." + code, p) + " " + t("rule.cite", { code, section: e.section });
     return t("err." + code, p);

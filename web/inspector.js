@@ -5,7 +5,7 @@
 // previous message on the same topic; and, for a reply, the publish it
 // answers. The work for any one message is bounded (payload.js).
 import { $, isoLocal, copyText, clockMs } from "./ui.js";
-import { t, show } from "./i18n.js";
+import { t, show, plural, BYTES } from "./i18n.js";
 import { isText, text, base64, parse, TREE_NODES, MAX_DEPTH } from "./payload.js";
 
 const SHOW_BYTES = 1 << 20;
@@ -97,7 +97,7 @@ export class Inspector {
     add("insp.topic", e.topic);
     add("insp.qos", String(e.qos));
     add("insp.retained", e.retained ? t("insp.yes") : t("insp.no"));
-    add("insp.size", t("insp.bytes", { n: e.payload.length.toLocaleString() }));
+    add("insp.size", plural(BYTES, e.payload.length));
     if (this.app.tm) this.app.tm.describe(e, add); // thing-model messages: the check, names and units
     const link = e.link;
     $("insp-reply").hidden = !link;

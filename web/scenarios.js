@@ -5,7 +5,7 @@
 // file, or built from the device in the token panel; keys that the file does
 // not hold come from the token panel's key field.
 import { $, el } from "./ui.js";
-import { t } from "./i18n.js";
+import { t, plural } from "./i18n.js";
 
 const EXAMPLE_EVERY = 5;
 
@@ -197,7 +197,7 @@ export class ScenariosPanel {
     $("scen-summary").textContent = t(this.handle ? "scen.running" : "scen.done", {
       secs: Math.round(r.Elapsed / 1e9),
       online: r.Online,
-      devices: r.Devices,
+      devices: plural({ one: "scen.count.devices.one", other: "scen.count.devices.other" }, r.Devices),
       sent: r.Sent,
       accepted: r.Accepted,
       rejected: r.Rejected,

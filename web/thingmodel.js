@@ -9,7 +9,7 @@
 // thing-model message checked and listed, and a live card of the device's
 // properties.
 import { $, el } from "./ui.js";
-import { t, show, errorText, apply, formatTime } from "./i18n.js";
+import { t, show, errorText, apply, formatTime, plural } from "./i18n.js";
 
 const STORE = "onenet-tool:thingmodel:";
 const MAX_CHECKS = 50;
@@ -161,7 +161,13 @@ export class ThingModelPanel {
       }
     }
     const m = this.model;
-    show($("tm-summary"), () => t("tm.summary", { properties: m.properties.length, events: m.events.length, services: m.services.length }));
+    show($("tm-summary"), () =>
+      t("tm.summary", {
+        properties: plural({ one: "tm.count.properties.one", other: "tm.count.properties.other" }, m.properties.length),
+        events: plural({ one: "tm.count.events.one", other: "tm.count.events.other" }, m.events.length),
+        services: plural({ one: "tm.count.services.one", other: "tm.count.services.other" }, m.services.length),
+      }),
+    );
     this.card.clear();
     this.buildForms();
     this.payloadRecheck();
