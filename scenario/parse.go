@@ -41,6 +41,8 @@ type Problem struct {
 	Msg  string
 }
 
+// String returns the problem as "path: message", or the message alone when
+// it concerns the whole file (Path empty).
 func (p Problem) String() string {
 	if p.Path == "" {
 		return p.Msg
@@ -55,6 +57,8 @@ type Error struct {
 	Problems []Problem
 }
 
+// Error returns "scenario NAME: " (NAME left out when empty) and every
+// problem, separated by "; ".
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("scenario")

@@ -32,6 +32,7 @@ import (
 // Target is a platform the commands are built for.
 type Target struct{ OS, Arch string }
 
+// String returns the target as Go names it, "OS/Arch" (e.g. "linux/amd64").
 func (t Target) String() string { return t.OS + "/" + t.Arch }
 
 // All are the release's platforms.
