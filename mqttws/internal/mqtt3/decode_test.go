@@ -3,9 +3,9 @@ package mqtt3
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/eclipse/paho.mqtt.golang/packets"
@@ -245,8 +245,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		p, err := decode(first, body)
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "mqtt3: protocol error: ") {
-				t.Fatalf("decode: %v, not a *ProtocolError", err)
+			var pe *ProtocolError
+			if !errors.As(err, &pe) {
+				t.Fatalf("decode: %v (%T), not a *ProtocolError", err, err)
 			}
 			return
 		}
