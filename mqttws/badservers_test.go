@@ -20,6 +20,7 @@ import (
 type badServers struct {
 	notFound      string // HTTP 404 for every path
 	noSubprotocol string // a WebSocket server that ignores the "mqtt" subprotocol
+	subprotocol   string // a WebSocket server that selects a subprotocol not offered
 	tls           string // wss:// with a certificate nobody trusts
 	silentTCP     string // accepts TCP and never answers
 	closeTCP      string // accepts TCP and closes at once
@@ -61,6 +62,12 @@ func newBadServers(t *testing.T) *badServers {
 	s.noSubprotocol = serve(func(w http.ResponseWriter, r *http.Request) {
 		if c := accept(w, r); c != nil {
 			drain(c)
+		}
+	}, false)
+	s.subprotocol = serve(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Set("Sec-WebSocket-Protocol", "wamp")
+		if c := accept(w, r, "wamp"); c != nil {
+			c.CloseNow() // the client refuses the upgrade: nothing to read
 		}
 	}, false)
 	s.tls = serve(http.NotFound, true)

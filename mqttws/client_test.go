@@ -655,6 +655,7 @@ func TestDialErrors(t *testing.T) {
 	}{
 		{"wrong path", servers.notFound, KindHandshake, 404},
 		{"no mqtt subprotocol", servers.noSubprotocol, KindSubprotocol, 0},
+		{"another subprotocol", servers.subprotocol, KindSubprotocol, 0},
 		{"nothing listening", "ws://" + freeAddr(t) + "/mqtt", KindRefused, 0},
 		{"untrusted certificate", servers.tls, KindTLS, 0},
 		{"no HTTP answer", servers.silentTCP, KindTimeout, 0}, // these two take ConnectTimeout

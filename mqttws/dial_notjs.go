@@ -61,7 +61,10 @@ func classifyDialError(url string, resp *http.Response, err error) *DialError {
 	switch {
 	case resp != nil && resp.StatusCode != http.StatusSwitchingProtocols:
 		e.Kind, e.StatusCode = KindHandshake, resp.StatusCode
-	case strings.Contains(err.Error(), "Sec-WebSocket-Protocol"):
+	case resp != nil && otherSubprotocol(resp.Header.Get("Sec-WebSocket-Protocol")):
+		// coder/websocket refuses a 101 that selects a subprotocol the
+		// client did not offer with a plain error (its message only); the
+		// response it returns says so by value.
 		e.Kind = KindSubprotocol
 	case errors.As(err, &verifyErr), errors.As(err, &authErr), errors.As(err, &hostErr),
 		errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &alertErr):
@@ -74,8 +77,17 @@ func classifyDialError(url string, resp *http.Response, err error) *DialError {
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		e.Kind = KindTimeout
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
-		strings.Contains(err.Error(), "server closed idle connection"): // net/http's unexported errServerClosedIdle
+		strings.Contains(err.Error(), "server closed idle connection"):
+		// net/http's errServerClosedIdle is unexported and has no type of
+		// its own: its message is all there is to recognise it by.
 		e.Kind = KindClosed
 	}
 	return e
+}
+
+// otherSubprotocol reports whether a server's Sec-WebSocket-Protocol names
+// a subprotocol other than "mqtt", the only one the client offers (none
+// selected is caught after the dial).
+func otherSubprotocol(proto string) bool {
+	return proto != "" && !strings.EqualFold(proto, "mqtt")
 }
