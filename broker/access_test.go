@@ -58,7 +58,7 @@ func TestUnknownPuback(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noLimits)
 	conn := rawLogin(t, e.tcp, "prod1", "dev1", devTok(t, "prod1", "dev1", keyD1))
-	if _, err := conn.Write([]byte{0x40, 0x02, 0x00, 0x07}); err != nil { // PUBACK id 7
+	if _, err := conn.Write(pubackPacket(7)); err != nil {
 		t.Fatal(err)
 	}
 	expectClosed(t, conn)

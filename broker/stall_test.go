@@ -23,12 +23,7 @@ func TestDeviceThatStopsReading(t *testing.T) {
 	e := newEnv(t, noLimits)
 	stalled := rawLogin(t, e.tcp, "prod1", "dev1", devTok(t, "prod1", "dev1", keyD1))
 	stalled.(*net.TCPConn).SetReadBuffer(4096)
-	sub := append([]byte{0x82, 0}, 0, 1) // SUBSCRIBE, packet id 1
-	f := "$sys/prod1/dev1/cmd/request/+"
-	sub = append(sub, byte(len(f)>>8), byte(len(f)))
-	sub = append(append(sub, f...), 0)
-	sub[1] = byte(len(sub) - 2)
-	if _, err := stalled.Write(sub); err != nil {
+	if _, err := stalled.Write(subscribePacket(1, "$sys/prod1/dev1/cmd/request/+", 0)); err != nil {
 		t.Fatal(err)
 	}
 	suback := make([]byte, 5)

@@ -28,6 +28,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
+	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/onenet-wasm/onenet-wasm/broker"
 	"github.com/onenet-wasm/onenet-wasm/token"
@@ -202,18 +203,15 @@ func mqttConnectFrame(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	str := func(s string) []byte { return append([]byte{byte(len(s) >> 8), byte(len(s))}, s...) }
-	body := append(str("MQTT"), 4, 0xC2, 0, 60)
-	body = append(append(append(body, str(deviceName)...), str(productID)...), str(tok)...)
-	pkt := []byte{0x10}
-	for n := len(body); ; n /= 128 {
-		if n < 128 {
-			pkt = append(pkt, byte(n))
-			break
-		}
-		pkt = append(pkt, byte(n%128)|0x80)
+	pk := packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Connect}, ProtocolVersion: 4, Connect: packets.ConnectParams{
+		ProtocolName: []byte("MQTT"), Clean: true, Keepalive: 60, ClientIdentifier: deviceName,
+		UsernameFlag: true, Username: []byte(productID), PasswordFlag: true, Password: []byte(tok),
+	}}
+	var b bytes.Buffer
+	if err := pk.ConnectEncode(&b); err != nil {
+		t.Fatal(err)
 	}
-	return append(pkt, body...)
+	return b.Bytes()
 }
 
 // TestTeamDeploymentBehindNginx (issue: "a team deployment, tested"):

@@ -159,13 +159,13 @@ func TestWebSocketOutlivesHTTPTimeouts(t *testing.T) {
 	}
 	defer c.CloseNow()
 	tok, _ := token.Generate(token.Params{Res: "products/" + accessProduct + "/devices/d1", Key: accessD1Key, ET: time.Now().Add(time.Hour).Unix()})
-	c.Write(ctx, websocket.MessageBinary, mqttConnect("MQTT", 4, "d1", accessProduct, tok))
+	c.Write(ctx, websocket.MessageBinary, mqttConnect("d1", accessProduct, tok))
 	if _, ack, err := c.Read(ctx); err != nil || len(ack) != 4 || ack[3] != 0 {
 		t.Fatalf("login: % x %v", ack, err)
 	}
 	for range 3 {
 		time.Sleep(4 * short)
-		if err := c.Write(ctx, websocket.MessageBinary, []byte{0xC0, 0}); err != nil { // PINGREQ
+		if err := c.Write(ctx, websocket.MessageBinary, mqttPingreq); err != nil {
 			t.Fatal(err)
 		}
 		if _, resp, err := c.Read(ctx); err != nil || len(resp) != 2 || resp[0] != 0xD0 {

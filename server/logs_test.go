@@ -49,35 +49,6 @@ func (l *lockedLog) waitFor(t *testing.T, part string) {
 	t.Fatalf("no log line with %q", part)
 }
 
-// mqttPacket is an MQTT packet of type typ (first byte) with body.
-func mqttPacket(typ byte, body []byte) []byte {
-	pkt := []byte{typ}
-	for n := len(body); ; {
-		b := byte(n % 128)
-		n /= 128
-		if n > 0 {
-			b |= 0x80
-		}
-		pkt = append(pkt, b)
-		if n == 0 {
-			break
-		}
-	}
-	return append(pkt, body...)
-}
-
-func mqttStr(s string) []byte { return append([]byte{byte(len(s) >> 8), byte(len(s))}, s...) }
-
-// mqttConnect returns a CONNECT of protocol name and level, clean session,
-// with user name and password, keepalive 60 s.
-func mqttConnect(name string, level byte, id, user, pass string) []byte {
-	body := append(mqttStr(name), level, 0xC2, 0, 60)
-	body = append(body, mqttStr(id)...)
-	body = append(body, mqttStr(user)...)
-	body = append(body, mqttStr(pass)...)
-	return mqttPacket(0x10, body)
-}
-
 // exchange writes pkt to a new connection to addr and reads what comes
 // back until the connection closes.
 func exchange(t *testing.T, addr string, pkts ...[]byte) []byte {
@@ -146,21 +117,21 @@ func TestClientValuesInLogsAreCutAndEscaped(t *testing.T) {
 		get("/mqtt", map[string]string{"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
 			"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Origin": "http://" + strings.Repeat("o", 60_000) + ".test"})
 	})
-	try("client id", func() { exchange(t, mq.String(), mqttConnect("MQTT", 4, big, "p1", "x")) })
-	try("user name", func() { exchange(t, mq.String(), mqttConnect("MQTT", 4, "d1", big, "x")) })
+	try("client id", func() { exchange(t, mq.String(), mqttConnect(big, "p1", "x")) })
+	try("user name", func() { exchange(t, mq.String(), mqttConnect("d1", big, "x")) })
 	try("token res", func() {
-		exchange(t, mq.String(), mqttConnect("MQTT", 4, "d1", "p1", "version=2018-10-31&res="+esc(big)+"&et=9999999999&method=sha1&sign=AAAA"))
+		exchange(t, mq.String(), mqttConnect("d1", "p1", "version=2018-10-31&res="+esc(big)+"&et=9999999999&method=sha1&sign=AAAA"))
 	})
 	try("token version", func() {
-		exchange(t, mq.String(), mqttConnect("MQTT", 4, "d1", "p1", "version="+esc(big)+"&res=products%2Fp1&et=9999999999&method=sha1&sign=AAAA"))
+		exchange(t, mq.String(), mqttConnect("d1", "p1", "version="+esc(big)+"&res=products%2Fp1&et=9999999999&method=sha1&sign=AAAA"))
 	})
 	try("topic", func() {
 		tok, err := token.Generate(token.Params{Res: "products/p1/devices/d1", Key: accessD1Key, ET: time.Now().Add(time.Hour).Unix()})
 		if err != nil {
 			t.Fatal(err)
 		}
-		pub := mqttPacket(0x30, append(mqttStr("$sys/p1/d2/"+big), "{}"...))
-		exchange(t, mq.String(), mqttConnect("MQTT", 4, "d1", "p1", tok), pub)
+		pub := mqttPublish("$sys/p1/d2/"+big, []byte("{}"))
+		exchange(t, mq.String(), mqttConnect("d1", "p1", tok), pub)
 		log.waitFor(t, "disconnected: device p1/d1")
 	})
 

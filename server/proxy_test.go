@@ -60,7 +60,7 @@ func TestTrustProxyClientAddress(t *testing.T) {
 		tok, _ := token.Generate(token.Params{Res: "products/" + accessProduct + "/devices/d1", Key: accessD1Key, ET: time.Now().Add(time.Hour).Unix()})
 		mq := dial("/mqtt", "203.0.113.7")
 		ctx, cancel = context.WithTimeout(context.Background(), waitLong)
-		mq.Write(ctx, websocket.MessageBinary, mqttConnect("MQTT", 4, "d1", accessProduct, tok))
+		mq.Write(ctx, websocket.MessageBinary, mqttConnect("d1", accessProduct, tok))
 		_, ack, err := mq.Read(ctx)
 		cancel()
 		if err != nil || len(ack) != 4 || ack[3] != 0 {
