@@ -403,6 +403,7 @@ func TestDistStaticHost(t *testing.T) {
 	e := newBrowserEnv(t)
 	e.openURL(h.url)
 	e.checkTokens()
+	e.checkVersion()
 	e.checkNoLocal()
 	e.connectURL(b, wsURL)
 	// The payload editor's bundle, loaded when the raw payload is shown.

@@ -133,7 +133,8 @@ const watchSingle = `(() => {
 })()`
 
 // TestSingleFile: the single file from file://: tokens equal token.Generate
-// before the MQTT module is unpacked, decode/verify and payload checks
+// before the MQTT module is unpacked and the published vectors literally,
+// the page shows its version, decode/verify and payload checks
 // work, the local features say how to get them, the sample thing model is
 // in the file, a publish through
 // Mosquitto's WebSocket listener comes back, the only request is that
@@ -194,6 +195,8 @@ func TestSingleFile(t *testing.T) {
 	t.Logf("single file: %.2f MB; token generator working %.0f ms after navigation, MQTT module %.0f ms (Chromium, headless, shared machine)", float64(len(res.HTML))/1e6, coreAt, allAt)
 
 	e.checkTokens()
+	e.checkPublishedVectors()
+	e.checkVersion()
 	// Decode and verify the last token against its key.
 	e.fillToken("device", productID, deviceName, deviceKey, "sha1", 2000000000)
 	e.set("decode-in", e.value("token-out"))
