@@ -8,6 +8,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -69,7 +70,7 @@ func TestDevCodeRuns(t *testing.T) {
 	}
 	buildTokenCommand(t, bin)
 	python := debianPython(t)
-	for _, tool := range []string{"mosquitto_rr", "mosquitto_pub", "node"} {
+	for _, tool := range []string{"mosquitto_rr", "mosquitto_pub", "mosquitto_sub", "node"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s not found: make deps", tool)
 		}
@@ -163,6 +164,67 @@ func TestDevCodeRuns(t *testing.T) {
 		}
 		if pts := b.Datapoints(productID, deviceName)["pubonly"]; len(pts) != 1 {
 			t.Errorf("mosquitto_pub: broker stored %v", pts)
+		}
+	})
+
+	// mosquitto_sub, the script's line to listen as the device: it receives
+	// a command the platform sends.
+	t.Run("mosquitto_sub", func(t *testing.T) {
+		spec := devcode.Spec{Host: host, Port: port, ProductID: productID, DeviceName: deviceName,
+			Topic: "$sys/" + productID + "/" + deviceName + "/dp/post/json", Payload: `{"id":8,"dp":{"subonly":[{"v":8}]}}`,
+			QoS: 1, Key: deviceKey, Now: now}
+		code, err := devcode.Generate(devcode.Mosquitto, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`(?m)^# (mosquitto_sub .*)$`).FindStringSubmatch(code)
+		if m == nil {
+			t.Fatalf("no mosquitto_sub line in\n%s", code)
+		}
+		// The script's variables, then its mosquitto_sub line, to stop
+		// after one message or 20 s.
+		head, _, _ := strings.Cut(code, "\n# Publish and print")
+		f := filepath.Join(dir, "sub.sh")
+		if err := os.WriteFile(f, []byte(head+"\n"+m[1]+" -C 1 -W 20\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "sh", f)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		// The command, once mosquitto_sub has logged in and subscribed
+		// (until then the broker refuses to send it); mosquitto_sub does
+		// not answer, so the broker's wait for the answer times out.
+		const command = "open-valve-8"
+		sent := false
+		for deadline := time.Now().Add(30 * time.Second); !sent && time.Now().Before(deadline); {
+			cctx, ccancel := context.WithTimeout(ctx, 2*time.Second)
+			_, err := b.SendCommand(cctx, productID, deviceName, []byte(command))
+			ccancel()
+			switch {
+			case errors.Is(err, broker.ErrOffline), errors.Is(err, broker.ErrNotSubscribed):
+				time.Sleep(100 * time.Millisecond)
+			case errors.Is(err, broker.ErrTimeout):
+				sent = true
+			default:
+				t.Fatalf("sending the command: %v, want a timeout (mosquitto_sub does not answer)", err)
+			}
+		}
+		if !sent {
+			t.Fatalf("mosquitto_sub did not subscribe to the commands in 30 s\nstdout: %s\nstderr: %s", out.String(), errb.String())
+		}
+		if err := <-exited; err != nil {
+			t.Fatalf("mosquitto_sub: %v\nstdout: %s\nstderr: %s\nline: %s", err, out.String(), errb.String(), m[1])
+		}
+		want := regexp.MustCompile(`^\$sys/` + productID + `/` + deviceName + `/cmd/request/[0-9a-f-]{36} ` + command + `\n$`)
+		if !want.MatchString(out.String()) {
+			t.Errorf("mosquitto_sub printed %q, want %s", out.String(), want)
 		}
 	})
 
