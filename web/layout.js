@@ -104,5 +104,7 @@ export class Layout {
     const url = app.conn.url || "";
     const client = $("clientId").value;
     show($("connect-summary"), () => t("sum.conn", { state: t("state." + state), url, client }));
+    // A summary too long for its line ends in "…": the whole of it is the title.
+    for (const id of ["token-summary", "connect-summary"]) $(id).title = $(id).textContent;
   }
 }
