@@ -28,6 +28,29 @@ func studioRegistry(t *testing.T) *broker.Registry {
 	return r
 }
 
+// studioWithModel opens the page against the local broker with a Studio
+// product, connects its device and imports the sample thing model
+// (useSampleModel).
+func studioWithModel(t *testing.T) *env {
+	t.Helper()
+	e := newEnv(t, server.Config{Registry: studioRegistry(t)})
+	e.open("/")
+	e.connectLocal(deviceKey)
+	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected"`, "connected")
+	e.useSampleModel()
+	return e
+}
+
+// useSampleModel imports the page's sample thing model and subscribes to
+// its topics.
+func (e *env) useSampleModel() {
+	e.t.Helper()
+	e.click("tm-sample")
+	e.waitJS(`!document.getElementById("tm-forms").hidden`, "the sample model")
+	e.click("tm-subscribe")
+	e.waitJS(`document.getElementById("tm-err").textContent.includes("Subscribed")`, "the thing-model subscription")
+}
+
 // TestThingModelPage: import the sample model, post properties from the
 // generated form and see the device card update; set a property and invoke
 // a service from the platform side and answer them with the prepared
@@ -137,14 +160,7 @@ func TestThingModelPage(t *testing.T) {
 // the auto-answer sends the same; the thing-model panel keeps no second
 // list of requests (docs/PROTOCOL.md §9.3).
 func TestPreparedRepliesFromModel(t *testing.T) {
-	e := newEnv(t, server.Config{Registry: studioRegistry(t)})
-	e.open("/")
-	e.connectLocal(deviceKey)
-	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected"`, "connected")
-	e.click("tm-sample")
-	e.waitJS(`!document.getElementById("tm-forms").hidden`, "the sample model")
-	e.click("tm-subscribe")
-	e.waitJS(`document.getElementById("tm-err").textContent.includes("Subscribed")`, "the thing-model subscription")
+	e := studioWithModel(t)
 	b := e.srv.Broker()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -249,14 +265,7 @@ func TestThingModelImport(t *testing.T) {
 // and the struct and array editors (a member out of range, an array past
 // its size) (docs/PROTOCOL.md §9.2, §9.3).
 func TestThingModelForms(t *testing.T) {
-	e := newEnv(t, server.Config{Registry: studioRegistry(t)})
-	e.open("/")
-	e.connectLocal(deviceKey)
-	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected"`, "connected")
-	e.click("tm-sample")
-	e.waitJS(`!document.getElementById("tm-forms").hidden`, "the sample model")
-	e.click("tm-subscribe")
-	e.waitJS(`document.getElementById("tm-err").textContent.includes("Subscribed")`, "the thing-model subscription")
+	e := studioWithModel(t)
 
 	// Event post: overheat's temperature out of range is refused naming it.
 	e.set("tm-event-id", "overheat")
@@ -342,14 +351,7 @@ func TestThingModelForms(t *testing.T) {
 // (the local broker then answers 422, docs/PROTOCOL.md §9.3); without the
 // model the same payload is not checked.
 func TestThingModelRawPublish(t *testing.T) {
-	e := newEnv(t, server.Config{Registry: studioRegistry(t)})
-	e.open("/")
-	e.connectLocal(deviceKey)
-	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected"`, "connected")
-	e.click("tm-sample")
-	e.waitJS(`!document.getElementById("tm-forms").hidden`, "the sample model")
-	e.click("tm-subscribe")
-	e.waitJS(`document.getElementById("tm-err").textContent.includes("Subscribed")`, "the thing-model subscription")
+	e := studioWithModel(t)
 
 	e.set("pub-kind", "thing/property/post")
 	bad := `{"id":"71","version":"1.0","params":{"brightness":{"value":101}}}`
@@ -389,14 +391,7 @@ func TestThingModelRawPublish(t *testing.T) {
 // (thing/property/desired/get), and the card shows the value with the
 // source "desired" (docs/PROTOCOL.md §9.4).
 func TestThingModelDesired(t *testing.T) {
-	e := newEnv(t, server.Config{Registry: studioRegistry(t)})
-	e.open("/")
-	e.connectLocal(deviceKey)
-	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected"`, "connected")
-	e.click("tm-sample")
-	e.waitJS(`!document.getElementById("tm-forms").hidden`, "the sample model")
-	e.click("tm-subscribe")
-	e.waitJS(`document.getElementById("tm-err").textContent.includes("Subscribed")`, "the thing-model subscription")
+	e := studioWithModel(t)
 
 	// Platform side: mode 1 (cool) as the desired value, nothing else.
 	e.set("plat-key", productKey)
@@ -448,10 +443,7 @@ func TestThingModelTemplates(t *testing.T) {
 		t.Errorf("without a model the payload became %q", p)
 	}
 
-	e.click("tm-sample")
-	e.waitJS(`!document.getElementById("tm-forms").hidden`, "the sample model")
-	e.click("tm-subscribe")
-	e.waitJS(`document.getElementById("tm-err").textContent.includes("Subscribed")`, "the thing-model subscription")
+	e.useSampleModel()
 
 	// property/post: every property of the model, valid.
 	e.set("pub-kind", "")
