@@ -88,20 +88,7 @@ func TestRun(t *testing.T) {
 		done <- run(ctx, []string{"-devices", "3", "-seed", "9", "-target", "tcp://" + addr.String(), path}, nil, &stdout, &stderr)
 	}()
 	// Stop once every device has had an upload accepted.
-	end := time.Now().Add(60 * time.Second)
-	for {
-		ok := true
-		for _, d := range []string{"s1", "s2", "s3"} {
-			ok = ok && len(b.Datapoints("simprod", d)["t"]) > 0
-		}
-		if ok {
-			break
-		}
-		if time.Now().After(end) {
-			t.Fatalf("no uploads from every device; stderr:\n%s", stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitForUploads(t, b, &stderr, "s1", "s2", "s3")
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -378,20 +365,7 @@ func TestKeysAndRelay(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"-server", strings.TrimPrefix(hs.URL, "http://"), "-quiet", path}, strings.NewReader(deviceKey+"\n"), &stdout, &stderr)
 	}()
-	end := time.Now().Add(60 * time.Second)
-	for {
-		ok := true
-		for _, d := range []string{"f1", "f2", "p1"} {
-			ok = ok && len(b.Datapoints("simprod", d)["t"]) > 0
-		}
-		if ok {
-			break
-		}
-		if time.Now().After(end) {
-			t.Fatalf("no uploads from every device; stderr:\n%s", stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitForUploads(t, b, &stderr, "f1", "f2", "p1")
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -423,4 +397,23 @@ func TestKeysAndRelay(t *testing.T) {
 		t.Errorf("%d connections relayed to %s, want 3; the server's log:\n%s", opened, addr, strings.Join(logs, "\n"))
 	}
 	logMu.Unlock()
+}
+
+// waitForUploads waits (a minute at most) until each of simprod's devices
+// has had an upload of stream t stored; stderr is the command's, shown if
+// they do not.
+func waitForUploads(t *testing.T, b *broker.Broker, stderr *syncBuf, devices ...string) {
+	t.Helper()
+	for end := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ok := true
+		for _, d := range devices {
+			ok = ok && len(b.Datapoints("simprod", d)["t"]) > 0
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("no uploads from every device; stderr:\n%s", stderr.String())
+		}
+	}
 }
