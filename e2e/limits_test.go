@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -66,6 +67,37 @@ func TestLimitsCountedAndBanExplained(t *testing.T) {
 	}
 }
 
+// tugOfWar logs in as the page's device three times from another client
+// (paho over TCP at addr), after each of the first two waiting for the page
+// to take the device back, until the take-over guard stops reconnecting.
+// onLost, if not nil, is called when the third client's connection is
+// lost. The clients are disconnected when the test ends.
+func (e *env) tugOfWar(addr net.Addr, onLost func()) {
+	t := e.t
+	t.Helper()
+	res, _ := token.Resource(productID, deviceName)
+	pass, err := token.Generate(token.Params{Res: res, Key: deviceKey, Method: "sha1", ET: time.Now().Add(time.Hour).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := url.URL{Scheme: "tcp", Host: addr.String()}
+	for i := 0; i < 3; i++ {
+		o := paho.NewClientOptions().AddBroker(u.String()).SetClientID(deviceName).SetUsername(productID).SetPassword(pass).SetAutoReconnect(false).SetProtocolVersion(4)
+		if i == 2 && onLost != nil {
+			o.SetConnectionLostHandler(func(paho.Client, error) { onLost() })
+		}
+		c := paho.NewClient(o)
+		if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("other client %d: %v", i, tok.Error())
+		}
+		t.Cleanup(func() { c.Disconnect(0) })
+		if i < 2 {
+			e.waitJS(`document.getElementById("conn-state").dataset.state === "connected" && document.querySelectorAll("#conn-log li.log-connected").length >= `+fmt.Sprint(i+2), "the page to take the device back")
+		}
+	}
+	e.waitJS(`!document.getElementById("takeover-box").hidden`, "the take-over guard to stop reconnecting")
+}
+
 // TestTakeOverGuard: another client logs in as the same device again and
 // again; each login closes the page's connection. The page stops
 // reconnecting (no tug-of-war) and offers to take over.
@@ -77,24 +109,7 @@ func TestTakeOverGuard(t *testing.T) {
 	}
 	e.open("/")
 	e.connected("")
-	res, _ := token.Resource(productID, deviceName)
-	pass, err := token.Generate(token.Params{Res: res, Key: deviceKey, Method: "sha1", ET: time.Now().Add(time.Hour).Unix()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := url.URL{Scheme: "tcp", Host: addr.String()}
-	for i := 0; i < 3; i++ {
-		o := paho.NewClientOptions().AddBroker(u.String()).SetClientID(deviceName).SetUsername(productID).SetPassword(pass).SetAutoReconnect(false).SetProtocolVersion(4)
-		c := paho.NewClient(o)
-		if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-			t.Fatalf("other client %d: %v", i, tok.Error())
-		}
-		if i < 2 {
-			e.waitJS(`document.getElementById("conn-state").dataset.state === "connected" && document.querySelectorAll("#conn-log li.log-connected").length >= `+fmt.Sprint(i+2), "the page to take the device back")
-		}
-		defer c.Disconnect(0)
-	}
-	e.waitJS(`!document.getElementById("takeover-box").hidden`, "the page to stop the tug-of-war")
+	e.tugOfWar(addr, nil)
 	if st := eval[string](e, `document.getElementById("conn-state").dataset.state`); st != "closed" {
 		t.Errorf("state %q, want closed", st)
 	}

@@ -7,7 +7,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +15,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/onenet-wasm/onenet-wasm/server"
-	"github.com/onenet-wasm/onenet-wasm/token"
 )
 
 // emulateColorScheme makes the page see prefers-color-scheme as light or dark.
@@ -284,28 +281,13 @@ func TestTakeOverButton(t *testing.T) {
 	}
 	e.open("/")
 	e.connected("")
-	res, _ := token.Resource(productID, deviceName)
-	pass, err := token.Generate(token.Params{Res: res, Key: deviceKey, Method: "sha1", ET: time.Now().Add(time.Hour).Unix()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := url.URL{Scheme: "tcp", Host: addr.String()}
 	lost := make(chan struct{}, 1)
-	for i := 0; i < 3; i++ {
-		o := paho.NewClientOptions().AddBroker(u.String()).SetClientID(deviceName).SetUsername(productID).SetPassword(pass).SetAutoReconnect(false).SetProtocolVersion(4)
-		if i == 2 {
-			o.SetConnectionLostHandler(func(paho.Client, error) { lost <- struct{}{} })
+	e.tugOfWar(addr, func() {
+		select {
+		case lost <- struct{}{}:
+		default:
 		}
-		c := paho.NewClient(o)
-		if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-			t.Fatalf("other client %d: %v", i, tok.Error())
-		}
-		if i < 2 {
-			e.waitJS(`document.getElementById("conn-state").dataset.state === "connected" && document.querySelectorAll("#conn-log li.log-connected").length >= `+fmt.Sprint(i+2), "the page to take the device back")
-		}
-		defer c.Disconnect(0)
-	}
-	e.waitJS(`!document.getElementById("takeover-box").hidden`, "the take-over guard to stop reconnecting")
+	})
 	if st := eval[string](e, `document.getElementById("conn-state").dataset.state`); st != "closed" {
 		t.Fatalf("state %q after the guard, want closed", st)
 	}
