@@ -11,9 +11,13 @@ func TestMain(m *testing.M) { Main(m, 5*time.Minute) }
 // The report holds the stacks of a test and of a goroutine it started, and
 // names the test last.
 func TestReportNamesRunningTests(t *testing.T) {
+	started := make(chan struct{})
 	release := make(chan struct{})
 	done := make(chan struct{})
-	go waitingHelper(release, done)
+	go waitingHelper(started, release, done)
+	// Until it has run, a new goroutine's stack names only the go
+	// statement's wrapper, not waitingHelper.
+	<-started
 	r := string(Report(time.Minute))
 	close(release)
 	<-done
@@ -26,7 +30,8 @@ func TestReportNamesRunningTests(t *testing.T) {
 	}
 }
 
-func waitingHelper(release, done chan struct{}) {
+func waitingHelper(started, release, done chan struct{}) {
+	close(started)
 	<-release
 	close(done)
 }
