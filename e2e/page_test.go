@@ -63,6 +63,23 @@ func TestCoreCompiledEarly(t *testing.T) {
 	}
 }
 
+// TestLocalProductProposed: the local server's first product and device
+// fill the empty token panel once local.json has arrived (after the panel
+// works: it does not wait for that answer), and a fresh page shows no
+// other product. Fields already filled are left alone (TestPlatformDemoKey,
+// TestReloadKeepsFieldsForgetsKey).
+func TestLocalProductProposed(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	e.open("/")
+	if got := []string{e.value("productId"), e.value("deviceName")}; got[0] != productID || got[1] != deviceName {
+		t.Errorf("product and device %q, want the local server's %q, %q", got, productID, deviceName)
+	}
+	e.set("key", deviceKey)
+	if got := e.value("token-out"); !strings.Contains(got, "res=products%2F"+productID+"%2Fdevices%2F"+deviceName) {
+		t.Errorf("the token %q is not for the proposed device", got)
+	}
+}
+
 func TestTokenMatchesGo(t *testing.T) {
 	e := newEnv(t, server.Config{})
 	e.open("/")

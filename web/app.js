@@ -162,17 +162,22 @@ async function main() {
     return;
   }
   $("app-version").textContent = "v" + onenet.version;
-  await localLoaded;
-  if (app.local && !$("productId").value && app.local.products && app.local.products.length) {
-    $("productId").value = app.local.products[0].id;
-    $("deviceName").value = (app.local.products[0].devices || [])[0] || "";
-  }
   // The token panel works now, with core.wasm alone (tokens only); the
   // rest of the page needs the MQTT module (topics, checks, the client).
+  // It does not wait for local.json: that answer only proposes the local
+  // server's first product, and on a busy machine it arrives a layout or
+  // two later (docs/BENCHMARKS.md).
   app.token.wire();
   app.token.update();
   document.body.dataset.ready = "core";
   setStatus("load.mqtt");
+  await localLoaded;
+  if (app.local && !$("productId").value && app.local.products && app.local.products.length) {
+    // What was typed meanwhile stays.
+    $("productId").value = app.local.products[0].id;
+    if (!$("deviceName").value) $("deviceName").value = (app.local.products[0].devices || [])[0] || "";
+    app.token.update();
+  }
   try {
     await onenet.mqttReady;
   } catch (e) {

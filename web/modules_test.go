@@ -14,6 +14,7 @@ var (
 	moduleScript = regexp.MustCompile(`<script type="module" src="([^"]+)"`)
 	preload      = regexp.MustCompile(`<link rel="modulepreload" href="([^"]+)"`)
 	importPath   = regexp.MustCompile(`(?m)(?:^import(?:[^"';]*from)?\s*|^\} from\s*|\bimport\()"(\.{1,2}/[^"]+\.js)"`)
+	staticImport = regexp.MustCompile(`(?m)(?:^import(?:[^"';]*from)?\s*|^\} from\s*)"(\.{1,2}/[^"]+\.js)"`)
 )
 
 // generated are the page's files that make build writes (absent before).
@@ -78,6 +79,49 @@ func TestModuleGraph(t *testing.T) {
 		}
 		if !seen[name] {
 			t.Errorf("index.html preloads %s, which the page does not import", name)
+		}
+	}
+}
+
+// TestStaticImportsPreloaded: every module the page's module scripts import
+// statically is preloaded by index.html. A module missing from the list is
+// requested only once the module importing it has arrived and been parsed,
+// and the page's modules (the token panel among them) run only once all of
+// them have arrived (docs/BENCHMARKS.md).
+func TestStaticImportsPreloaded(t *testing.T) {
+	html, err := os.ReadFile("index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	preloaded := map[string]bool{}
+	for _, m := range preload.FindAllSubmatch(html, -1) {
+		preloaded[path.Clean(string(m[1]))] = true
+	}
+	var queue []string
+	for _, m := range moduleScript.FindAllSubmatch(html, -1) {
+		queue = append(queue, path.Clean(string(m[1])))
+	}
+	seen := map[string]bool{}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		src, err := os.ReadFile(name)
+		if err != nil {
+			if !generated(name) {
+				t.Errorf("%s: %v", name, err)
+			}
+			continue
+		}
+		for _, m := range staticImport.FindAllSubmatch(src, -1) {
+			dep := path.Join(path.Dir(name), string(m[1]))
+			if !preloaded[dep] {
+				t.Errorf("%s imports %s, which index.html does not preload", name, dep)
+			}
+			queue = append(queue, dep)
 		}
 	}
 }
