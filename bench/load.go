@@ -66,7 +66,8 @@ type LoadTimes struct {
 	Mbps float64 `json:"achievedMbps"`
 	// Marks are the medians of the loader's performance marks (ms after
 	// navigation): "onenet:core.wasm:compiled" (compiled and instantiated),
-	// "onenet:core.wasm:started" (Go has started), the same for mqtt.wasm.
+	// "onenet:core.wasm:started" (Go has started), the same for mqtt.wasm;
+	// and the paint timings, "first-paint" and "first-contentful-paint".
 	Marks map[string]float64 `json:"marksMedianMs,omitempty"`
 }
 
@@ -96,7 +97,7 @@ type resource struct {
 const loadReport = `(() => ({
   ready: __bench.ready,
   nav: performance.getEntriesByType("navigation")[0].transferSize,
-  marks: performance.getEntriesByType("mark").filter((m) => m.name.startsWith("onenet:")).map((m) => ({ name: m.name, start: m.startTime })),
+  marks: [...performance.getEntriesByType("mark").filter((m) => m.name.startsWith("onenet:")), ...performance.getEntriesByType("paint")].map((m) => ({ name: m.name, start: m.startTime })),
   res: performance.getEntriesByType("resource").map((e) => ({ name: e.name, start: e.startTime, end: e.responseEnd, transfer: e.transferSize, encoded: e.encodedBodySize, decoded: e.decodedBodySize })),
 }))()`
 

@@ -284,8 +284,8 @@ func printTable(w io.Writer, r *Results) {
 		t.write(w)
 		for _, lt := range []LoadTimes{l.Local, l.Throttled} {
 			if m := lt.Marks; len(m) > 0 {
-				fmt.Fprintf(w, "\n%s, where the time to ready goes (medians, ms after navigation): core.wasm received %s, compiled %s, Go started %s, tokens work %s; mqtt.wasm received %s, compiled %s, Go started %s, client loaded %s.\n",
-					lt.Condition, f0(lt.CoreBytes), f0(m["onenet:core.wasm:compiled"]), f0(m["onenet:core.wasm:started"]), f0(lt.Core),
+				fmt.Fprintf(w, "\n%s, where the time to ready goes (medians, ms after navigation): first contentful paint %s, core.wasm received %s, compiled %s, Go started %s, tokens work %s; mqtt.wasm received %s, compiled %s, Go started %s, client loaded %s.\n",
+					lt.Condition, f0(m["first-contentful-paint"]), f0(lt.CoreBytes), f0(m["onenet:core.wasm:compiled"]), f0(m["onenet:core.wasm:started"]), f0(lt.Core),
 					f0(lt.MQTTBytes), f0(m["onenet:mqtt.wasm:compiled"]), f0(m["onenet:mqtt.wasm:started"]), f0(lt.All))
 			}
 		}
