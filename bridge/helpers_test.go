@@ -171,25 +171,38 @@ func closeOf(t *testing.T, c *websocket.Conn) (websocket.StatusCode, string) {
 // echo sends msg through c and checks it comes back.
 func echo(t *testing.T, c *websocket.Conn, msg string) {
 	t.Helper()
+	if err := tryEcho(c, msg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tryEcho sends msg through c and returns an error unless it comes back;
+// a connection closed instead gives its websocket.CloseError.
+func tryEcho(c *websocket.Conn, msg string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	if err := c.Write(ctx, websocket.MessageBinary, []byte(msg)); err != nil {
-		t.Fatalf("write: %v", err)
+		// Closed already: the close frame, if one came, says why.
+		if _, _, rerr := c.Read(ctx); rerr != nil {
+			return fmt.Errorf("write: %w; read: %w", err, rerr)
+		}
+		return fmt.Errorf("write: %w", err)
 	}
 	var got []byte
 	for len(got) < len(msg) {
 		typ, p, err := c.Read(ctx)
 		if err != nil {
-			t.Fatalf("read echo of %q: %v (got %q so far)", msg, err, got)
+			return fmt.Errorf("read echo of %q: %w (got %q so far)", msg, err, got)
 		}
 		if typ != websocket.MessageBinary {
-			t.Fatalf("echo came back as %v, want binary", typ)
+			return fmt.Errorf("echo came back as %v, want binary", typ)
 		}
 		got = append(got, p...)
 	}
 	if string(got) != msg {
-		t.Fatalf("echo = %q, want %q", got, msg)
+		return fmt.Errorf("echo = %q, want %q", got, msg)
 	}
+	return nil
 }
 
 // startServer serves TCP on 127.0.0.1 with handle, one goroutine per
