@@ -198,6 +198,21 @@ func (e *env) waitJS(cond, what string) {
 	}
 }
 
+// waitLog waits (40 s at most) until the server's log satisfies ok and
+// reports whether it did. The broker writes some lines after the page can
+// see what they tell of: "login accepted" after the CONNACK, the reason for
+// a disconnection (a ban) after the connection is closed.
+func (e *env) waitLog(ok func(log string) bool) bool {
+	for end := time.Now().Add(40 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if ok(e.logs.String()) {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
+	}
+}
+
 // pageState is what a failing test prints: the visible messages.
 func (e *env) pageState() string {
 	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)

@@ -53,7 +53,8 @@ func TestLimitsCountedAndBanExplained(t *testing.T) {
 	if !strings.Contains(msg, "Banned") || !isoTime.MatchString(msg) {
 		t.Errorf("ban explanation %q", msg)
 	}
-	if !strings.Contains(e.logs.String(), "ban") {
+	// The broker logs why it closed a connection after closing it.
+	if !e.waitLog(func(l string) bool { return strings.Contains(l, "ban") }) {
 		t.Errorf("the broker did not ban the device:\n%s", e.logs.String())
 	}
 	// Connect again during the ban: refused by the page itself.
@@ -130,10 +131,11 @@ func TestQuickRestartIsNoTakeOver(t *testing.T) {
 	e.connected("")
 	r.stop()
 	e.waitJS(`document.getElementById("conn-state").dataset.state === "reconnecting"`, "the page to see the server go")
-	time.Sleep(4500 * time.Millisecond) // two failed attempts, at +1 s and +3 s
-	if n := eval[int](e, `document.querySelectorAll("#conn-log li.log-reconnecting").length`); n < 3 {
-		t.Errorf("%d reconnecting entries in the log after 4.5 s, want the loss and 2 failed attempts: %q", n, e.text("conn-log"))
-	}
+	// Two failed attempts, at +1 s and +3 s, logged as the loss is: the
+	// server stays away 4.5 s, and longer if a loaded machine's timers have
+	// not yet made them.
+	time.Sleep(4500 * time.Millisecond)
+	e.waitJS(`document.querySelectorAll("#conn-log li.log-reconnecting").length >= 3`, "the loss and 2 failed attempts in the connection log")
 	r.start()
 	e.waitJS(`document.getElementById("conn-state").dataset.state === "connected" || !document.getElementById("takeover-box").hidden || document.getElementById("conn-state").dataset.state === "closed"`, "the page to reconnect (or give up)")
 	if st := eval[string](e, `document.getElementById("conn-state").dataset.state`); st != "connected" {
@@ -291,8 +293,9 @@ func TestUnsubscribeLimits(t *testing.T) {
 		if msg := e.text("conn-msgs"); !strings.Contains(msg, "Banned") {
 			t.Errorf("ban explanation %q", msg)
 		}
-		if logs := e.logs.String(); !strings.Contains(logs, "unsubscribe.rate") {
-			t.Errorf("the broker did not ban the device for its UNSUBSCRIBE packets:\n%s", logs)
+		// The broker logs why it closed a connection after closing it.
+		if !e.waitLog(func(l string) bool { return strings.Contains(l, "unsubscribe.rate") }) {
+			t.Errorf("the broker did not ban the device for its UNSUBSCRIBE packets:\n%s", e.logs.String())
 		}
 		e.setLang("zh")
 		if s := e.text("limits"); !strings.Contains(s, "取消订阅") {
