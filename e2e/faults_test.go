@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +27,36 @@ type restartable struct {
 	cfg  server.Config
 	addr string
 	logs []*logBuffer // one per start
+	hold func()       // releases the port held while stopped (holdPort)
+}
+
+// holdPort binds a socket to addr (host:port, IPv4) without listening: the
+// port stays the test's while its server is stopped, for the port came
+// from the ephemeral range, and any connection on the machine (the other
+// packages' tests run alongside) could otherwise get it as its local port
+// and keep the server from listening again. A bound socket that does not
+// listen is not offered connections: they are refused, as by a closed port.
+func holdPort(addr string) (func(), error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		return nil, err
+	}
+	syscall.CloseOnExec(fd) // not for the browser or nginx the tests start
+	// As a Go listener does: the server's connections in TIME_WAIT do
+	// not keep this socket, or the next listener, from the port.
+	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	return func() { syscall.Close(fd) }, nil
 }
 
 // newRestartableEnv is newEnv with a server that can be restarted.
@@ -45,6 +77,9 @@ func newRestartableEnv(t *testing.T, cfg server.Config) (*env, *restartable) {
 	t.Cleanup(func() {
 		e.cancel()
 		r.stop()
+		if r.hold != nil {
+			r.hold()
+		}
 		if t.Failed() {
 			for i, l := range r.logs {
 				t.Logf("server log (start %d):\n%s", i+1, l.String())
@@ -75,6 +110,12 @@ func (r *restartable) start() {
 	if err != nil {
 		t.Fatalf("listen again on %s: %v", r.addr, err)
 	}
+	// The listener shares the port with the socket that held it
+	// (SO_REUSEADDR, which does not listen), so it is let go only now.
+	if r.hold != nil {
+		r.hold()
+		r.hold = nil
+	}
 	hs := httptest.NewUnstartedServer(srv.Handler())
 	hs.Listener.Close()
 	hs.Listener = ln
@@ -83,7 +124,8 @@ func (r *restartable) start() {
 	r.logs = append(r.logs, logs)
 }
 
-// stop closes the broker (devices see the connection end) and the port.
+// stop closes the broker (devices see the connection end) and the port,
+// which it holds (holdPort) until start.
 func (r *restartable) stop() {
 	if r.e.srv == nil {
 		return
@@ -91,6 +133,12 @@ func (r *restartable) stop() {
 	r.e.srv.Close()
 	r.e.http.Close()
 	r.e.srv, r.e.http = nil, nil
+	hold, err := holdPort(r.addr)
+	if err != nil {
+		r.e.t.Logf("holding %s while the server is stopped: %v", r.addr, err)
+		return
+	}
+	r.hold = hold
 }
 
 // recordTokens wraps onenet.token in the page so that the test sees every
