@@ -120,8 +120,29 @@ func startOnenetWeb(t *testing.T, args ...string) (string, *exec.Cmd, *logBuffer
 	return "", nil, nil
 }
 
-// startNginx runs deploy/nginx.conf with the test's ports and certificate.
-func startNginx(t *testing.T, dir string, httpsPort, httpPort int, upstream string) {
+// startNginx runs deploy/nginx.conf with the test's certificate on two
+// ports free a moment before, and returns them. Another process may take
+// a port first (nginx then cannot listen and exits), hence the retries.
+func startNginx(t *testing.T, dir, upstream string) (httpsPort, httpPort int) {
+	t.Helper()
+	var last string
+	for try := 0; try < 3; try++ {
+		httpsPort, httpPort = freePort(t), freePort(t)
+		if httpsPort == httpPort {
+			continue
+		}
+		var ok bool
+		if ok, last = runNginx(t, dir, httpsPort, httpPort, upstream); ok {
+			return httpsPort, httpPort
+		}
+	}
+	t.Fatalf("nginx did not start:\n%s", last)
+	return 0, 0
+}
+
+// runNginx starts nginx on the ports and waits until it listens; if it
+// exits first, it returns false and nginx's output and error log.
+func runNginx(t *testing.T, dir string, httpsPort, httpPort int, upstream string) (bool, string) {
 	t.Helper()
 	site, err := os.ReadFile("../deploy/nginx.conf")
 	if err != nil {
@@ -143,10 +164,11 @@ func startNginx(t *testing.T, dir string, httpsPort, httpPort int, upstream stri
 	if err := os.WriteFile(filepath.Join(dir, "site.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	pidFile := filepath.Join(dir, "nginx.pid")
 	main := fmt.Sprintf(`daemon off;
 master_process off;
 worker_processes 1;
-pid %[1]s/nginx.pid;
+pid %[2]s;
 error_log %[1]s/error.log info;
 events { worker_connections 256; }
 http {
@@ -158,7 +180,7 @@ http {
   scgi_temp_path %[1]s/scgi;
   include %[1]s/site.conf;
 }
-`, dir)
+`, dir, pidFile)
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(main), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -178,16 +200,21 @@ http {
 			t.Logf("nginx:\n%s%s", out.String(), log)
 		}
 	})
+	// nginx writes its pid file once it has its ports: until then a
+	// connection could reach whatever took one of them.
+	pid := []byte(fmt.Sprint(cmd.Process.Pid))
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", httpsPort)); err == nil {
-			c.Close()
-			return
+		if p, err := os.ReadFile(pidFile); err == nil && bytes.Equal(bytes.TrimSpace(p), pid) {
+			if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", httpsPort)); err == nil {
+				c.Close()
+				return true, ""
+			}
 		}
 		select {
 		case <-done:
 			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Fatalf("nginx exited:\n%s%s", out.String(), log)
+			return false, out.String() + string(log)
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -241,8 +268,7 @@ func TestTeamDeploymentBehindNginx(t *testing.T) {
 	}
 	upstream, _, logs := startOnenetWeb(t, "-addr", "127.0.0.1:0", "-mqtt-addr", "", "-devices", reg,
 		"-host", teamHost, "-trust-proxy", "-bridge-allow", targetAddr.String(), "-rate-limits=false")
-	httpsPort, httpPort := freePort(t), freePort(t)
-	startNginx(t, dir, httpsPort, httpPort, upstream)
+	httpsPort, httpPort := startNginx(t, dir, upstream)
 	base := fmt.Sprintf("https://%s:%d", teamHost, httpsPort)
 	t.Cleanup(func() {
 		if t.Failed() {
