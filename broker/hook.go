@@ -11,9 +11,9 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/onenet"
 )
 
-// The broker is mochi with five hooks, one concern each, added in this
-// order (mochi calls hooks in the order they were added, and a CONNECT or
-// packet refused by one is not seen by the next):
+// The broker is mochi with one hook, onenetHook, which hands each event to
+// five concerns in this order (a CONNECT or packet refused by one is not
+// seen by the next):
 //
 //   - accessHook (hook_access.go): the rules a CONNECT, PUBLISH, SUBSCRIBE
 //     or acknowledgement must follow, and which topics a device may receive;
@@ -27,15 +27,101 @@ import (
 //   - platformHook (hook_platform.go): what the platform does with a
 //     device's publish and the replies it sends.
 //
-// They share the sessions of logged-in clients (Broker.sessions).
+// They share the sessions of logged-in clients (Broker.sessions). One hook
+// rather than five: mochi asks every hook whether it provides an event, at
+// every event, and hands each OnPacketRead the packet by value; a packet's
+// session is looked up once for the three concerns that read it
+// (docs/BENCHMARKS.md).
 func (b *Broker) hooks() []mqtt.Hook {
-	return []mqtt.Hook{
-		&accessHook{b: b},
-		&loginHook{b: b},
-		&limitsHook{b: b},
-		&sysHook{},
-		&platformHook{b: b},
+	return []mqtt.Hook{&onenetHook{
+		b:        b,
+		access:   accessHook{b: b},
+		login:    loginHook{b: b},
+		limits:   limitsHook{b: b},
+		platform: platformHook{b: b},
+	}}
+}
+
+// onenetHook is the broker's one mochi hook: it calls the concerns above.
+type onenetHook struct {
+	mqtt.HookBase
+	b        *Broker
+	access   accessHook
+	login    loginHook
+	limits   limitsHook
+	sys      sysHook
+	platform platformHook
+}
+
+func (h *onenetHook) ID() string { return "onenet" }
+
+// provided holds a bit for each mochi event onenetHook handles.
+const provided = 1<<mqtt.OnConnect | 1<<mqtt.OnConnectAuthenticate |
+	1<<mqtt.OnSessionEstablish | 1<<mqtt.OnSessionEstablished | 1<<mqtt.OnDisconnect |
+	1<<mqtt.OnPacketRead | 1<<mqtt.OnACLCheck | 1<<mqtt.OnPacketEncode |
+	1<<mqtt.OnPublish | 1<<mqtt.OnPublished
+
+func (h *onenetHook) Provides(b byte) bool { return b < 64 && provided&(uint64(1)<<b) != 0 }
+
+// OnConnect: accessHook's rules, loginHook's login, limitsHook's count.
+func (h *onenetHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
+	if err := h.access.OnConnect(cl, pk); err != nil {
+		return err
 	}
+	if err := h.login.OnConnect(cl, pk); err != nil {
+		return err
+	}
+	return h.limits.OnConnect(cl, pk)
+}
+
+func (h *onenetHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	return h.login.OnConnectAuthenticate(cl, pk)
+}
+
+func (h *onenetHook) OnSessionEstablish(cl *mqtt.Client, pk packets.Packet) {
+	h.login.OnSessionEstablish(cl, pk)
+}
+
+func (h *onenetHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
+	h.login.OnSessionEstablished(cl, pk)
+}
+
+func (h *onenetHook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
+	h.login.OnDisconnect(cl, err, expire)
+}
+
+// OnPacketRead: accessHook's checks, limitsHook's counts, then sysHook's
+// mapping, on the packet in place, with the client's session (nil before
+// login) looked up once. A packet refused by one (packets.ErrRejectPacket)
+// ends the connection.
+func (h *onenetHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	s := h.b.session(cl)
+	if err := h.access.OnPacketRead(cl, s, &pk); err != nil {
+		return pk, err
+	}
+	if err := h.limits.OnPacketRead(cl, s, &pk); err != nil {
+		return pk, err
+	}
+	h.sys.OnPacketRead(&pk)
+	return pk, nil
+}
+
+func (h *onenetHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	return h.access.OnACLCheck(cl, topic, write)
+}
+
+func (h *onenetHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	h.sys.OnPacketEncode(&pk)
+	return pk
+}
+
+func (h *onenetHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	h.platform.OnPublish(cl, &pk)
+	return pk, nil
+}
+
+func (h *onenetHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
+	h.platform.OnPublished(cl)
 }
 
 // session is one logged-in connection of a device.

@@ -15,15 +15,9 @@ import (
 // publish and subscribe, and the acknowledgements it may send. It sees
 // topics and filters as the device wrote them ("$sys/…"), before sysHook
 // maps them. Its OnACLCheck lets a device receive only its own topics.
+// onenetHook calls it (hook.go).
 type accessHook struct {
-	mqtt.HookBase
 	b *Broker
-}
-
-func (h *accessHook) ID() string { return "onenet-access" }
-
-func (h *accessHook) Provides(b byte) bool {
-	return b == mqtt.OnConnect || b == mqtt.OnPacketRead || b == mqtt.OnACLCheck
 }
 
 // OnConnect refuses a CONNECT OneNET does not allow, whoever sends it
@@ -61,19 +55,19 @@ func (h *accessHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 }
 
 // OnPacketRead checks each packet a client sends after its CONNECT, before
-// mochi validates it; a packet that breaks a rule disconnects the client.
-func (h *accessHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+// mochi validates it, in place; s is the client's session, nil before
+// login. A packet that breaks a rule disconnects the client.
+func (h *accessHook) OnPacketRead(cl *mqtt.Client, s *session, pk *packets.Packet) error {
 	if pk.FixedHeader.Type == packets.Publish {
-		return pk, h.publishRead(cl, &pk)
+		return h.publishRead(s, pk)
 	}
-	return pk, h.packetRead(cl, &pk)
+	return h.packetRead(cl, s, pk)
 }
 
-// publishRead and packetRead are OnPacketRead on the packet in place, a
-// PUBLISH and the others: what a goroutine's stack holds on the way of
-// every publish is smaller (docs/BENCHMARKS.md).
-func (h *accessHook) publishRead(cl *mqtt.Client, pk *packets.Packet) error {
-	s := h.b.session(cl)
+// publishRead and packetRead are OnPacketRead for a PUBLISH and the
+// others: what a goroutine's stack holds on the way of every publish is
+// smaller (docs/BENCHMARKS.md).
+func (h *accessHook) publishRead(s *session, pk *packets.Packet) error {
 	if s == nil {
 		return reject(nil, "publish before login")
 	}
@@ -86,12 +80,11 @@ func (h *accessHook) publishRead(cl *mqtt.Client, pk *packets.Packet) error {
 	return nil
 }
 
-func (h *accessHook) packetRead(cl *mqtt.Client, pk *packets.Packet) error {
+func (h *accessHook) packetRead(cl *mqtt.Client, s *session, pk *packets.Packet) error {
 	switch pk.FixedHeader.Type {
 	case packets.Connect:
 		return h.b.checkProtocolLevel(cl, pk)
 	case packets.Subscribe:
-		s := h.b.session(cl)
 		if s == nil {
 			return reject(nil, "subscribe before login")
 		}
@@ -99,7 +92,6 @@ func (h *accessHook) packetRead(cl *mqtt.Client, pk *packets.Packet) error {
 			return err
 		}
 	case packets.Unsubscribe:
-		s := h.b.session(cl)
 		if s == nil {
 			return reject(nil, "unsubscribe before login")
 		}
@@ -110,10 +102,10 @@ func (h *accessHook) packetRead(cl *mqtt.Client, pk *packets.Packet) error {
 		// The broker sends devices QoS 0 only, so any PUBACK is for a
 		// packet it never sent (docs/PROTOCOL.md §5.5: "unknown PUBACK: disconnect").
 		if _, ok := cl.State.Inflight.Get(pk.PacketID); !ok {
-			return reject(h.b.session(cl), "PUBACK for unknown packet id %d %s", pk.PacketID, rule("puback.unknown"))
+			return reject(s, "PUBACK for unknown packet id %d %s", pk.PacketID, rule("puback.unknown"))
 		}
 	case packets.Pubrec, packets.Pubrel, packets.Pubcomp:
-		return reject(h.b.session(cl), "QoS 2 flow packet %s", rule("qos2.flow"))
+		return reject(s, "QoS 2 flow packet %s", rule("qos2.flow"))
 	}
 	return nil
 }

@@ -17,16 +17,9 @@ import (
 // too many. It runs after accessHook and loginHook, so only logins with
 // valid credentials and packets that follow the rules are counted: nobody
 // without a device's key can have it banned (failed logins are throttled
-// per source address instead, limits.go).
+// per source address instead, limits.go). onenetHook calls it (hook.go).
 type limitsHook struct {
-	mqtt.HookBase
 	b *Broker
-}
-
-func (h *limitsHook) ID() string { return "onenet-limits" }
-
-func (h *limitsHook) Provides(b byte) bool {
-	return b == mqtt.OnConnect || b == mqtt.OnPacketRead
 }
 
 // OnConnect counts a login that loginHook accepted and refuses it with
@@ -59,8 +52,8 @@ func (h *limitsHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 // OnPacketRead counts a device's publishes, subscribed topics,
 // UNSUBSCRIBE and PINGREQ packets; one too many disconnects and bans it. It
 // also keeps a device within its session's subscription limit
-// (docs/PROTOCOL.md §5.2).
-func (h *limitsHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+// (docs/PROTOCOL.md §5.2). s is the client's session, nil before login.
+func (h *limitsHook) OnPacketRead(cl *mqtt.Client, s *session, pk *packets.Packet) error {
 	var which, n int
 	switch pk.FixedHeader.Type {
 	case packets.Publish:
@@ -75,15 +68,14 @@ func (h *limitsHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.P
 	case packets.Pingreq:
 		which, n = countPing, 1
 	default:
-		return pk, nil
+		return nil
 	}
-	s := h.b.session(cl)
 	if s == nil {
-		return pk, nil // accessHook refused it
+		return nil // accessHook refused it
 	}
 	if h.b.studio(s.dev) {
-		h.studioPacket(cl, s, &pk)
-		return pk, nil
+		h.studioPacket(cl, s, pk)
+		return nil
 	}
 	d := s.dev
 	now := h.b.now()
@@ -92,12 +84,12 @@ func (h *limitsHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.P
 	d.lastSeen = now
 	d.mu.Unlock()
 	if why != "" {
-		return pk, reject(s, "%s", why)
+		return reject(s, "%s", why)
 	}
 	if pk.FixedHeader.Type == packets.Subscribe {
-		h.sessionLimit(cl, s, &pk)
+		h.sessionLimit(cl, s, pk)
 	}
-	return pk, nil
+	return nil
 }
 
 // sessionLimit refuses (SUBACK 0x80) the filters of a SUBSCRIBE that would

@@ -16,20 +16,9 @@ import (
 // loginHook logs devices in (docs/PROTOCOL.md §3): it finds the device a CONNECT names,
 // verifies its token, keeps its session (Broker.sessions) and marks it
 // online and offline. A new login of a device takes the old one over.
+// onenetHook calls it (hook.go).
 type loginHook struct {
-	mqtt.HookBase
 	b *Broker
-}
-
-func (h *loginHook) ID() string { return "onenet-login" }
-
-func (h *loginHook) Provides(b byte) bool {
-	switch b {
-	case mqtt.OnConnect, mqtt.OnConnectAuthenticate,
-		mqtt.OnSessionEstablish, mqtt.OnSessionEstablished, mqtt.OnDisconnect:
-		return true
-	}
-	return false
 }
 
 // OnConnect logs a device in: client id = device name, username = product

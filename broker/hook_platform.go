@@ -12,23 +12,17 @@ import (
 // platformHook is the platform's side of a device's publish (docs/PROTOCOL.md §7–§12): it
 // consumes the message (OneNET forwards nothing a device publishes to other
 // subscribers), processes it (handlers.go) and sends the replies.
+// onenetHook calls it (hook.go).
 type platformHook struct {
-	mqtt.HookBase
 	b *Broker
-}
-
-func (h *platformHook) ID() string { return "onenet-platform" }
-
-func (h *platformHook) Provides(b byte) bool {
-	return b == mqtt.OnPublish || b == mqtt.OnPublished
 }
 
 // OnPublish processes a device's publish before mochi acknowledges it, and
 // keeps it from being forwarded: the platform consumes it, as OneNET does.
 // The broker's own (inline) publishes pass.
-func (h *platformHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+func (h *platformHook) OnPublish(cl *mqtt.Client, pk *packets.Packet) {
 	if cl.Net.Inline {
-		return pk, nil
+		return
 	}
 	if s := h.b.session(cl); s != nil && strings.HasPrefix(pk.TopicName, s.dev.iprefix) {
 		suffix := pk.TopicName[len(s.dev.iprefix):]
@@ -49,12 +43,11 @@ func (h *platformHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pa
 	// retains it. (It is what mochi sets for a hook's CodeSuccessIgnore,
 	// whose error costs two allocations per publish in mochi's errors.Is.)
 	pk.Ignore = true
-	return pk, nil
 }
 
 // OnPublished sends the replies to a device's publish, after its PUBACK.
 // (OnPublish and OnPublished run on the device's connection goroutine.)
-func (h *platformHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
+func (h *platformHook) OnPublished(cl *mqtt.Client) {
 	if cl.Net.Inline {
 		return
 	}

@@ -3,7 +3,6 @@ package broker
 import (
 	"strings"
 
-	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/onenet-wasm/onenet-wasm/onenet"
@@ -14,19 +13,12 @@ import (
 // internalPrefix in the PUBLISH topics and SUBSCRIBE/UNSUBSCRIBE filters a
 // client sends, and back in the PUBLISH packets it receives. mochi's topic
 // tree only ever sees internal names. It runs after the hooks that check
-// what a device sends, which see "$sys/" names.
-type sysHook struct {
-	mqtt.HookBase
-}
-
-func (h *sysHook) ID() string { return "onenet-sys" }
-
-func (h *sysHook) Provides(b byte) bool {
-	return b == mqtt.OnPacketRead || b == mqtt.OnPacketEncode
-}
+// what a device sends, which see "$sys/" names. onenetHook calls it
+// (hook.go), on the packet in place.
+type sysHook struct{}
 
 // OnPacketRead maps "$sys/" to internalPrefix in what a client sends.
-func (h *sysHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+func (sysHook) OnPacketRead(pk *packets.Packet) {
 	switch pk.FixedHeader.Type {
 	case packets.Publish:
 		pk.TopicName = toInternal(pk.TopicName)
@@ -35,18 +27,16 @@ func (h *sysHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Pack
 			pk.Filters[i].Filter = toInternal(pk.Filters[i].Filter)
 		}
 	}
-	return pk, nil
 }
 
 // OnPacketEncode maps internal topic names back to "$sys/" in the PUBLISH
 // packets the broker sends.
-func (h *sysHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+func (sysHook) OnPacketEncode(pk *packets.Packet) {
 	if pk.FixedHeader.Type == packets.Publish && strings.HasPrefix(pk.TopicName, internalPrefix) {
 		pk.TopicName = onenet.SysPrefix + pk.TopicName[len(internalPrefix):]
 	} else if pk.FixedHeader.Type == packets.Publish && strings.HasPrefix(pk.TopicName, internalSubdev) {
 		pk.TopicName = onenet.SubdevPrefix + pk.TopicName[len(internalSubdev):]
 	}
-	return pk
 }
 
 // toInternal maps a "$sys/" topic or filter to its internal name; others
