@@ -103,8 +103,6 @@ var (
 type Broker struct {
 	opts     Options
 	srv      *mqtt.Server
-	sessions sync.Map           // *mqtt.Client -> *session, for logged-in clients
-	ends     sync.Map           // net.Conn -> chan struct{}, closed when mochi has dropped the connection
 	devices  map[string]*device // by "pid/name"; fixed after New
 	products map[string]*Product
 	ws       *wsListener
@@ -252,25 +250,30 @@ func New(opts Options) (*Broker, error) {
 	return b, nil
 }
 
-// establish hands c to mochi, and records when mochi has dropped it
-// entirely: after its hooks' OnDisconnect, mochi removes the session's
-// subscriptions and the session itself by client id, which a device's new
-// login must not overtake (see loginHook.OnSessionEstablish).
+// establish hands c to mochi as a conn, and records when mochi has
+// dropped it entirely: after its hooks' OnDisconnect, mochi removes the
+// session's subscriptions and the session itself by client id, which a
+// device's new login must not overtake (see loginHook.OnSessionEstablish).
 func (b *Broker) establish(id string, c net.Conn) error {
-	ended := make(chan struct{})
-	b.ends.Store(c, ended)
-	defer func() {
-		b.ends.Delete(c)
-		close(ended)
-	}()
-	return b.srv.EstablishConnection(id, c)
+	bc := &conn{Conn: c, ended: make(chan struct{})}
+	defer close(bc.ended)
+	return b.srv.EstablishConnection(id, bc)
+}
+
+// conn is a connection the broker hands mochi. It carries the session of
+// the device logged in on it, which the hooks find from the client
+// (mqtt.Client.Net.Conn) at every packet without a map look-up.
+type conn struct {
+	net.Conn
+	sess  atomic.Pointer[session] // nil until the login, and after the disconnection
+	ended chan struct{}           // closed when mochi has dropped the connection
 }
 
 // ended is closed once mochi has dropped the connection c; nil if c is
 // not one of the broker's.
 func (b *Broker) ended(c net.Conn) <-chan struct{} {
-	if v, ok := b.ends.Load(c); ok {
-		return v.(chan struct{})
+	if bc, ok := c.(*conn); ok {
+		return bc.ended
 	}
 	return nil
 }

@@ -27,7 +27,8 @@ import (
 //   - platformHook (hook_platform.go): what the platform does with a
 //     device's publish and the replies it sends.
 //
-// They share the sessions of logged-in clients (Broker.sessions). One hook
+// They share the session of a logged-in client, which its connection
+// carries (conn, broker.go). One hook
 // rather than five: mochi asks every hook whether it provides an event, at
 // every event, and hands each OnPacketRead the packet by value; a packet's
 // session is looked up once for the three concerns that read it
@@ -154,8 +155,18 @@ func (s *session) parsed(suffix string) *onenet.TopicInfo {
 
 // session returns the session of a logged-in client, or nil.
 func (b *Broker) session(cl *mqtt.Client) *session {
-	if s, ok := b.sessions.Load(cl); ok {
-		return s.(*session)
+	if c, ok := cl.Net.Conn.(*conn); ok {
+		return c.sess.Load()
+	}
+	return nil
+}
+
+// setSession sets or (s nil) clears the session of a client, and returns
+// the one it replaces. A client that is not on one of the broker's
+// connections has none.
+func (b *Broker) setSession(cl *mqtt.Client, s *session) *session {
+	if c, ok := cl.Net.Conn.(*conn); ok {
+		return c.sess.Swap(s)
 	}
 	return nil
 }

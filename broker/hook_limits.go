@@ -43,7 +43,7 @@ func (h *limitsHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	}
 	d.mu.Unlock()
 	if why != "" {
-		b.sessions.Delete(cl)
+		b.setSession(cl, nil)
 		return b.refuseConnect(cl, pk, connackUnavailable, "%s", why)
 	}
 	return nil

@@ -14,7 +14,7 @@ import (
 )
 
 // loginHook logs devices in (docs/PROTOCOL.md §3): it finds the device a CONNECT names,
-// verifies its token, keeps its session (Broker.sessions) and marks it
+// verifies its token, keeps its session (Broker.setSession) and marks it
 // online and offline. A new login of a device takes the old one over.
 // onenetHook calls it (hook.go).
 type loginHook struct {
@@ -41,7 +41,7 @@ func (h *loginHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		return b.refuseConnect(cl, pk, connackBadLogin, "%d %s", code, why)
 	}
 	cl.ID = d.key // unique across products, so take-over is per device
-	b.sessions.Store(cl, &session{dev: d, how: how})
+	b.setSession(cl, &session{dev: d, how: how})
 	return nil
 }
 
@@ -178,11 +178,10 @@ func (h *loginHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 
 // OnDisconnect marks the device offline unless a newer session took over.
 func (h *loginHook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
-	v, ok := h.b.sessions.LoadAndDelete(cl)
-	if !ok {
+	s := h.b.setSession(cl, nil)
+	if s == nil {
 		return
 	}
-	s := v.(*session)
 	d := s.dev
 	d.mu.Lock()
 	if d.cl == cl {
