@@ -1,9 +1,9 @@
 // Package broker is a local MQTT broker that behaves like China Mobile's
 // OneNET platform (MQTT IoT kit and OneNET Studio thing model), for offline
-// demos and tests. It is built on github.com/mochi-mqtt/server/v2 with five
-// hooks, one concern each (access rules, rate limits, login, the $sys
-// mapping, the platform's replies: see hook.go); it is server code, never
-// built for js/wasm.
+// demos and tests. It is built on github.com/mochi-mqtt/server/v2 with one
+// hook that calls five concerns in turn (access rules, login, rate limits,
+// the $sys mapping, the platform's replies: see hook.go); it is server code,
+// never built for js/wasm.
 //
 // Section numbers (§n) refer to docs/PROTOCOL.md.
 //
@@ -61,8 +61,8 @@
 // # The $SYS pitfall
 //
 // mochi drops every client PUBLISH whose topic begins with "$SYS" in any
-// case, so a QoS 1 publish on "$sys/…" would never be acknowledged. Its
-// own hook (sysHook) maps "$sys/" to an internal prefix in the topics and filters a
+// case, so a QoS 1 publish on "$sys/…" would never be acknowledged. The
+// broker's sysHook maps "$sys/" to an internal prefix in the topics and filters a
 // device sends (OnPacketRead) and back in the PUBLISH packets it receives
 // (OnPacketEncode); mochi only ever sees the internal names.
 //
