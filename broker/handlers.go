@@ -17,11 +17,31 @@ import (
 type reply struct {
 	suffix  string
 	payload []byte
+	// An accepted upload's reply, onenet.DPAccepted(id), is made only
+	// when it is sent: most devices do not subscribe to it
+	// (platformHook.OnPublished), and it cost two allocations per upload.
+	accepted bool
+	id       int64
 }
 
 type replies []reply
 
-func (r *replies) add(suffix string, payload []byte) { *r = append(*r, reply{suffix, payload}) }
+func (r *replies) add(suffix string, payload []byte) {
+	*r = append(*r, reply{suffix: suffix, payload: payload})
+}
+
+// addAccepted adds the reply to an accepted upload (docs/PROTOCOL.md §7).
+func (r *replies) addAccepted(id int64) {
+	*r = append(*r, reply{suffix: string(onenet.KindDPAccepted), accepted: true, id: id})
+}
+
+// body is the reply's payload.
+func (r *reply) body() []byte {
+	if r.accepted {
+		return onenet.DPAccepted(r.id)
+	}
+	return r.payload
+}
 
 // handle processes what a device published to "$sys/{pid}/{device}/"+suffix
 // (docs/PROTOCOL.md §4) and returns the platform's replies. It runs on the device's
@@ -118,7 +138,7 @@ func (b *Broker) handleDP(d *device, payload []byte, out *replies) {
 		b.refuseDP(d, id, 0, 0, why, out)
 		return
 	}
-	out.add(string(onenet.KindDPAccepted), onenet.DPAccepted(id))
+	out.addAccepted(id)
 }
 
 // The uncommon ways of handleDP are functions of their own, kept out of

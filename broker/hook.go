@@ -103,7 +103,7 @@ func (h *onenetHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.P
 	if err := h.limits.OnPacketRead(cl, s, &pk); err != nil {
 		return pk, err
 	}
-	h.sys.OnPacketRead(&pk)
+	h.sys.OnPacketRead(s, &pk)
 	return pk, nil
 }
 
@@ -137,9 +137,11 @@ type session struct {
 	// topics, most often the same one: the next publish to it is not
 	// checked and parsed again, neither in checkPublish nor in handle.
 	// Only the connection's goroutine reads and writes them (mochi calls
-	// OnPacketRead and OnPublish there).
-	topic string
-	info  onenet.TopicInfo
+	// OnPacketRead and OnPublish there). internal is the topic's internal
+	// name (sysHook), not made again for each publish.
+	topic    string
+	info     onenet.TopicInfo
+	internal string
 }
 
 // parsed returns what onenet.ParseTopic finds in the device's topic

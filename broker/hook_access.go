@@ -164,7 +164,7 @@ func checkPublishTopic(s *session, pk *packets.Packet) error {
 	if info.Kind.Direction() != "up" {
 		return reject(s, "publish to %s: %s is a topic the platform publishes, not the device %s", logsafe.Q(pk.TopicName), info.Kind, rule("publish.downlink"))
 	}
-	s.topic, s.info = pk.TopicName, info
+	s.topic, s.info, s.internal = pk.TopicName, info, toInternal(pk.TopicName)
 	return nil
 }
 

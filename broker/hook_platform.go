@@ -64,8 +64,8 @@ func (h *platformHook) OnPublished(cl *mqtt.Client) {
 		// a datapoint flood (docs/BENCHMARKS.md).
 		return
 	}
-	for _, r := range out {
-		_ = h.b.publish(s.dev, r.suffix, r.payload)
+	for i := range out {
+		_ = h.b.publish(s.dev, out[i].suffix, out[i].body())
 	}
 }
 

@@ -17,10 +17,16 @@ import (
 // (hook.go), on the packet in place.
 type sysHook struct{}
 
-// OnPacketRead maps "$sys/" to internalPrefix in what a client sends.
-func (sysHook) OnPacketRead(pk *packets.Packet) {
+// OnPacketRead maps "$sys/" to internalPrefix in what a client sends. s is
+// the client's session, nil before login: a publish to its last checked
+// topic takes the internal name kept with it (session.internal).
+func (sysHook) OnPacketRead(s *session, pk *packets.Packet) {
 	switch pk.FixedHeader.Type {
 	case packets.Publish:
+		if s != nil && s.topic != "" && pk.TopicName == s.topic {
+			pk.TopicName = s.internal
+			return
+		}
 		pk.TopicName = toInternal(pk.TopicName)
 	case packets.Subscribe, packets.Unsubscribe:
 		for i := range pk.Filters {
