@@ -38,35 +38,11 @@ func TestModuleGraph(t *testing.T) {
 	}
 	inBuild := func(name string) bool { return slices.Contains(build.Files, name) }
 
-	var queue []string
-	for _, m := range moduleScript.FindAllSubmatch(html, -1) {
-		queue = append(queue, path.Clean(string(m[1])))
-	}
-	if len(queue) == 0 {
-		t.Fatal("index.html loads no module script")
-	}
-	seen := map[string]bool{}
-	for len(queue) > 0 {
-		name := queue[0]
-		queue = queue[1:]
-		if seen[name] {
-			continue
-		}
-		seen[name] = true
-		src, err := os.ReadFile(name)
-		if err != nil {
-			if !generated(name) {
-				t.Errorf("%s: %v", name, err)
-			}
-			continue
-		}
+	seen := walkModules(t, html, importPath, func(name string, _ []byte) {
 		if !inBuild(name) {
 			t.Errorf("%s is loaded by the page but not in its build", name)
 		}
-		for _, m := range importPath.FindAllSubmatch(src, -1) {
-			queue = append(queue, path.Join(path.Dir(name), string(m[1])))
-		}
-	}
+	})
 	for _, want := range []string{"app.js", "onenet.js", "onenet/loader.js", "onenet/calls.js", "onenet/socket.js", "onenet/wsproto.js"} {
 		if !seen[want] {
 			t.Errorf("%s is not in the module graph found from index.html (the import pattern missed it?)", want)
@@ -97,9 +73,26 @@ func TestStaticImportsPreloaded(t *testing.T) {
 	for _, m := range preload.FindAllSubmatch(html, -1) {
 		preloaded[path.Clean(string(m[1]))] = true
 	}
+	walkModules(t, html, staticImport, func(name string, src []byte) {
+		for _, m := range staticImport.FindAllSubmatch(src, -1) {
+			if dep := path.Join(path.Dir(name), string(m[1])); !preloaded[dep] {
+				t.Errorf("%s imports %s, which index.html does not preload", name, dep)
+			}
+		}
+	})
+}
+
+// walkModules visits index.html's module scripts and the modules they
+// import as imports finds (each once, with its source), and returns the
+// names of all it reached, generated files (not built yet) included.
+func walkModules(t *testing.T, html []byte, imports *regexp.Regexp, visit func(name string, src []byte)) map[string]bool {
+	t.Helper()
 	var queue []string
 	for _, m := range moduleScript.FindAllSubmatch(html, -1) {
 		queue = append(queue, path.Clean(string(m[1])))
+	}
+	if len(queue) == 0 {
+		t.Fatal("index.html loads no module script")
 	}
 	seen := map[string]bool{}
 	for len(queue) > 0 {
@@ -116,12 +109,10 @@ func TestStaticImportsPreloaded(t *testing.T) {
 			}
 			continue
 		}
-		for _, m := range staticImport.FindAllSubmatch(src, -1) {
-			dep := path.Join(path.Dir(name), string(m[1]))
-			if !preloaded[dep] {
-				t.Errorf("%s imports %s, which index.html does not preload", name, dep)
-			}
-			queue = append(queue, dep)
+		visit(name, src)
+		for _, m := range imports.FindAllSubmatch(src, -1) {
+			queue = append(queue, path.Join(path.Dir(name), string(m[1])))
 		}
 	}
+	return seen
 }
