@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -69,13 +68,17 @@ func TestLimitsCountedAndBanExplained(t *testing.T) {
 }
 
 // tugOfWar logs in as the page's device three times from another client
-// (paho over TCP at addr), after each of the first two waiting for the page
+// (paho over TCP, on a listener of the test's server it opens), after each of the first two waiting for the page
 // to take the device back, until the take-over guard stops reconnecting.
 // onLost, if not nil, is called when the third client's connection is
 // lost. The clients are disconnected when the test ends.
-func (e *env) tugOfWar(addr net.Addr, onLost func()) {
+func (e *env) tugOfWar(onLost func()) {
 	t := e.t
 	t.Helper()
+	addr, err := e.srv.ListenMQTT("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, _ := token.Resource(productID, deviceName)
 	pass, err := token.Generate(token.Params{Res: res, Key: deviceKey, Method: "sha1", ET: time.Now().Add(time.Hour).Unix()})
 	if err != nil {
@@ -104,13 +107,9 @@ func (e *env) tugOfWar(addr net.Addr, onLost func()) {
 // reconnecting (no tug-of-war) and offers to take over.
 func TestTakeOverGuard(t *testing.T) {
 	e := newEnv(t, server.Config{})
-	addr, err := e.srv.ListenMQTT("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	e.open("/")
 	e.connected("")
-	e.tugOfWar(addr, nil)
+	e.tugOfWar(nil)
 	if st := eval[string](e, `document.getElementById("conn-state").dataset.state`); st != "closed" {
 		t.Errorf("state %q, want closed", st)
 	}

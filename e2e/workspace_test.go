@@ -281,14 +281,10 @@ func TestReconnectNow(t *testing.T) {
 // connected, the other client is closed, and the guard's message is gone.
 func TestTakeOverButton(t *testing.T) {
 	e := newEnv(t, server.Config{})
-	addr, err := e.srv.ListenMQTT("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	e.open("/")
 	e.connected("")
 	lost := make(chan struct{}, 1)
-	e.tugOfWar(addr, func() {
+	e.tugOfWar(func() {
 		select {
 		case lost <- struct{}{}:
 		default:
