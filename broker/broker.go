@@ -322,6 +322,16 @@ func (b *Broker) Close() error {
 	return nil
 }
 
+// closing reports whether Close has begun.
+func (b *Broker) closing() bool {
+	select {
+	case <-b.done:
+		return true
+	default:
+		return false
+	}
+}
+
 func (b *Broker) logf(format string, args ...any) {
 	if b.opts.Logf != nil {
 		// Values a client sent are quoted with logsafe.Q where they are

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"log/slog"
@@ -8,7 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +21,8 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/onenet-wasm/onenet-wasm/internal/testwatch"
 )
 
 // TestCloseLeaksNothing: Close disconnects every device (over TCP and
@@ -205,3 +211,115 @@ func bareMochi(t testing.TB) (addr string, stop func()) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestCloseWhileDevicesComeAndGo: Close returns while devices log in and
+// out on both listeners. mochi's own way of disconnecting a listener's
+// clients (Clients.GetByListener) takes the client list's read lock twice;
+// a login or disconnection that asked for its write lock in between
+// deadlocked Close forever (twice in CI, in the load test's and another
+// test's clean-up). The listeners now end their connections themselves.
+func TestCloseWhileDevicesComeAndGo(t *testing.T) {
+	const devices, rounds = 40, 8
+	p := Product{ID: "churn", Key: keyP1}
+	for i := range devices {
+		p.Devices = append(p.Devices, Device{Name: "d" + strconv.Itoa(i)})
+	}
+	password := tokAt(t, "products/churn", keyP1, time.Now().Add(time.Hour).Unix(), "")
+	for round := range rounds {
+		b, err := New(Options{Registry: &Registry{Products: []Product{p}}, Limits: RateLimits{Disabled: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, err := b.ListenTCP("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := httptest.NewServer(b.WebSocketHandler())
+		wsURL := "ws" + strings.TrimPrefix(hs.URL, "http")
+		var logins atomic.Int64
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range devices {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					var c net.Conn
+					var err error
+					if i%4 == 3 {
+						ws, _, err := websocket.Dial(context.Background(), wsURL, &websocket.DialOptions{Subprotocols: []string{"mqtt"}})
+						if err != nil {
+							continue // refused: the broker is closing
+						}
+						c = websocket.NetConn(context.Background(), ws, websocket.MessageBinary)
+					} else if c, err = net.Dial("tcp", addr.String()); err != nil {
+						continue
+					}
+					_ = c.SetDeadline(time.Now().Add(wait))
+					_, _ = c.Write(connectPacket("d"+strconv.Itoa(i), "churn", password))
+					if pk, err := readPacket(bufio.NewReader(c)); err == nil && pk.FixedHeader.Type == packets.Connack && pk.ReasonCode == 0 {
+						logins.Add(1)
+						_, _ = c.Write(disconnectPacket)
+					}
+					_ = c.Close()
+				}
+			})
+		}
+		for logins.Load() < devices {
+			time.Sleep(time.Millisecond)
+		}
+		closed := make(chan struct{})
+		go func() { b.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(wait):
+			r := string(testwatch.Report(wait))
+			t.Fatalf("round %d: Close has not returned after %s, with %d logins; where the goroutines wait:\n%s", round, wait, logins.Load(), r[strings.Index(r, "testwatch: where"):])
+		}
+		close(stop)
+		wg.Wait()
+		hs.Close()
+	}
+}
+
+// TestCloseTakesNoClientListLock: Close does not wait for mochi's client
+// list. Here a reader holds the list and a writer waits for it, so that
+// any new reader waits too; Close must still return. (mochi's own
+// disconnection of a listener's clients reads the list, and takes its
+// read lock twice: a writer arriving between the two deadlocked Close.)
+func TestCloseTakesNoClientListLock(t *testing.T) {
+	b, err := New(Options{Registry: testRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ListenTCP("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(b.WebSocketHandler())
+	defer hs.Close()
+	b.srv.Clients.RLock()
+	writing := make(chan struct{})
+	go func() {
+		b.srv.Clients.Lock() // waits for the reader above
+		close(writing)
+		b.srv.Clients.Unlock()
+	}()
+	// Wait until the writer waits: a new reader is then refused.
+	for b.srv.Clients.TryRLock() {
+		b.srv.Clients.RUnlock()
+		time.Sleep(time.Millisecond)
+	}
+	closed := make(chan struct{})
+	go func() { b.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(wait):
+		t.Errorf("Close has not returned after %s while mochi's client list is locked", wait)
+	}
+	b.srv.Clients.RUnlock()
+	<-writing
+	<-closed
+}

@@ -191,20 +191,22 @@ func (h *loginHook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 	d.mu.Unlock()
 	why := s.reason
 	if why == "" {
-		why = stopReason(cl, err)
+		why = stopReason(cl, err, h.b.closing())
 	}
 	h.b.logf("disconnected: device %s from %s: %s", d.key, cl.Net.Remote, why)
 }
 
-func stopReason(cl *mqtt.Client, err error) string {
+// stopReason says why a connection ended; closing reports whether the
+// broker is closing (its listeners close the connections: listener.go).
+func stopReason(cl *mqtt.Client, err error, closing bool) string {
 	cause := cl.StopCause()
 	switch {
 	case errors.Is(cause, packets.ErrSessionTakenOver):
 		return "taken over by a new login of the same device (docs/PROTOCOL.md §3)"
-	case errors.Is(cause, packets.ErrServerShuttingDown):
-		return "the broker is shutting down"
 	case errors.Is(cause, packets.CodeDisconnect) || (err == nil && cause == nil):
 		return "the client disconnected"
+	case closing || errors.Is(cause, packets.ErrServerShuttingDown):
+		return "the broker is shutting down"
 	case errors.Is(err, packets.ErrPacketTooLarge):
 		return fmt.Sprintf("a packet larger than %d bytes: the payload limit is %d (docs/PROTOCOL.md §5.1)", maxPacket, onenet.MaxPayload)
 	case err != nil:

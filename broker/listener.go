@@ -16,9 +16,10 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/internal/logsafe"
 )
 
-// connSet tracks a listener's connections so that Close can end those
-// mochi does not know yet (mochi's own listeners leave a connection that
-// never sends CONNECT open, and its Close then waits for it forever).
+// connSet tracks a listener's connections so that Close can end them all,
+// those mochi does not know yet included (mochi's own listeners leave a
+// connection that never sends CONNECT open, and its Close then waits for it
+// for ever).
 type connSet struct {
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -133,12 +134,16 @@ func (l *tcpListener) Serve(establish listeners.EstablishFn) {
 	}
 }
 
-// Close stops accepting, has mochi disconnect its clients, closes the
-// connections that have not logged in, and waits for them all.
-func (l *tcpListener) Close(closeClients listeners.CloseFn) {
+// Close stops accepting, closes every connection, logged in or not, and
+// waits for them all. It does not call closeClients: mochi's way of
+// disconnecting a listener's clients (Clients.GetByListener) takes the
+// client list's read lock twice, and a login or disconnection that asks
+// for its write lock in between deadlocks Close for ever. A closed
+// connection ends mochi's reading loop, which disconnects the client as a
+// lost connection (loginHook logs it as the broker shutting down).
+func (l *tcpListener) Close(listeners.CloseFn) {
 	_ = l.ln.Close()
 	l.served.Wait()
-	closeClients(l.id)
 	l.conns.closeAll()
 }
 
@@ -163,11 +168,10 @@ func (l *wsListener) Protocol() string            { return "ws" }
 func (l *wsListener) Init(*slog.Logger) error     { return nil }
 func (l *wsListener) Serve(listeners.EstablishFn) {}
 
-func (l *wsListener) Close(closeClients listeners.CloseFn) {
-	l.conns.mu.Lock()
-	l.conns.closed = true
-	l.conns.mu.Unlock()
-	closeClients(l.id)
+// Close refuses new connections, closes the open ones and waits for them,
+// as tcpListener.Close does (and without closeClients, for the same
+// reason).
+func (l *wsListener) Close(listeners.CloseFn) {
 	l.conns.closeAll()
 }
 
