@@ -41,12 +41,10 @@ release: build
 	@test -n "$(VERSION)" || { echo "give the version: make release VERSION=v1.2.0"; exit 1; }
 	$(GO) run ./scripts/release -version $(VERSION) -out release
 
-## wasm: web/core.wasm (tokens), web/mqtt.wasm (the MQTT client) and web/tools.wasm
-## (checks, thing model, scenarios) (+ .br, .gz), web/wasm_exec.js from this toolchain.
+## wasm: web/core.wasm (tokens) and web/mqtt.wasm (MQTT client, checks) (+ .br, .gz), web/wasm_exec.js from this toolchain.
 wasm:
 	$(GO) run ./scripts/buildwasm -goroot $(GOROOT) -out web -pkg ./wasm/core -name core.wasm
 	$(GO) run ./scripts/buildwasm -goroot $(GOROOT) -out web -pkg ./wasm/mqtt -name mqtt.wasm -tags mqttws_dialonly
-	$(GO) run ./scripts/buildwasm -goroot $(GOROOT) -out web -pkg ./wasm/tools -name tools.wasm -tags mqttws_dialonly
 
 ## vendor: the page's front-end packages, pinned in package-lock.json, into
 ## web/vendor: uPlot as published, the payload editor's CodeMirror bundled

@@ -59,9 +59,6 @@ func TestSmoke(t *testing.T) {
 	positive("load: page bytes (raw)", float64(res.Load.Page.Raw))
 	positive("load: core ready, local", res.Load.Local.Core)
 	positive("load: all ready, throttled", res.Load.Throttled.All)
-	positive("load: MQTT client loaded, throttled", res.Load.Throttled.MQTT)
-	positive("load: tools loaded, throttled", res.Load.Throttled.Tools)
-	positive("load: tools.wasm bytes (brotli)", float64(res.Load.Tools.Brotli))
 	for _, l := range res.Clients.Latency {
 		positive("clients: onenet latency", l.Onenet.Median)
 		positive("clients: mqtt.js latency", l.MQTTjs.Median)

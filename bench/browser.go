@@ -159,7 +159,7 @@ type heap struct {
 	JSTotal  float64   `json:"jsTotalBytes"`
 	Embedder float64   `json:"embedderBytes"` // DOM and other Blink objects
 	Backing  float64   `json:"backingBytes"`  // ArrayBuffer contents (received payloads), wasm memories excepted
-	Wasm     []float64 `json:"wasmBytes"`     // one per Go instance: core, mqtt, tools
+	Wasm     []float64 `json:"wasmBytes"`     // one per Go instance: core, mqtt
 }
 
 func (h heap) total() float64 {

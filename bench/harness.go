@@ -53,8 +53,6 @@ type harness struct {
 func startHarness(cfg config) (*harness, error) {
 	h := &harness{cfg: cfg}
 	need := []string{cfg.path("node_modules/mqtt/dist/mqtt.esm.js")}
-	// Not tools.wasm: a page of two modules (before it) can be measured
-	// with -web too.
 	for _, f := range []string{"core.wasm", "mqtt.wasm", "wasm_exec.js"} {
 		need = append(need, filepath.Join(cfg.webDir(), f))
 	}

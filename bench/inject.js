@@ -2,8 +2,7 @@
 // (Page.addScriptToEvaluateOnNewDocument). It records, in window.__bench:
 //   longtasks  [startTime, duration] of every main-thread task over 50 ms;
 //   ready      performance.now() when document.body.dataset.ready became
-//              "core" (tokens work), "mqtt" (the MQTT client is loaded) and
-//              "all" (the tools too: the page's forms work);
+//              "core" (tokens work) and "all" (the MQTT client is loaded);
 //   instances  the WebAssembly instances, to read their memories' sizes.
 (() => {
   const B = (globalThis.__bench = { longtasks: [], ready: {}, instances: [] });

@@ -18,10 +18,8 @@ import (
 type LoadResults struct {
 	Files  []FileSize `json:"files"`  // every file the page loads, as served
 	Page   Sizes      `json:"page"`   // HTML, CSS, JavaScript
-	Wasm   Sizes      `json:"wasm"`   // core.wasm + mqtt.wasm + tools.wasm
+	Wasm   Sizes      `json:"wasm"`   // core.wasm + mqtt.wasm
 	Core   Sizes      `json:"core"`   // core.wasm
-	MQTT   Sizes      `json:"mqtt"`   // mqtt.wasm
-	Tools  Sizes      `json:"tools"`  // tools.wasm
 	MQTTjs Sizes      `json:"mqttjs"` // mqtt.js's browser bundle (dist/mqtt.min.js), for comparison
 	// Encoding is the Content-Encoding Chromium got for the wasm.
 	Encoding  string    `json:"encoding"`
@@ -51,34 +49,24 @@ type FileSize struct {
 // LoadTimes are fresh-profile loads under one network condition.
 type LoadTimes struct {
 	Condition string    `json:"condition"`
-	CoreMs    []float64 `json:"coreMs"` // navigation → document.body.dataset.ready = "core" (tokens work)
-	// navigation → the MQTT client loaded: mark "onenet:mqtt.wasm:started"
-	// (onenet.connect works; it waits for no other module).
-	MQTTMs []float64 `json:"mqttMs"`
-	// navigation → mark "onenet:tools.wasm:started" (checks, thing model,
-	// scenarios).
-	ToolsMs []float64 `json:"toolsMs"`
-	AllMs   []float64 `json:"allMs"` // navigation → "all" (the page's forms, all three modules)
-	Core    float64   `json:"coreMedianMs"`
-	MQTT    float64   `json:"mqttMedianMs"`
-	Tools   float64   `json:"toolsMedianMs"`
-	All     float64   `json:"allMedianMs"`
+	CoreMs    []float64 `json:"coreMs"` // navigation → document.body.dataset.ready = "core"
+	AllMs     []float64 `json:"allMs"`  // navigation → "all"
+	Core      float64   `json:"coreMedianMs"`
+	All       float64   `json:"allMedianMs"`
 	// Transferred is what Chromium fetched in the first load (resource
 	// timing transferSize, headers included), in bytes.
 	Transferred float64 `json:"transferredBytes"`
-	// When the last byte of core.wasm, mqtt.wasm and tools.wasm arrived
-	// (medians): the rest of the time to ready is compiling, starting Go
-	// and the page's own start-up, which a loaded machine slows down.
-	CoreBytes  float64 `json:"coreBytesMedianMs"`
-	MQTTBytes  float64 `json:"mqttBytesMedianMs"`
-	ToolsBytes float64 `json:"toolsBytesMedianMs"`
+	// When the last byte of core.wasm and of mqtt.wasm arrived (medians):
+	// the rest of the time to ready is compiling, starting Go and the
+	// page's own start-up, which a loaded machine slows down.
+	CoreBytes float64 `json:"coreBytesMedianMs"`
+	MQTTBytes float64 `json:"mqttBytesMedianMs"`
 	// Mbps is the bandwidth achieved: bytes transferred over the time from
-	// the first request to the last wasm byte (median).
+	// the first request to mqtt.wasm's last byte (median).
 	Mbps float64 `json:"achievedMbps"`
 	// Marks are the medians of the loader's performance marks (ms after
 	// navigation): "onenet:core.wasm:compiled" (compiled and instantiated),
-	// "onenet:core.wasm:started" (Go has started), the same for mqtt.wasm
-	// and tools.wasm;
+	// "onenet:core.wasm:started" (Go has started), the same for mqtt.wasm;
 	// and the paint timings, "first-paint" and "first-contentful-paint".
 	Marks map[string]float64 `json:"marksMedianMs,omitempty"`
 }
@@ -127,7 +115,7 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 		{fmt.Sprintf("%g Mbit/s, %d ms", h.cfg.throttleBits/1e6, h.cfg.throttleRTT.Milliseconds()), h.cfg.throttleBits, h.cfg.throttleRTT, &lr.Throttled},
 	} {
 		cond.out.Condition = cond.name
-		var coreBytes, mqttBytes, toolsBytes, mbps []float64
+		var coreBytes, mqttBytes, mbps []float64
 		marks := map[string][]float64{}
 		for i := range h.cfg.loadSamples {
 			if ctx.Err() != nil {
@@ -151,7 +139,7 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 				h.cfg.debugf("    %-40s %6.0f ms", m.Name, m.Start)
 				marks[m.Name] = append(marks[m.Name], m.Start)
 			}
-			var total, ce, me, te float64
+			var total, ce, me float64
 			start := math.Inf(1)
 			for _, r := range pl.Resources {
 				start = min(start, r.Start)
@@ -161,26 +149,13 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 					ce = r.End
 				case strings.HasSuffix(r.Name, "/mqtt.wasm"):
 					me = r.End
-				case strings.HasSuffix(r.Name, "/tools.wasm"):
-					te = r.End
 				}
 			}
-			coreBytes, mqttBytes, toolsBytes = append(coreBytes, ce), append(mqttBytes, me), append(toolsBytes, te)
-			if last := max(ce, me, te); last > start {
-				mbps = append(mbps, (total+pl.Nav)*8/1e6/((last-start)/1000))
-			}
-			var mqttAt, toolsAt float64
-			for _, m := range pl.Marks {
-				switch m.Name {
-				case "onenet:mqtt.wasm:started":
-					mqttAt = m.Start
-				case "onenet:tools.wasm:started":
-					toolsAt = m.Start
-				}
+			coreBytes, mqttBytes = append(coreBytes, ce), append(mqttBytes, me)
+			if me > start {
+				mbps = append(mbps, (total+pl.Nav)*8/1e6/((me-start)/1000))
 			}
 			cond.out.CoreMs = append(cond.out.CoreMs, pl.Ready.Core)
-			cond.out.MQTTMs = append(cond.out.MQTTMs, mqttAt)
-			cond.out.ToolsMs = append(cond.out.ToolsMs, toolsAt)
 			cond.out.AllMs = append(cond.out.AllMs, pl.Ready.All)
 			if i == 0 {
 				t := pl.Nav
@@ -193,7 +168,7 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 				}
 			}
 		}
-		cond.out.CoreBytes, cond.out.MQTTBytes, cond.out.ToolsBytes, cond.out.Mbps = median(coreBytes), median(mqttBytes), median(toolsBytes), median(mbps)
+		cond.out.CoreBytes, cond.out.MQTTBytes, cond.out.Mbps = median(coreBytes), median(mqttBytes), median(mbps)
 		if len(marks) > 0 {
 			cond.out.Marks = map[string]float64{}
 			for name, v := range marks {
@@ -201,15 +176,12 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 			}
 		}
 		cond.out.Core = median(cond.out.CoreMs)
-		cond.out.MQTT = median(cond.out.MQTTMs)
-		cond.out.Tools = median(cond.out.ToolsMs)
 		cond.out.All = median(cond.out.AllMs)
 	}
 	return h.measureSizes(lr, first)
 }
 
-// loadOnce loads the page in a fresh browser and waits for the three modules
-// (and the page's forms: ready "all").
+// loadOnce loads the page in a fresh browser and waits for both modules.
 // With profile set, the load runs under Chromium's profiler, written as
 // -profile's profile.cpuprofile.
 func (h *harness) loadOnce(ctx context.Context, bits float64, latency time.Duration, profile string) (pageLoad, error) {
@@ -287,13 +259,8 @@ func (h *harness) measureSizes(lr *LoadResults, pl pageLoad) error {
 		switch {
 		case strings.HasSuffix(p, ".wasm"):
 			lr.Wasm.add(fs.Sizes)
-			switch {
-			case strings.HasSuffix(p, "/core.wasm"):
+			if strings.HasSuffix(p, "/core.wasm") {
 				lr.Core.add(fs.Sizes)
-			case strings.HasSuffix(p, "/mqtt.wasm"):
-				lr.MQTT.add(fs.Sizes)
-			case strings.HasSuffix(p, "/tools.wasm"):
-				lr.Tools.add(fs.Sizes)
 			}
 		case p == "/local.json":
 		default:

@@ -158,7 +158,7 @@ func (r *Results) evaluate() {
 	}
 	if l := r.Load; l != nil && len(l.Throttled.CoreMs) > 0 && l.Throttled.Condition == "10 Mbit/s, 20 ms" {
 		add("10 Mbit/s, 20 ms: navigation → tokens work (median)", fmt.Sprintf("≤ %.0f ms", goalSlowTokensMs), l.Throttled.Core, "ms", l.Throttled.Core <= goalSlowTokensMs)
-		add("10 Mbit/s, 20 ms: navigation → MQTT client loaded (median)", fmt.Sprintf("≤ %.0f ms", goalSlowMQTTMs), l.Throttled.MQTT, "ms", l.Throttled.MQTT <= goalSlowMQTTMs)
+		add("10 Mbit/s, 20 ms: navigation → MQTT client loaded (median)", fmt.Sprintf("≤ %.0f ms", goalSlowMQTTMs), l.Throttled.All, "ms", l.Throttled.All <= goalSlowMQTTMs)
 	}
 	if f := r.Flood; f != nil && f.Target.Sent > 0 {
 		name := fmt.Sprintf("flood %d msg/s for %.0f s: longest main-thread task", f.Target.Rate, f.Target.Seconds)
@@ -273,23 +273,20 @@ func printTable(w io.Writer, r *Results) {
 		t := &table{title: "Loading: bytes as served", head: []string{"", "raw", "gzip", "brotli"}}
 		t.add("page (HTML, CSS, JS)", kb(l.Page.Raw), kb(l.Page.Gzip), kb(l.Page.Brotli))
 		t.add("core.wasm", kb(l.Core.Raw), kb(l.Core.Gzip), kb(l.Core.Brotli))
-		t.add("mqtt.wasm", kb(l.MQTT.Raw), kb(l.MQTT.Gzip), kb(l.MQTT.Brotli))
-		t.add("tools.wasm", kb(l.Tools.Raw), kb(l.Tools.Gzip), kb(l.Tools.Brotli))
-		t.add("all the wasm", kb(l.Wasm.Raw), kb(l.Wasm.Gzip), kb(l.Wasm.Brotli))
+		t.add("core.wasm + mqtt.wasm", kb(l.Wasm.Raw), kb(l.Wasm.Gzip), kb(l.Wasm.Brotli))
 		t.add("mqtt.js bundle (dist/mqtt.min.js), for comparison", kb(l.MQTTjs.Raw), kb(l.MQTTjs.Gzip), kb(l.MQTTjs.Brotli))
 		t.write(w)
 		fmt.Fprintf(w, "\nChromium received the wasm as %q; it transferred %s in a fresh load.\n", l.Encoding, kb(int64(l.Local.Transferred)))
 		t = &table{title: fmt.Sprintf("Loading: navigation → working (fresh profile, median of %d)", len(l.Local.CoreMs)),
-			head: []string{"network", "tokens work (ready=core)", "MQTT client loaded (mqtt.wasm started)", "tools loaded (tools.wasm started) / page ready (ready=all)", "core.wasm / mqtt.wasm / tools.wasm received", "bandwidth achieved", "target"}}
-		t.add(l.Local.Condition, f0(l.Local.Core)+" ms", f0(l.Local.MQTT)+" ms", f0(l.Local.Tools)+" / "+f0(l.Local.All)+" ms", f0(l.Local.CoreBytes)+" / "+f0(l.Local.MQTTBytes)+" / "+f0(l.Local.ToolsBytes)+" ms", f1(l.Local.Mbps)+" Mbit/s", fmt.Sprintf("≤ %.0f ms / –", goalLocalTokensMs))
-		t.add(l.Throttled.Condition, f0(l.Throttled.Core)+" ms", f0(l.Throttled.MQTT)+" ms", f0(l.Throttled.Tools)+" / "+f0(l.Throttled.All)+" ms", f0(l.Throttled.CoreBytes)+" / "+f0(l.Throttled.MQTTBytes)+" / "+f0(l.Throttled.ToolsBytes)+" ms", f1(l.Throttled.Mbps)+" Mbit/s", fmt.Sprintf("≤ %.0f ms / ≤ %.0f ms", goalSlowTokensMs, goalSlowMQTTMs))
+			head: []string{"network", "tokens work (ready=core)", "MQTT client loaded (ready=all)", "core.wasm / mqtt.wasm received", "bandwidth achieved", "target"}}
+		t.add(l.Local.Condition, f0(l.Local.Core)+" ms", f0(l.Local.All)+" ms", f0(l.Local.CoreBytes)+" / "+f0(l.Local.MQTTBytes)+" ms", f1(l.Local.Mbps)+" Mbit/s", fmt.Sprintf("≤ %.0f ms / –", goalLocalTokensMs))
+		t.add(l.Throttled.Condition, f0(l.Throttled.Core)+" ms", f0(l.Throttled.All)+" ms", f0(l.Throttled.CoreBytes)+" / "+f0(l.Throttled.MQTTBytes)+" ms", f1(l.Throttled.Mbps)+" Mbit/s", fmt.Sprintf("≤ %.0f ms / ≤ %.0f ms", goalSlowTokensMs, goalSlowMQTTMs))
 		t.write(w)
 		for _, lt := range []LoadTimes{l.Local, l.Throttled} {
 			if m := lt.Marks; len(m) > 0 {
-				fmt.Fprintf(w, "\n%s, where the time to ready goes (medians, ms after navigation): first contentful paint %s, core.wasm received %s, compiled %s, Go started %s, tokens work %s; mqtt.wasm received %s, compiled %s, Go started (client loaded) %s; tools.wasm received %s, compiled %s, Go started %s; page ready %s.\n",
+				fmt.Fprintf(w, "\n%s, where the time to ready goes (medians, ms after navigation): first contentful paint %s, core.wasm received %s, compiled %s, Go started %s, tokens work %s; mqtt.wasm received %s, compiled %s, Go started %s, client loaded %s.\n",
 					lt.Condition, f0(m["first-contentful-paint"]), f0(lt.CoreBytes), f0(m["onenet:core.wasm:compiled"]), f0(m["onenet:core.wasm:started"]), f0(lt.Core),
-					f0(lt.MQTTBytes), f0(m["onenet:mqtt.wasm:compiled"]), f0(m["onenet:mqtt.wasm:started"]),
-					f0(lt.ToolsBytes), f0(m["onenet:tools.wasm:compiled"]), f0(m["onenet:tools.wasm:started"]), f0(lt.All))
+					f0(lt.MQTTBytes), f0(m["onenet:mqtt.wasm:compiled"]), f0(m["onenet:mqtt.wasm:started"]), f0(lt.All))
 			}
 		}
 	}

@@ -59,7 +59,7 @@ func webDir(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"core.wasm", "mqtt.wasm", "tools.wasm", "wasm_exec.js", "vendor/uPlot.esm.js", "vendor/codemirror.js"} {
+	for _, f := range []string{"core.wasm", "mqtt.wasm", "wasm_exec.js", "vendor/uPlot.esm.js", "vendor/codemirror.js"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Fatalf("web/%s is missing: run `make build` first (make test does)", f)
 		}
@@ -156,11 +156,11 @@ func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) (context.Co
 	return ctx, func() { cancel(); acancel() }
 }
 
-// open navigates to the page and waits for the three wasm modules.
+// open navigates to the page and waits for both wasm modules.
 func (e *env) open(path string) {
 	e.t.Helper()
 	e.run(chromedp.Navigate(e.http.URL + path))
-	e.waitJS(`document.body.dataset.ready === "all"`, "the page to load the three wasm modules")
+	e.waitJS(`document.body.dataset.ready === "all"`, "the page to load both wasm modules")
 }
 
 func (e *env) run(actions ...chromedp.Action[chromedp.Void]) {

@@ -244,11 +244,11 @@ func newBrowserEnv(t *testing.T) *env {
 	return e
 }
 
-// openURL navigates to a full URL and waits for the three wasm modules.
+// openURL navigates to a full URL and waits for both wasm modules.
 func (e *env) openURL(u string) {
 	e.t.Helper()
 	e.run(chromedp.Navigate(u))
-	e.waitJS(`document.body.dataset.ready === "all"`, "the page to load the three wasm modules")
+	e.waitJS(`document.body.dataset.ready === "all"`, "the page to load both wasm modules")
 }
 
 // waitAsync polls a JavaScript expression that may give a Promise of a
@@ -565,7 +565,7 @@ func TestServerServiceWorker(t *testing.T) {
 			}
 		}
 	}
-	if !slices.Contains(build.Files, "mqtt.wasm") || !slices.Contains(build.Files, "tools.wasm") || !slices.Contains(build.Files, "index.html") || slices.Contains(build.Files, pagefiles.LocalInfo) {
+	if !slices.Contains(build.Files, "mqtt.wasm") || !slices.Contains(build.Files, "index.html") || slices.Contains(build.Files, pagefiles.LocalInfo) {
 		t.Errorf("build.js lists %q", build.Files)
 	}
 	e.open("/")

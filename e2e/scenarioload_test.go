@@ -45,7 +45,7 @@ func TestScenarioPageLoad(t *testing.T) {
 	}
 	e := newEnv(t, server.Config{Registry: reg})
 	e.open("/")
-	e.waitJS(`document.body.dataset.ready === "all"`, "the MQTT and tools modules")
+	e.waitJS(`document.body.dataset.ready === "all"`, "the MQTT module")
 	for _, s := range list {
 		n, _ := strconv.Atoi(s)
 		e.set("scen-text", fmt.Sprintf(`{"name":"load","target":"local","devices":[{"product":%q,"device":"load{n}","count":%d,

@@ -145,7 +145,7 @@ func TestScenarioPanelFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.open("/")
-	e.waitJS(`document.body.dataset.ready === "all"`, "the MQTT and tools modules")
+	e.waitJS(`document.body.dataset.ready === "all"`, "the MQTT module")
 	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.SetUploadFiles(chromedp.ID("scen-file"), []string{scen, csv})); err != nil {

@@ -107,8 +107,8 @@ func startMosquitto(t *testing.T) string {
 
 // watchSingle is evaluated before the page's own scripts: it records when
 // the token generator first works (the page marks itself ready "core" after
-// computing the first token) and whether the MQTT or tools module had
-// started to be unpacked by then, and the CSP violations.
+// computing the first token) and whether the MQTT module had started to be
+// unpacked by then, and the CSP violations.
 const watchSingle = `(() => {
   const w = (window.__single = { violations: [] });
   document.addEventListener("securitypolicyviolation", (e) => w.violations.push(e.violatedDirective + " " + e.blockedURI));
@@ -122,7 +122,7 @@ const watchSingle = `(() => {
       } catch (e) {
         w.tokenAtCore = "error: " + e.message;
       }
-      // Topics are in the tools module: before it has started, a clear error.
+      // Topics are in the MQTT module: before it has started, a clear error.
       try {
         w.topicAtCore = "value: " + globalThis.onenet.topic("dp/post/json", { productId: "469948", deviceName: "Chic_D" });
       } catch (e) {
@@ -133,7 +133,7 @@ const watchSingle = `(() => {
 })()`
 
 // TestSingleFile: the single file from file://: tokens equal token.Generate
-// before the MQTT and tools modules are unpacked and the published vectors literally,
+// before the MQTT module is unpacked and the published vectors literally,
 // the page shows its version, decode/verify and payload checks
 // work, the local features say how to get them, the sample thing model is
 // in the file, a publish through
@@ -166,7 +166,7 @@ func TestSingleFile(t *testing.T) {
 		return chromedp.Void{}, err
 	})
 	e.run(chromedp.Navigate(fileURL))
-	e.waitJS(`document.body.dataset.ready === "all"`, "the single file to load the three wasm modules")
+	e.waitJS(`document.body.dataset.ready === "all"`, "the single file to load both wasm modules")
 
 	coreAt := eval[float64](e, `window.__single.coreAt`)
 	allAt := eval[float64](e, `window.__single.allAt`)
@@ -186,16 +186,13 @@ func TestSingleFile(t *testing.T) {
 			t.Errorf("%s was unpacked before the token generator worked (unpacked: %q)", f, unpacked)
 		}
 	}
-	if got := eval[string](e, `window.__single.topicAtCore`); !strings.HasPrefix(got, "error loading: ") || !strings.Contains(got, "toolsReady") {
-		t.Errorf("onenet.topic before the tools module started: %q, want an error with code loading that says to await onenet.toolsReady", got)
+	if got := eval[string](e, `window.__single.topicAtCore`); !strings.HasPrefix(got, "error loading: ") || !strings.Contains(got, "mqttReady") {
+		t.Errorf("onenet.topic before the MQTT module started: %q, want an error with code loading that says to await onenet.mqttReady", got)
 	}
 	if got := eval[string](e, `onenet.topic("dp/post/json", { productId: "469948", deviceName: "Chic_D" })`); got != "$sys/469948/Chic_D/dp/post/json" {
-		t.Errorf("onenet.topic once the tools module started: %q", got)
+		t.Errorf("onenet.topic once the MQTT module started: %q", got)
 	}
-	if got := eval[[]string](e, `globalThis.onenetEmbedded.unpacked`); !slices.Contains(got, "mqtt.wasm") || !slices.Contains(got, "tools.wasm") {
-		t.Errorf("unpacked once the page is ready: %q, want mqtt.wasm and tools.wasm among them", got)
-	}
-	t.Logf("single file: %.2f MB; token generator working %.0f ms after navigation, all modules %.0f ms (Chromium, headless, shared machine)", float64(len(res.HTML))/1e6, coreAt, allAt)
+	t.Logf("single file: %.2f MB; token generator working %.0f ms after navigation, MQTT module %.0f ms (Chromium, headless, shared machine)", float64(len(res.HTML))/1e6, coreAt, allAt)
 
 	e.checkTokens()
 	e.checkPublishedVectors()

@@ -153,7 +153,7 @@ func New(cfg Config) (*Server, error) {
 		h = realClient(h)
 	}
 	s.handler = bodyLimit(h)
-	if !st.has("/core.wasm") || !st.has("/mqtt.wasm") || !st.has("/tools.wasm") {
+	if !st.has("/core.wasm") || !st.has("/mqtt.wasm") {
 		logf("server: the wasm modules are not built; the page will say so (run `make build`)")
 	}
 	return s, nil

@@ -38,10 +38,9 @@ func TestLocalJSONOnlyGetHead(t *testing.T) {
 // the wasm modules are not built"): only the page's own modules, when
 // missing, say so; any other .wasm path is a plain 404.
 func TestMissingWasmPathMessage(t *testing.T) {
-	_, hs := newTestServer(t) // core.wasm present, mqtt.wasm and tools.wasm not built
+	_, hs := newTestServer(t) // core.wasm present, mqtt.wasm not built
 	for path, want := range map[string]string{
 		"/mqtt.wasm":      "not built",
-		"/tools.wasm":     "not built",
 		"/nope.wasm":      "404 page not found",
 		"/x/core.wasm":    "404 page not found",
 		"/vendor/a.wasm":  "404 page not found",

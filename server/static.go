@@ -124,7 +124,7 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Content-Security-Policy", ContentSecurityPolicy)
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 	if f == nil {
-		if name == "/core.wasm" || name == "/mqtt.wasm" || name == "/tools.wasm" {
+		if name == "/core.wasm" || name == "/mqtt.wasm" {
 			// The page's own modules: their absence is a build step missed.
 			http.Error(w, "the wasm modules are not built: run `make build` and restart", http.StatusNotFound)
 			return

@@ -1,4 +1,4 @@
-// Package wasm holds the js/wasm mains (core, mqtt, tools) and the code they share
+// Package wasm holds the js/wasm mains (core, mqtt) and the code they share
 // (jsbridge, checks). This test keeps server-only code out of them.
 package wasm
 
@@ -20,11 +20,8 @@ func TestNoServerCodeInWasm(t *testing.T) {
 		"github.com/chromedp/",
 		"testing",
 	}
-	for _, main := range []string{"./core", "./mqtt", "./tools"} {
+	for _, main := range []string{"./core", "./mqtt"} {
 		cmd := exec.Command("go", "list", "-deps", main)
-		if main != "./core" {
-			cmd = exec.Command("go", "list", "-deps", "-tags", "mqttws_dialonly", main) // as the page builds it
-		}
 		cmd.Env = append(cmd.Environ(), "GOOS=js", "GOARCH=wasm")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -42,7 +39,7 @@ func TestNoServerCodeInWasm(t *testing.T) {
 			}
 		}
 		// The core module must stay small: tokens only. No MQTT client, no
-		// protocol checks (they come with the tools module, wasm/checks), and
+		// protocol checks (they come with the mqtt module, wasm/checks), and
 		// none of the packages that weigh most in a Go wasm after the
 		// runtime: fmt and reflect (which fmt, encoding/json and
 		// runtime/debug bring in).
@@ -56,20 +53,6 @@ func TestNoServerCodeInWasm(t *testing.T) {
 				for _, h := range heavy {
 					if d == h || strings.HasPrefix(d, h+"/") {
 						t.Errorf("core depends on %s: the token module must not link it (docs/BENCHMARKS.md)", d)
-					}
-				}
-			}
-		}
-		// The MQTT module holds the client only: the checks, the thing
-		// model (package onenet), the scenarios and what they bring
-		// (encoding/json) are the tools module's, which arrives after it.
-		if main == "./mqtt" {
-			heavy := []string{"encoding/json", "github.com/onenet-wasm/onenet-wasm/onenet",
-				"github.com/onenet-wasm/onenet-wasm/scenario", "github.com/onenet-wasm/onenet-wasm/wasm/checks"}
-			for _, d := range deps {
-				for _, h := range heavy {
-					if d == h || strings.HasPrefix(d, h+"/") {
-						t.Errorf("mqtt depends on %s: it belongs in the tools module (docs/BENCHMARKS.md)", d)
 					}
 				}
 			}

@@ -13,11 +13,11 @@ import (
 )
 
 // TestSocketProtocolConstants: the numbers of the socket protocol between
-// the Go modules (jsws/wsproto.go) and the page (web/onenet/wsproto.js)
+// the MQTT module (mqtt/wsproto.go) and the page (web/onenet/wsproto.js)
 // are the same constants, by name and value, on both sides.
 func TestSocketProtocolConstants(t *testing.T) {
 	goConsts := map[string]int64{}
-	f, err := parser.ParseFile(token.NewFileSet(), "jsws/wsproto.go", nil, 0)
+	f, err := parser.ParseFile(token.NewFileSet(), "mqtt/wsproto.go", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestSocketProtocolConstants(t *testing.T) {
 			for i, name := range vs.Names {
 				v, ok := intConst(vs.Values[i])
 				if !ok {
-					t.Fatalf("jsws/wsproto.go: %s is not an integer literal", name.Name)
+					t.Fatalf("mqtt/wsproto.go: %s is not an integer literal", name.Name)
 				}
 				goConsts[name.Name] = v
 			}
@@ -52,10 +52,10 @@ func TestSocketProtocolConstants(t *testing.T) {
 	}
 
 	if len(goConsts) < 8 {
-		t.Fatalf("jsws/wsproto.go: %d constants, want the 8 of the protocol: %v", len(goConsts), goConsts)
+		t.Fatalf("mqtt/wsproto.go: %d constants, want the 8 of the protocol: %v", len(goConsts), goConsts)
 	}
 	if !maps.Equal(goConsts, jsConsts) {
-		t.Errorf("socket protocol constants differ:\n Go (wasm/jsws/wsproto.go): %v\n JS (web/onenet/wsproto.js): %v", goConsts, jsConsts)
+		t.Errorf("socket protocol constants differ:\n Go (wasm/mqtt/wsproto.go): %v\n JS (web/onenet/wsproto.js): %v", goConsts, jsConsts)
 	}
 }
 

@@ -163,8 +163,7 @@ async function main() {
   }
   $("app-version").textContent = "v" + onenet.version;
   // The token panel works now, with core.wasm alone (tokens only); the
-  // rest of the page needs the MQTT module (the client) and the tools
-  // module (topics, checks, forms).
+  // rest of the page needs the MQTT module (topics, checks, the client).
   // It does not wait for local.json: that answer only proposes the local
   // server's first product, and on a busy machine it arrives a layout or
   // two later (docs/BENCHMARKS.md).
@@ -181,20 +180,6 @@ async function main() {
   }
   try {
     await onenet.mqttReady;
-  } catch (e) {
-    setStatus("load.failed", "error");
-    showBanner(() => t("load.error", { error: e.message }));
-    return;
-  }
-  // The MQTT client works now (onenet.connect does not wait for the
-  // tools). The page's panels are built from the tools module (the topic
-  // kinds, the payload builder and its checks, the endpoints, the thing
-  // model): they are wired once it has started too, so that every form
-  // is complete when it can be used.
-  document.body.dataset.ready = "mqtt";
-  setStatus("load.tools");
-  try {
-    await onenet.toolsReady;
   } catch (e) {
     setStatus("load.failed", "error");
     showBanner(() => t("load.error", { error: e.message }));

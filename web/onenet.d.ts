@@ -193,19 +193,12 @@ export interface Onenet {
   /** Resolves when the core module (tokens: token, tokenWarnings, parseToken, verifyToken) has started. */
   readonly ready: Promise<void>;
   /**
-   * Resolves when the MQTT module (the client: connect and the Client's
-   * methods) has started; reading it starts loading it. connect waits for
-   * it, and for nothing else.
-   */
-  readonly mqttReady: Promise<void>;
-  /**
-   * Resolves when the tools module has started, which arrives after the
-   * MQTT module; reading it starts loading it. Every function below
-   * verifyToken but connect is in that module: scenarioStart and
-   * scenarioStop wait for it; the others throw an Error with code
+   * Resolves when the MQTT module has started (reading it starts loading
+   * it). Every function below verifyToken is in that module: connect and
+   * scenarioStart wait for it; the others throw an Error with code
    * "loading" when called before it has started.
    */
-  readonly toolsReady: Promise<void>;
+  readonly mqttReady: Promise<void>;
   version: string;
   token(opts: TokenOptions): string;
   /** Advice that is not an error: a past expiry, beyond uint32, … */
@@ -232,8 +225,8 @@ export interface Onenet {
    */
   deviceCode(language: string, spec: DeviceCodeSpec): string;
   connect(opts: ConnectOptions): Promise<Client>;
-  // The thing model (docs/PROTOCOL.md §9), in the tools module: await
-  // toolsReady first. The model is passed as its text at every call.
+  // The thing model (docs/PROTOCOL.md §9), in the MQTT module: await
+  // mqttReady first. The model is passed as its text at every call.
   /** Parses an exported thing model; returns it as JSON (properties, events, services with their data types). Throws an error naming the path. */
   thingModel(text: string): string;
   /** Checks one value (JSON text) of a property, an event's output ("event", owner the event), or a service's "input"/"output" (owner the service). */
@@ -244,7 +237,7 @@ export interface Onenet {
   tmExample(model: string, kind: string, identifier: string, id: string, nowMs: number): string;
   /** The device's reply to a platform request (property/set, property/get, service invoke; identifier: the service) built from the model: the values asked for, or the service's output. Throws the model's refusal of the request. */
   tmReply(model: string, kind: string, identifier: string, request: string, nowMs: number): string;
-  // Scenarios (docs/SCENARIOS.md), in the tools module.
+  // Scenarios (docs/SCENARIOS.md), in the MQTT module.
   /**
    * Parses a scenario and starts its devices; resolves with the run's
    * handle. base is the local server's host:port (targets "local" and

@@ -2,24 +2,21 @@
 // an MQTT-over-WebSocket client, all computed by Go compiled to WebAssembly.
 // Declared for page authors in onenet.d.ts.
 //
-// Three wasm modules back it (onenet/loader.js): core.wasm (tokens only,
-// small, so the token generator works early), mqtt.wasm (the MQTT client
-// only, loaded in the background) and tools.wasm (the topic, payload,
-// connect and publish checks, device code, the thing model and the
-// scenarios, loaded after the client). `onenet.ready` resolves when the
-// first has started, `onenet.mqttReady` when the second has,
-// `onenet.toolsReady` when the third has. onenet.connect waits for the
-// MQTT module only, never for the tools; scenarioStart waits for the tools;
-// the other functions of the tools module throw an Error saying it is
-// still loading when called before it.
+// Two wasm modules back it (onenet/loader.js): core.wasm (tokens only,
+// small, so the token generator works early) and mqtt.wasm (the MQTT
+// client, and the topic, payload, connect and publish checks and device
+// code, loaded in the background). `onenet.ready` resolves when the first
+// has started; `onenet.mqttReady` when the second has. onenet.connect and
+// scenarioStart wait for it; the other functions of the MQTT module throw
+// an Error saying it is still loading when called before it.
 //
 // Errors are thrown (synchronous calls) or rejected (asynchronous ones) as
 // Errors with `field`, `code`, `params` and, for token problems, OneNET's
-// `reason` code (onenet/calls.js). The MQTT clients' WebSockets are driven
-// from JavaScript for Go (onenet/socket.js), one driver per module.
+// `reason` code (onenet/calls.js). The MQTT client's WebSockets are driven
+// from JavaScript for Go (onenet/socket.js).
 import { load } from "./onenet/loader.js";
 import { attach as attachCalls, call, flushPublishes, publish, settle, settleMany, toError, unwrap } from "./onenet/calls.js";
-import { driver } from "./onenet/socket.js";
+import { attach as attachSockets, wsClose, wsOpen, wsRead, wsSend } from "./onenet/socket.js";
 
 /**
  * The API as onenet.d.ts declares it; tsc checks this file against it.
@@ -35,8 +32,6 @@ let core = null;
 let mqtt = null;
 let mqttMemory = null;
 let mqttPromise = null;
-let tools = null;
-let toolsPromise = null;
 
 const ready = modules.core.then((m) => {
   core = m.exports;
@@ -50,9 +45,12 @@ function needCore() {
 // The MQTT module's clients, by handle.
 const clients = new Map();
 
-// What the MQTT module calls (wasm/mqtt/main.go), with its WebSockets'
-// functions (onenet/socket.js, driver).
+// What the MQTT module calls (wasm/mqtt/main.go).
 const hooks = {
+  wsOpen,
+  wsRead,
+  wsSend,
+  wsClose,
   settle,
   settleMany,
   // deliver(handle, address, length, count) hands over a batch of received
@@ -87,25 +85,13 @@ function loadMQTT() {
   if (!mqttPromise) {
     mqttPromise = modules.mqtt().then((m) => {
       attachCalls(m);
+      attachSockets(m);
       mqttMemory = m.memory;
-      unwrap(m.exports.init({ ...hooks, ...driver(m) }));
+      unwrap(m.exports.init(hooks));
       mqtt = m.exports;
     });
   }
   return mqttPromise;
-}
-
-function loadTools() {
-  if (!toolsPromise) {
-    toolsPromise = modules.tools().then((m) => {
-      // Its asynchronous calls (scenarioStart, scenarioStop) are settled
-      // through the same registry as the client's, one by one; its
-      // scenarios' WebSockets have a driver of their own (its memory).
-      unwrap(m.exports.init({ settle, ...driver(m) }));
-      tools = m.exports;
-    });
-  }
-  return toolsPromise;
 }
 
 const decoder = new TextDecoder();
@@ -243,19 +229,19 @@ function sync(name) {
 }
 
 /**
- * A synchronous function of the tools module (the checks, device code, the
+ * A synchronous function of the MQTT module (the checks, device code, the
  * thing model's). Before the module has started it throws, and says so:
  * a synchronous call cannot wait.
  */
-function toolsSync(name) {
+function mqttSync(name) {
   return (...args) => {
-    if (!tools) {
-      loadTools().catch(() => {}); // reported by toolsReady
-      const e = new Error(`onenet.${name} is in the tools module, which is still loading: await onenet.toolsReady first`);
+    if (!mqtt) {
+      loadMQTT().catch(() => {}); // reported by mqttReady
+      const e = new Error(`onenet.${name} is in the MQTT module, which is still loading: await onenet.mqttReady first`);
       Object.assign(e, { field: "", code: "loading", params: {} });
       throw e;
     }
-    return unwrap(tools[name](...args));
+    return unwrap(mqtt[name](...args));
   };
 }
 
@@ -265,40 +251,35 @@ export const onenet = {
   get mqttReady() {
     return loadMQTT();
   },
-  get toolsReady() {
-    return loadTools();
-  },
-
   version: "",
   token: sync("token"),
   tokenWarnings: sync("tokenWarnings"),
   parseToken: sync("parseToken"),
   verifyToken: sync("verifyToken"),
-  topic: toolsSync("topic"),
-  parseTopic: toolsSync("parseTopic"),
-  kinds: toolsSync("kinds"),
-  checkPayload: toolsSync("checkPayload"),
-  checkConnect: toolsSync("checkConnect"),
-  checkPublish: toolsSync("checkPublish"),
-  checkFilter: toolsSync("checkFilter"),
-  endpoints: toolsSync("endpoints"),
-  explainConnack: toolsSync("explainConnack"),
-  codeLanguages: toolsSync("codeLanguages"),
-  deviceCode: toolsSync("deviceCode"),
+  topic: mqttSync("topic"),
+  parseTopic: mqttSync("parseTopic"),
+  kinds: mqttSync("kinds"),
+  checkPayload: mqttSync("checkPayload"),
+  checkConnect: mqttSync("checkConnect"),
+  checkPublish: mqttSync("checkPublish"),
+  checkFilter: mqttSync("checkFilter"),
+  endpoints: mqttSync("endpoints"),
+  explainConnack: mqttSync("explainConnack"),
+  codeLanguages: mqttSync("codeLanguages"),
+  deviceCode: mqttSync("deviceCode"),
   connect,
-  thingModel: toolsSync("thingModel"),
-  tmCheckValue: toolsSync("tmCheckValue"),
-  tmCheckMessage: toolsSync("tmCheckMessage"),
-  tmExample: toolsSync("tmExample"),
-  tmReply: toolsSync("tmReply"),
+  thingModel: mqttSync("thingModel"),
+  tmCheckValue: mqttSync("tmCheckValue"),
+  tmCheckMessage: mqttSync("tmCheckMessage"),
+  tmExample: mqttSync("tmExample"),
+  tmReply: mqttSync("tmReply"),
   async scenarioStart(text, opts) {
-    await loadTools();
-    return call(tools.scenarioStart, text, opts || {});
+    await loadMQTT();
+    return call(mqtt.scenarioStart, text, opts || {});
   },
-  scenarioStatus: toolsSync("scenarioStatus"),
-  async scenarioStop(handle) {
-    await loadTools();
-    return call(tools.scenarioStop, handle);
+  scenarioStatus: mqttSync("scenarioStatus"),
+  scenarioStop(handle) {
+    return call(mqtt.scenarioStop, handle);
   },
 };
 

@@ -20,16 +20,16 @@ export class PublishPanel {
   }
 
   /**
-   * Loads the payload editor once, lazily: after the wasm modules (the
-   * token generator, the MQTT client and the tools do not wait for it, nor
-   * share the network with it), when the raw payload is first shown.
+   * Loads the payload editor once, lazily: after both wasm modules (the
+   * token generator and the MQTT client do not wait for it, nor share the
+   * network with it), when the raw payload is first shown.
    */
   loadEditor() {
     if (this.editorLoad) return this.editorLoad;
     const raw = $("raw");
     raw.dataset.editor = "loading";
     const after = () => import("./editor.js");
-    this.editorLoad = Promise.resolve(this.app.onenet.toolsReady)
+    this.editorLoad = Promise.resolve(this.app.onenet.mqttReady)
       .then(after, after)
       .then((m) => {
         const ta = $("payload");

@@ -1,6 +1,6 @@
 // The Scenarios panel (docs/SCENARIOS.md): simulated devices that publish,
 // answer the platform and rehearse faults on their own, run by Go in the
-// tools module (onenet.scenarioStart), each over a WebSocket of its own, while
+// MQTT module (onenet.scenarioStart), each over a WebSocket of its own, while
 // the rest of the page keeps working. A scenario is pasted, opened from a
 // file, or built from the device in the token panel; keys that the file does
 // not hold come from the token panel's key field.
@@ -148,7 +148,7 @@ export class ScenariosPanel {
     }
     $("scen-start").disabled = true;
     try {
-      await this.app.onenet.toolsReady;
+      await this.app.onenet.mqttReady;
       this.handle = await this.app.onenet.scenarioStart($("scen-text").value, { base: location.host, keys, files: this.files });
     } catch (e) {
       err.textContent = t("scen.invalid") + "\n" + (e.detail || e.message);

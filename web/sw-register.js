@@ -1,7 +1,7 @@
 // Registers sw.js, which keeps the page working offline once it has been
 // loaded. Service workers need a secure context: https, or http://localhost
 // and http://127.0.0.1; elsewhere (and from file://) the page works online
-// only. Registration waits for the wasm modules so that it does not compete
+// only. Registration waits for both wasm modules so that it does not compete
 // with them for the network.
 import { onenet } from "./onenet.js";
 
@@ -17,5 +17,5 @@ if ("serviceWorker" in navigator && globalThis.isSecureContext) {
       console.info("onenet: service worker:", e && e.message ? e.message : e);
     }
   };
-  onenet.toolsReady.then(register, register);
+  onenet.mqttReady.then(register, register);
 }

@@ -5,7 +5,7 @@
 // messages, requests.js, with replies built from the model) and the
 // platform side (property set, desired values, property get, service
 // invoke through the local API), every field checked as it is typed by
-// Go's validator (onenet.tmCheckValue, in the tools module), every incoming
+// Go's validator (onenet.tmCheckValue, in the MQTT module), every incoming
 // thing-model message checked and listed, and a live card of the device's
 // properties.
 import { $, el } from "./ui.js";
@@ -143,7 +143,7 @@ export class ThingModelPanel {
     show($("tm-err"), null);
     $("tm-text").removeAttribute("aria-invalid");
     try {
-      await this.app.onenet.toolsReady;
+      await this.app.onenet.mqttReady;
       this.model = JSON.parse(this.app.onenet.thingModel(text));
     } catch (e) {
       this.model = null;
@@ -178,7 +178,7 @@ export class ThingModelPanel {
     try {
       if (this.app.pub) this.app.pub.updatePayload();
     } catch {
-      // The tools module is not ready: the payload is checked when it is.
+      // The MQTT module is not ready: the payload is checked when it is.
     }
   }
 

@@ -162,7 +162,7 @@ export class TokenPanel {
     }
     const onToken = () => {
       this.update();
-      // The topic and the connection's checks need the tools module; once
+      // The topic and the connection's checks need the MQTT module; once
       // it has started, the page fills them in (app.js) and keeps them up.
       if (document.body.dataset.ready !== "all") return;
       app.pub.updateTopic();

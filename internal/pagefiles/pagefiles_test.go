@@ -30,7 +30,7 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"app.js", "core.wasm", "i18n/en.js", "index.html", "mqtt.wasm", "onenet.js", "tools.wasm", "vendor/codemirror.js", "vendor/uPlot.esm.js", "wasm_exec.js"}
+	want := []string{"app.js", "core.wasm", "i18n/en.js", "index.html", "mqtt.wasm", "onenet.js", "vendor/codemirror.js", "vendor/uPlot.esm.js", "wasm_exec.js"}
 	if !slices.Equal(b.Files, want) {
 		t.Errorf("files %q, want %q", b.Files, want)
 	}
@@ -84,7 +84,7 @@ func TestWriteDist(t *testing.T) {
 		return err
 	})
 	slices.Sort(got)
-	want := []string{"app.js", "build.js", "core.wasm", "core.wasm.br", "core.wasm.gz", "i18n/en.js", "index.html", "mqtt.wasm", "onenet.js", "sw.js", "tools.wasm", "vendor/codemirror.js", "vendor/uPlot.esm.js", "wasm_exec.js"}
+	want := []string{"app.js", "build.js", "core.wasm", "core.wasm.br", "core.wasm.gz", "i18n/en.js", "index.html", "mqtt.wasm", "onenet.js", "sw.js", "vendor/codemirror.js", "vendor/uPlot.esm.js", "wasm_exec.js"}
 	if !slices.Equal(got, want) {
 		t.Errorf("dist holds %q\nwant %q", got, want)
 	}
@@ -107,10 +107,8 @@ func TestWriteDist(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(other, "notes.txt")); err != nil {
 		t.Error("the other folder was touched")
 	}
-	for _, f := range []string{"tools.wasm", "mqtt.wasm"} {
-		os.Remove(filepath.Join(web, f))
-		if _, err := WriteDist(web, out); err == nil || !strings.Contains(err.Error(), "make build") {
-			t.Errorf("without %s: %v", f, err)
-		}
+	os.Remove(filepath.Join(web, "mqtt.wasm"))
+	if _, err := WriteDist(web, out); err == nil || !strings.Contains(err.Error(), "make build") {
+		t.Errorf("without mqtt.wasm: %v", err)
 	}
 }

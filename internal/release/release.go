@@ -82,7 +82,7 @@ func Build(opts Options) (Result, error) {
 	}
 	goroot = strings.TrimSpace(goroot)
 	// The wasm with the release's version: the page shows it.
-	for _, m := range []struct{ pkg, name, tags string }{{"./wasm/core", "core.wasm", ""}, {"./wasm/mqtt", "mqtt.wasm", "mqttws_dialonly"}, {"./wasm/tools", "tools.wasm", "mqttws_dialonly"}} {
+	for _, m := range []struct{ pkg, name, tags string }{{"./wasm/core", "core.wasm", ""}, {"./wasm/mqtt", "mqtt.wasm", "mqttws_dialonly"}} {
 		args := []string{"run", "./scripts/buildwasm", "-goroot", goroot, "-out", "web", "-pkg", m.pkg, "-name", m.name, "-version", opts.Version}
 		if m.tags != "" {
 			args = append(args, "-tags", m.tags)

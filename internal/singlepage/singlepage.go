@@ -87,7 +87,7 @@ type embedded struct {
 	Build string           `json:"build"`
 	Files map[string]entry `json:"files"`
 	// Defer are files unpacked only once the token generator works
-	// (onenet.ready): the MQTT and tools modules.
+	// (onenet.ready): the MQTT module.
 	Defer []string `json:"defer"`
 }
 
@@ -350,8 +350,8 @@ func Build(opts Options) (Result, error) {
 // preludeJS answers the page's fetches of its own files from the data
 // blocks: the wasm modules and the data files unpacked by
 // DecompressionStream, anything else of the page's folder (local.json:
-// there is no local server) 404. The MQTT and tools
-// modules are unpacked only after the token generator works.
+// there is no local server) 404. The MQTT
+// module is unpacked only after the token generator works.
 const preludeJS = `(function () {
   "use strict";
   var emb = globalThis.onenetEmbedded;

@@ -24,6 +24,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "dist:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("dist: %s/ build %s, %d files, %.1f MB (the browser fetches the page and its three wasm modules once, then works offline)\n",
+	fmt.Printf("dist: %s/ build %s, %d files, %.1f MB (the browser fetches the page and both wasm modules once, then works offline)\n",
 		*out, st.Build.ID, st.Files, float64(st.Bytes)/1e6)
 }

@@ -3,9 +3,8 @@
 // Package checks holds the page's OneNET functions that the token panel
 // does not need: topics, payload, connect, publish and filter checks, the
 // endpoints, CONNACK explanations and device code (onenet, onenet/devcode).
-// The tools module (wasm/tools) exports them, so that the first module
-// (wasm/core) holds only tokens and the second (wasm/mqtt) only the MQTT
-// client, and both arrive sooner (docs/BENCHMARKS.md).
+// The MQTT module (wasm/mqtt) exports them, so that the first module
+// (wasm/core) holds only tokens and arrives sooner (docs/BENCHMARKS.md).
 package checks
 
 import (

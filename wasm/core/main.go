@@ -4,7 +4,7 @@
 // (generate, decode, verify) and nothing else, so that the token generator
 // works long before the larger MQTT module has arrived. The protocol checks
 // (topics, payloads, connect and publish rules) and device code come with
-// the tools module (wasm/tools, wasm/checks), after the MQTT client. It links neither fmt nor reflect
+// the MQTT module (wasm/checks). It links neither fmt nor reflect
 // (wasm/deps_test.go), which keeps it small to download and quick to
 // compile (docs/BENCHMARKS.md).
 //

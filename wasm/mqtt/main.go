@@ -1,11 +1,8 @@
 //go:build js && wasm
 
 // Command mqtt is the page's MQTT client module: package mqttws running in
-// the browser, and nothing else. web/onenet.js loads it after the core
-// module and wraps it as onenet.connect and the client's methods. The
-// checks, the thing model and the scenarios are in the third module
-// (wasm/tools), which arrives after this one: the client does not wait for
-// them (docs/BENCHMARKS.md).
+// the browser. web/onenet.js loads it after the core module and wraps it as
+// onenet.connect and the client's methods.
 //
 // The JavaScript boundary is the hot path (docs/BENCHMARKS.md), so:
 //   - asynchronous calls carry an id chosen by JavaScript, which keeps the
@@ -34,14 +31,15 @@ import (
 	"unsafe"
 
 	"github.com/onenet-wasm/onenet-wasm/mqttws"
+	"github.com/onenet-wasm/onenet-wasm/wasm/checks"
 	"github.com/onenet-wasm/onenet-wasm/wasm/jsbridge"
-	"github.com/onenet-wasm/onenet-wasm/wasm/jsws"
 )
 
 // hooks are the JavaScript functions Go calls: settle, settleMany, deliver,
-// state, password (see web/onenet.js); and the WebSocket's (wasm/jsws).
+// state, password (see web/onenet.js).
 var hooks struct {
 	settle, settleMany, deliver, state, password js.Value
+	wsOpen, wsRead, wsSend, wsClose              js.Value // see jsws.go
 	uint8Array                                   js.Value
 }
 
@@ -58,11 +56,22 @@ func main() {
 	jsbridge.Export(exports, "unsubscribe", unsubscribe)
 	jsbridge.Export(exports, "disconnect", disconnect)
 	jsbridge.Export(exports, "dropped", dropped)
+	jsbridge.Export(exports, "thingModel", thingModel)
+	jsbridge.Export(exports, "tmCheckValue", tmCheckValue)
+	jsbridge.Export(exports, "tmCheckMessage", tmCheckMessage)
+	jsbridge.Export(exports, "tmExample", tmExample)
+	jsbridge.Export(exports, "tmReply", tmReply)
+	jsbridge.Export(exports, "scenarioStart", scenarioStart)
+	jsbridge.Export(exports, "scenarioStatus", scenarioStatus)
+	jsbridge.Export(exports, "scenarioStop", scenarioStop)
+	// Topics, payload checks, device code: what the token panel does not
+	// need, so not in the first module (wasm/core).
+	checks.Export(exports)
 	// publishMany is the hot path: it skips the {value}/{error} wrapper
 	// object and returns undefined, or an error object for a batch it
 	// cannot read.
 	exports.Set("publishMany", js.FuncOf(publishMany))
-	exports.Set("wsEvent", js.FuncOf(jsws.Event))
+	exports.Set("wsEvent", js.FuncOf(wsEvent))
 	js.Global().Set("__onenetMQTT", exports)
 	if ready := js.Global().Get("__onenetMQTTReady"); ready.Type() == js.TypeFunction {
 		ready.Invoke()
@@ -80,7 +89,10 @@ func initHooks(args []js.Value) (any, error) {
 	hooks.deliver = h.Get("deliver")
 	hooks.state = h.Get("state")
 	hooks.password = h.Get("password")
-	jsws.Init(h)
+	hooks.wsOpen = h.Get("wsOpen")
+	hooks.wsRead = h.Get("wsRead")
+	hooks.wsSend = h.Get("wsSend")
+	hooks.wsClose = h.Get("wsClose")
 	hooks.uint8Array = js.Global().Get("Uint8Array")
 	go settler()
 	return nil, nil
@@ -245,8 +257,8 @@ func connect(args []js.Value) (any, error) {
 	if jsbridge.Bool(o, "passwordFunc", false) {
 		opts.PasswordFunc = cl.password
 	}
-	if jsws.Ready() {
-		opts.Dial = jsws.Dial
+	if hooks.wsOpen.Type() == js.TypeFunction {
+		opts.Dial = dialJS
 	}
 	opts.OnMessages = cl.onMessages
 	// onMessages only hands the batch to the page (deliver), which never

@@ -20,7 +20,6 @@ export default {
   "sum.conn": "{state}: {url} as {client}",
   "load.loading": "Loading…",
   "load.mqtt": "Token tools ready; loading the MQTT client…",
-  "load.tools": "MQTT client ready; loading the topics, checks and forms…",
   "load.ready": "Ready",
   "load.failed": "Not loaded",
   "load.error": "The tool could not start: {error}. Reload the page; if it persists, rebuild with make build.",

@@ -18,7 +18,6 @@ export default {
   "sum.conn": "{state}：{url}，客户端 {client}",
   "load.loading": "加载中…",
   "load.mqtt": "token 工具已就绪，正在加载 MQTT 客户端…",
-  "load.tools": "MQTT 客户端已就绪，正在加载主题、检查与表单…",
   "load.ready": "已就绪",
   "load.failed": "加载失败",
   "load.error": "工具无法启动：{error}。请刷新页面；如果问题依旧，请用 make build 重新构建。",

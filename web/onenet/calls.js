@@ -42,7 +42,7 @@ const pending = new Map();
 let nextId = 1;
 
 /**
- * Calls fn(id, ...args), a function of a Go module that completes
+ * Calls fn(id, ...args), a function of the MQTT module that completes
  * later; resolves or rejects when Go settles id.
  */
 export function call(fn, ...args) {

@@ -1,10 +1,8 @@
-// Loading the three Go wasm modules behind the onenet API (../onenet.js):
-// core.wasm (tokens only, small, so the token generator works early),
-// mqtt.wasm (the MQTT client only, loaded in the background) and tools.wasm
-// (the protocol checks, device code, the thing model, the scenarios, loaded
-// last). Each registers its functions on a global (__onenetCore,
-// __onenetMQTT, __onenetTools) and calls that global's name + "Ready" once
-// it has started.
+// Loading the two Go wasm modules behind the onenet API (../onenet.js):
+// core.wasm (tokens only, small, so the token generator works early) and
+// mqtt.wasm (the MQTT client and the protocol checks, loaded in the
+// background). Each registers its functions on a global (__onenetCore,
+// __onenetMQTT) and calls that global's name + "Ready" once it has started.
 //
 // Each step leaves a performance mark, "onenet:FILE:compiled" (compiled and
 // instantiated) and "onenet:FILE:started" (the Go program has registered
@@ -112,41 +110,24 @@ function loadModule(url, file, name, fetched, compiled) {
 }
 
 /**
- * Starts loading the modules from the folder base: core.wasm at once,
+ * Starts loading the modules from the folder base: core.wasm at once, and
  * mqtt.wasm's download as soon as core.wasm has been received, not when
- * core has compiled and started, and tools.wasm's as soon as mqtt.wasm has
- * been received: on a slow network the downloads then neither share the
- * bandwidth nor leave it idle, and each module arrives as early as the
- * ones before it let it (docs/BENCHMARKS.md). index.html preloads
- * core.wasm, and onenet/early.js starts compiling it before the modules
- * have loaded; the compiled module is taken from there. mqtt() starts the
- * MQTT module, tools() the tools module, each once.
+ * core has compiled and started: on a slow network the two downloads then
+ * neither share the bandwidth nor leave it idle (docs/BENCHMARKS.md).
+ * index.html preloads core.wasm, and onenet/early.js starts compiling it
+ * before the modules have loaded; the compiled module is taken from there.
+ * mqtt() starts the MQTT module, once.
  * @param {URL} base
- * @returns {{ core: Promise<Module>, mqtt: () => Promise<Module>, tools: () => Promise<Module> }}
+ * @returns {{ core: Promise<Module>, mqtt: () => Promise<Module> }}
  */
 export function load(base) {
   const coreURL = new URL("core.wasm", base);
   const mqttURL = new URL("mqtt.wasm", base);
-  const toolsURL = new URL("tools.wasm", base);
-  // tools.wasm's Response, once its download has started (fetchTools).
-  let startTools = null;
-  const toolsFetch = new Promise((resolve) => (startTools = resolve));
-  toolsFetch.catch(() => {}); // reported by tools()
-  const fetchTools = () => {
-    if (!startTools) return;
-    const f = fetchWasm(toolsURL);
-    f.catch(() => {}); // reported by tools()
-    startTools(f);
-    startTools = null;
-  };
   let mqttFetch = null;
   const fetchMQTT = () => {
     if (!mqttFetch) {
-      mqttFetch = fetchWasm(mqttURL).then((resp) => onBodyRead(resp, fetchTools));
-      // A failed download of mqtt.wasm does not hold the tools back.
-      mqttFetch.catch(() => {
-        fetchTools();
-      }); // reported by mqtt()
+      mqttFetch = fetchWasm(mqttURL);
+      mqttFetch.catch(() => {}); // reported by mqtt()
     }
     return mqttFetch;
   };
@@ -166,27 +147,11 @@ export function load(base) {
     );
   }
   let mqtt = null;
-  let tools = null;
-  const loadMQTT = () => {
-    if (!mqtt) {
-      mqtt = core.then(() => loadModule(mqttURL, "mqtt.wasm", "__onenetMQTT", fetchMQTT()));
-      // Should its bytes not have been read as a stream (a fallback), the
-      // tools' download starts when the MQTT module has started or failed.
-      mqtt.then(fetchTools, fetchTools);
-    }
-    return mqtt;
-  };
   return {
     core,
-    mqtt: loadMQTT,
-    tools() {
-      if (!tools) {
-        // tools.wasm's download starts when mqtt.wasm's bytes have been
-        // read, which they are as the MQTT module compiles: start it too.
-        loadMQTT().catch(() => {}); // reported by mqtt()
-        tools = core.then(() => loadModule(toolsURL, "tools.wasm", "__onenetTools", toolsFetch));
-      }
-      return tools;
+    mqtt() {
+      if (!mqtt) mqtt = core.then(() => loadModule(mqttURL, "mqtt.wasm", "__onenetMQTT", fetchMQTT()));
+      return mqtt;
     },
   };
 }

@@ -1,6 +1,6 @@
 // The numbers of the socket protocol between socket.js and
-// wasm/jsws/jsws.go, which defines the same constants in
-// wasm/jsws/wsproto.go (wasm/wsproto_test.go checks that they agree).
+// wasm/mqtt/jsws.go, which defines the same constants in
+// wasm/mqtt/wsproto.go (wasm/wsproto_test.go checks that they agree).
 
 // wsEvent(id, kind, …): what happened to a WebSocket.
 export const wsEventOpen = 1; // it opened; then whether the server chose "mqtt"

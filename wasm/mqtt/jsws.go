@@ -1,11 +1,6 @@
 //go:build js && wasm
 
-// Package jsws is a Go module's WebSocket, opened and driven by
-// web/onenet/socket.js: mqttws.Options.Dial for the MQTT module's client
-// (wasm/mqtt) and the tools module's scenarios (wasm/tools). Each module
-// is its own Go instance with its own memory; socket.js makes one driver
-// per instance (Init gives this one its functions).
-package jsws
+package main
 
 import (
 	"context"
@@ -48,27 +43,6 @@ import (
 // JavaScript copies it there before it wakes Go: the wake is then the only
 // crossing, with no wsRead after it (docs/BENCHMARKS.md, "What was
 // changed").
-
-// hooks are socket.js's functions for this instance (Init).
-var hooks struct {
-	wsOpen, wsRead, wsSend, wsClose js.Value
-}
-
-// Init takes wsOpen, wsRead, wsSend and wsClose from h, the object the page
-// passes to the module's init (web/onenet.js).
-func Init(h js.Value) {
-	hooks.wsOpen = h.Get("wsOpen")
-	hooks.wsRead = h.Get("wsRead")
-	hooks.wsSend = h.Get("wsSend")
-	hooks.wsClose = h.Get("wsClose")
-}
-
-// Ready reports whether the page gave the functions (Init): Dial works.
-func Ready() bool { return hooks.wsOpen.Type() == js.TypeFunction }
-
-// address is where p is in this instance's memory, for JavaScript to read
-// or write through a view of it, during the call it is passed to.
-func address(p unsafe.Pointer) int { return int(uintptr(p)) }
 
 // closeError is a WebSocket closed with a code (mqttws reads it through
 // CloseCode).
@@ -125,8 +99,8 @@ type landing struct {
 	buf [landSize]byte
 }
 
-// Dial opens a WebSocket to url from JavaScript (mqttws.Options.Dial).
-func Dial(ctx context.Context, url string) (net.Conn, error) {
+// dialJS opens a WebSocket to url from JavaScript.
+func dialJS(ctx context.Context, url string) (net.Conn, error) {
 	sockets.Lock()
 	sockets.next++
 	c := &jsConn{id: sockets.next, url: url, opened: make(chan struct{}), readable: make(chan struct{}, 1), closed: make(chan struct{}), land: new(landing)}
@@ -164,9 +138,8 @@ func Dial(ctx context.Context, url string) (net.Conn, error) {
 	return c, nil
 }
 
-// Event is the module's export wsEvent(id, kind, a, b): how JavaScript
-// tells Go what happened.
-func Event(this js.Value, args []js.Value) any {
+// wsEvent(id, kind, a, b) is how JavaScript tells Go what happened.
+func wsEvent(this js.Value, args []js.Value) any {
 	if len(args) < 2 {
 		return nil
 	}

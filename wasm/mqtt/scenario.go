@@ -18,12 +18,11 @@ import (
 
 	"github.com/onenet-wasm/onenet-wasm/scenario"
 	"github.com/onenet-wasm/onenet-wasm/wasm/jsbridge"
-	"github.com/onenet-wasm/onenet-wasm/wasm/jsws"
 )
 
-// Scenarios (docs/SCENARIOS.md) run here, in the tools module: each device
-// is an mqttws client over a WebSocket the page opens for this instance
-// (wasm/jsws), like the page's own client. The page gives the scenario's text, the files it
+// Scenarios (docs/SCENARIOS.md) run here, in the MQTT module: each device
+// is an mqttws client over a WebSocket the page opens (dialJS), like the
+// page's own client. The page gives the scenario's text, the files it
 // names (thing models, CSV files) and the keys it has; nothing is read from
 // anywhere else.
 
@@ -119,11 +118,11 @@ func scenarioStart(args []js.Value) (any, error) {
 			t := in.Target
 			switch {
 			case t == "local":
-				return "ws://" + base + "/mqtt", jsws.Dial, nil
+				return "ws://" + base + "/mqtt", dialJS, nil
 			case strings.HasPrefix(t, "relay:"):
-				return "ws://" + base + "/bridge?target=" + url.QueryEscape(t[len("relay:"):]), jsws.Dial, nil
+				return "ws://" + base + "/bridge?target=" + url.QueryEscape(t[len("relay:"):]), dialJS, nil
 			case strings.HasPrefix(t, "ws://"), strings.HasPrefix(t, "wss://"):
-				return t, jsws.Dial, nil
+				return t, dialJS, nil
 			}
 			return "", nil, errors.New("target " + t + ": a page cannot open TCP or TLS connections; use the relay (relay:HOST:PORT)")
 		},

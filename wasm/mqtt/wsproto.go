@@ -1,6 +1,6 @@
 //go:build js && wasm
 
-package jsws
+package main
 
 // The numbers of the socket protocol between jsws.go and
 // web/onenet/socket.js, which defines the same constants in

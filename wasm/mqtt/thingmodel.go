@@ -10,9 +10,10 @@ import (
 	"github.com/onenet-wasm/onenet-wasm/wasm/jsbridge"
 )
 
-// The thing model's functions live in this module, not in the core one nor
-// in the MQTT client's: they add about 40 KB (brotli) that the token
-// generator or the client would wait for (docs/BENCHMARKS.md).
+// The thing model's functions live in this module, not in the core one:
+// they add about 40 KB (brotli) that the token generator would wait for
+// (docs/BENCHMARKS.md), and forms built from a model are used with the
+// MQTT client.
 
 func tmKind(args []js.Value) (onenet.Kind, error) {
 	if len(args) < 2 || args[1].Type() != js.TypeString {
