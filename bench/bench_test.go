@@ -59,6 +59,11 @@ func TestSmoke(t *testing.T) {
 	positive("load: page bytes (raw)", float64(res.Load.Page.Raw))
 	positive("load: core ready, local", res.Load.Local.Core)
 	positive("load: all ready, throttled", res.Load.Throttled.All)
+	for _, lt := range []LoadTimes{res.Load.Local, res.Load.Throttled} {
+		positive("load: empty page's first paint, "+lt.Condition, lt.FloorBlankFCP)
+		positive("load: the API alone's token, "+lt.Condition, lt.FloorTokens)
+		positive("load: the API alone's core.wasm, "+lt.Condition, lt.FloorTokensCore)
+	}
 	for _, l := range res.Clients.Latency {
 		positive("clients: onenet latency", l.Onenet.Median)
 		positive("clients: mqtt.js latency", l.MQTTjs.Median)

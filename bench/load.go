@@ -69,6 +69,14 @@ type LoadTimes struct {
 	// "onenet:core.wasm:started" (Go has started), the same for mqtt.wasm;
 	// and the paint timings, "first-paint" and "first-contentful-paint".
 	Marks map[string]float64 `json:"marksMedianMs,omitempty"`
+	// Floors, loaded the same way: an empty page (the browser's and the
+	// harness's own cost; FCP and its script's run) and the onenet API
+	// alone (onenet.js and core.wasm, fetched and compiled as index.html
+	// does, without the page's UI) computing one token (medians, ms).
+	FloorBlankFCP   float64 `json:"floorBlankFCPMedianMs"`
+	FloorBlankReady float64 `json:"floorBlankReadyMedianMs"`
+	FloorTokens     float64 `json:"floorTokensMedianMs"`
+	FloorTokensCore float64 `json:"floorTokensCoreBytesMedianMs"` // core.wasm's last byte
 }
 
 // pageLoad is what the page reports after one load.
@@ -177,14 +185,53 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 		}
 		cond.out.Core = median(cond.out.CoreMs)
 		cond.out.All = median(cond.out.AllMs)
+		if err := h.measureFloors(ctx, cond.bits, cond.latency, cond.out); err != nil {
+			return fmt.Errorf("%s: %w", cond.name, err)
+		}
 	}
 	return h.measureSizes(lr, first)
+}
+
+// measureFloors loads the two floor pages (bench/page/floor-*.html) as
+// many times as the page itself, alternating them.
+func (h *harness) measureFloors(ctx context.Context, bits float64, latency time.Duration, out *LoadTimes) error {
+	var fcp, blank, tokens, coreBytes []float64
+	for i := range h.cfg.loadSamples {
+		pl, err := h.loadPage(ctx, "/bench/floor-blank.html", bits, latency, "")
+		if err != nil {
+			return fmt.Errorf("empty page, load %d: %w", i+1, err)
+		}
+		blank = append(blank, pl.Ready.Core)
+		for _, m := range pl.Marks {
+			if m.Name == "first-contentful-paint" {
+				fcp = append(fcp, m.Start)
+			}
+		}
+		if pl, err = h.loadPage(ctx, "/bench/floor-tokens.html", bits, latency, ""); err != nil {
+			return fmt.Errorf("the API alone, load %d: %w", i+1, err)
+		}
+		tokens = append(tokens, pl.Ready.Core)
+		for _, r := range pl.Resources {
+			if strings.HasSuffix(r.Name, "/core.wasm") {
+				coreBytes = append(coreBytes, r.End)
+			}
+		}
+		h.cfg.debugf("floors #%d: empty page ready %.0f ms, the API's token %.0f ms", i+1, blank[len(blank)-1], tokens[len(tokens)-1])
+	}
+	out.FloorBlankFCP, out.FloorBlankReady, out.FloorTokens, out.FloorTokensCore = median(fcp), median(blank), median(tokens), median(coreBytes)
+	return nil
 }
 
 // loadOnce loads the page in a fresh browser and waits for both modules.
 // With profile set, the load runs under Chromium's profiler, written as
 // -profile's profile.cpuprofile.
 func (h *harness) loadOnce(ctx context.Context, bits float64, latency time.Duration, profile string) (pageLoad, error) {
+	return h.loadPage(ctx, "/", bits, latency, profile)
+}
+
+// loadPage loads path in a fresh browser and waits until the page sets
+// data-ready="all".
+func (h *harness) loadPage(ctx context.Context, path string, bits float64, latency time.Duration, profile string) (pageLoad, error) {
 	var pl pageLoad
 	b, err := h.newBrowser(ctx)
 	if err != nil {
@@ -201,7 +248,7 @@ func (h *harness) loadOnce(ctx context.Context, bits float64, latency time.Durat
 			return pl, err
 		}
 	}
-	if err := b.navigate(h.base + "/"); err != nil {
+	if err := b.navigate(h.base + path); err != nil {
 		return pl, err
 	}
 	if err := b.waitJS(time.Minute, `__bench.ready.all !== undefined`); err != nil {

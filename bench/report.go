@@ -288,6 +288,10 @@ func printTable(w io.Writer, r *Results) {
 					lt.Condition, f0(m["first-contentful-paint"]), f0(lt.CoreBytes), f0(m["onenet:core.wasm:compiled"]), f0(m["onenet:core.wasm:started"]), f0(lt.Core),
 					f0(lt.MQTTBytes), f0(m["onenet:mqtt.wasm:compiled"]), f0(m["onenet:mqtt.wasm:started"]), f0(lt.All))
 			}
+			if lt.FloorTokens > 0 {
+				fmt.Fprintf(w, "\n%s, the floors, loaded the same way (medians): an empty page paints at %s ms and runs its script at %s ms; the onenet API alone (onenet.js and core.wasm, no page UI) has core.wasm at %s ms and a token at %s ms.\n",
+					lt.Condition, f0(lt.FloorBlankFCP), f0(lt.FloorBlankReady), f0(lt.FloorTokensCore), f0(lt.FloorTokens))
+			}
 		}
 	}
 	if c := r.Clients; c != nil {
