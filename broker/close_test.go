@@ -230,12 +230,7 @@ func TestCloseWhileDevicesComeAndGo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		addr, err := b.ListenTCP("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		hs := httptest.NewServer(b.WebSocketHandler())
-		wsURL := "ws" + strings.TrimPrefix(hs.URL, "http")
+		addr, wsURL, hs := listenBoth(t, b)
 		var logins atomic.Int64
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
@@ -255,7 +250,7 @@ func TestCloseWhileDevicesComeAndGo(t *testing.T) {
 							continue // refused: the broker is closing
 						}
 						c = websocket.NetConn(context.Background(), ws, websocket.MessageBinary)
-					} else if c, err = net.Dial("tcp", addr.String()); err != nil {
+					} else if c, err = net.Dial("tcp", addr); err != nil {
 						continue
 					}
 					_ = c.SetDeadline(time.Now().Add(wait))
@@ -271,10 +266,8 @@ func TestCloseWhileDevicesComeAndGo(t *testing.T) {
 		for logins.Load() < devices {
 			time.Sleep(time.Millisecond)
 		}
-		closed := make(chan struct{})
-		go func() { b.Close(); close(closed) }()
 		select {
-		case <-closed:
+		case <-closing(b):
 		case <-time.After(wait):
 			r := string(testwatch.Report(wait))
 			t.Fatalf("round %d: Close has not returned after %s, with %d logins; where the goroutines wait:\n%s", round, wait, logins.Load(), r[strings.Index(r, "testwatch: where"):])
@@ -295,10 +288,7 @@ func TestCloseTakesNoClientListLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.ListenTCP("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(b.WebSocketHandler())
+	_, _, hs := listenBoth(t, b)
 	defer hs.Close()
 	b.srv.Clients.RLock()
 	writing := make(chan struct{})
@@ -312,8 +302,7 @@ func TestCloseTakesNoClientListLock(t *testing.T) {
 		b.srv.Clients.RUnlock()
 		time.Sleep(time.Millisecond)
 	}
-	closed := make(chan struct{})
-	go func() { b.Close(); close(closed) }()
+	closed := closing(b)
 	select {
 	case <-closed:
 	case <-time.After(wait):
@@ -322,4 +311,15 @@ func TestCloseTakesNoClientListLock(t *testing.T) {
 	b.srv.Clients.RUnlock()
 	<-writing
 	<-closed
+}
+
+// closing calls b.Close in a goroutine; the channel is closed once it has
+// returned.
+func closing(b *Broker) <-chan struct{} {
+	closed := make(chan struct{})
+	go func() {
+		b.Close()
+		close(closed)
+	}()
+	return closed
 }

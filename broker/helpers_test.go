@@ -171,6 +171,20 @@ func newEnv(t testing.TB, mod ...func(*Options)) *env {
 	return e
 }
 
+// listenBoth starts b's MQTT listener on 127.0.0.1 and an HTTP server of
+// its WebSocket handler (which serves any path); it returns the listener's
+// address, the WebSocket URL and the server, which the caller closes.
+func listenBoth(t testing.TB, b *Broker) (tcp, ws string, hs *httptest.Server) {
+	t.Helper()
+	addr, err := b.ListenTCP("127.0.0.1:0")
+	if err != nil {
+		b.Close()
+		t.Fatal(err)
+	}
+	hs = httptest.NewServer(b.WebSocketHandler())
+	return addr.String(), "ws" + strings.TrimPrefix(hs.URL, "http") + "/mqtt", hs
+}
+
 // tok returns a token for res signed with key, valid for a year after epoch.
 func tok(t testing.TB, res, key string) string {
 	t.Helper()

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"runtime"
 	"strconv"
@@ -117,12 +116,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr, err := b.ListenTCP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(b.WebSocketHandler())
-	wsURL := "ws" + strings.TrimPrefix(hs.URL, "http") + "/mqtt"
+	addr, wsURL, hs := listenBoth(t, b)
 	password := tokAt(t, "products/load", keyP1, time.Now().Add(24*time.Hour).Unix(), "")
 
 	var st loadStats
@@ -147,7 +141,7 @@ func TestLoad(t *testing.T) {
 		}
 		wg.Go(func() {
 			dialSlots <- struct{}{}
-			d, err := dialLoad(ctx, via, addr.String(), wsURL, "load", dev, password)
+			d, err := dialLoad(ctx, via, addr, wsURL, "load", dev, password)
 			<-dialSlots
 			if err != nil {
 				fail(dev, fmt.Errorf("login via %s: %w", via, err))
