@@ -135,7 +135,7 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 			if h.cfg.profile != "" && i == 1 {
 				prof = "load-" + strings.NewReplacer(" ", "", "/", "", ",", "-", ".", "_").Replace(cond.name)
 			}
-			pl, err := h.loadOnce(ctx, cond.bits, cond.latency, prof)
+			pl, err := h.loadPage(ctx, "/", cond.bits, cond.latency, prof)
 			if err != nil {
 				return fmt.Errorf("%s, load %d: %w", cond.name, i+1, err)
 			}
@@ -222,15 +222,9 @@ func (h *harness) measureFloors(ctx context.Context, bits float64, latency time.
 	return nil
 }
 
-// loadOnce loads the page in a fresh browser and waits for both modules.
-// With profile set, the load runs under Chromium's profiler, written as
-// -profile's profile.cpuprofile.
-func (h *harness) loadOnce(ctx context.Context, bits float64, latency time.Duration, profile string) (pageLoad, error) {
-	return h.loadPage(ctx, "/", bits, latency, profile)
-}
-
-// loadPage loads path in a fresh browser and waits until the page sets
-// data-ready="all".
+// loadPage loads path (the page is "/") in a fresh browser and waits
+// until the page sets data-ready="all". With profile set, the load runs
+// under Chromium's profiler, written as -profile's profile.cpuprofile.
 func (h *harness) loadPage(ctx context.Context, path string, bits float64, latency time.Duration, profile string) (pageLoad, error) {
 	var pl pageLoad
 	b, err := h.newBrowser(ctx)
