@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"github.com/onenet-wasm/onenet-wasm/bridge"
 	"io"
@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,38 +38,71 @@ func build(t *testing.T) string {
 	return bin
 }
 
+// lines is a process's output, kept whole and handed line by line to a
+// function. Set as cmd.Stdout or cmd.Stderr it is filled by exec's own
+// copying goroutine, which cmd.Wait waits for: once Wait returns, String
+// holds everything the process wrote. (Reading a StderrPipe in a goroutine
+// of our own lost the last lines: Wait closes the pipe under the reader.)
+type lines struct {
+	mu      sync.Mutex
+	all     strings.Builder
+	partial []byte
+	each    func(line string)
+}
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.all.Write(p)
+	l.partial = append(l.partial, p...)
+	for {
+		i := bytes.IndexByte(l.partial, '\n')
+		if i < 0 {
+			break
+		}
+		if l.each != nil {
+			l.each(string(l.partial[:i]))
+		}
+		l.partial = l.partial[i+1:]
+	}
+	return len(p), nil
+}
+
+func (l *lines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.all.String()
+}
+
 // start runs the server and returns its page URL and MQTT address, read
-// from what it prints.
-func start(t *testing.T, bin string, args ...string) (*exec.Cmd, string, string, *strings.Builder) {
+// from what it prints, and its log.
+func start(t *testing.T, bin string, args ...string) (*exec.Cmd, string, string, *lines) {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-mqtt-addr", "127.0.0.1:0"}, args...)...)
-	stdout, _ := cmd.StdoutPipe()
-	stderr, _ := cmd.StderrPipe()
+	mqttAddr := make(chan string, 1)
+	re := regexp.MustCompile(`MQTT over TCP on (\S+)`)
+	logs := &lines{each: func(line string) {
+		if m := re.FindStringSubmatch(line); m != nil {
+			select {
+			case mqttAddr <- m[1]:
+			default:
+			}
+		}
+	}}
+	pageURL := make(chan string, 1)
+	cmd.Stderr = logs
+	cmd.Stdout = &lines{each: func(line string) {
+		if u, ok := strings.CutPrefix(line, "onenet-web: open "); ok {
+			select {
+			case pageURL <- u:
+			default:
+			}
+		}
+	}}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	logs := &strings.Builder{}
-	mqttAddr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		re := regexp.MustCompile(`MQTT over TCP on (\S+)`)
-		for sc.Scan() {
-			logs.WriteString(sc.Text() + "\n")
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				mqttAddr <- m[1]
-			}
-		}
-	}()
-	pageURL := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "onenet-web: open "); ok {
-				pageURL <- u
-			}
-		}
-	}()
 	var page, addr string
 	for page == "" || addr == "" {
 		select {
