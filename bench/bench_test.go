@@ -67,6 +67,10 @@ func TestSmoke(t *testing.T) {
 	for _, l := range res.Clients.Latency {
 		positive("clients: onenet latency", l.Onenet.Median)
 		positive("clients: mqtt.js latency", l.MQTTjs.Median)
+		// The round trip's parts come from the page's own marks; the
+		// part between send and message event is never empty.
+		positive("clients: onenet send → message event", l.Onenet.Between)
+		positive("clients: mqtt.js send → message event", l.MQTTjs.Between)
 	}
 	if len(res.Clients.Throughput) != 4 {
 		t.Errorf("clients: %d throughput pairs, want 4", len(res.Clients.Throughput))

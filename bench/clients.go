@@ -40,18 +40,32 @@ type LatencyStats struct {
 	P99    float64 `json:"p99Ms"`
 	Mean   float64 `json:"meanMs"`
 	// Outbound is the median time from publish() to WebSocket.send,
-	// Inbound from the message event to the page's callback (the rest is
-	// the network and the broker). Browser clients only.
+	// Between from WebSocket.send to the message event that brought the
+	// message back (the browser, the network and the broker), Inbound from
+	// that event to the page's callback, SendCall the time the
+	// WebSocket.send call itself took (part of Between). Browser clients
+	// only.
 	Outbound float64 `json:"outboundMedianMs,omitempty"`
+	Between  float64 `json:"betweenMedianMs,omitempty"`
 	Inbound  float64 `json:"inboundMedianMs,omitempty"`
+	SendCall float64 `json:"sendCallMedianMs,omitempty"`
 }
 
-func splitMedians(rounds [][2][]float64) (out, in float64) {
-	var o, i []float64
-	for _, r := range rounds {
-		o, i = append(o, r[0]...), append(i, r[1]...)
+// latencySplit is one latency run's parts, per message (LatencyStats).
+type latencySplit struct {
+	Outbound []float64 `json:"outbound"`
+	Between  []float64 `json:"between"`
+	Inbound  []float64 `json:"inbound"`
+	SendCall []float64 `json:"sendCall"`
+}
+
+// setSplit puts the medians of the runs' parts into s.
+func (s *LatencyStats) setSplit(runs []latencySplit) {
+	var o, b, i, c []float64
+	for _, r := range runs {
+		o, b, i, c = append(o, r.Outbound...), append(b, r.Between...), append(i, r.Inbound...), append(c, r.SendCall...)
 	}
-	return median(o), median(i)
+	s.Outbound, s.Between, s.Inbound, s.SendCall = median(o), median(b), median(i), median(c)
 }
 
 func latencyStats(xs []float64) LatencyStats {
@@ -165,7 +179,7 @@ func measureClients(ctx context.Context, h *harness, res *Results) error {
 	}
 
 	lat := map[string][]float64{}
-	split := map[string][][2][]float64{}
+	split := map[string][]latencySplit{}
 	type tkey struct{ qos, size int }
 	tput := map[tkey]*ThroughputPair{}
 	var tkeys []tkey
@@ -188,9 +202,8 @@ func measureClients(ctx context.Context, h *harness, res *Results) error {
 		for _, qos := range []int{0, 1} {
 			for _, k := range order {
 				var r struct {
-					Samples  []float64 `json:"samples"`
-					Outbound []float64 `json:"outbound"`
-					Inbound  []float64 `json:"inbound"`
+					Samples []float64 `json:"samples"`
+					latencySplit
 				}
 				if err := call("latency", k, map[string]any{"url": url, "qos": qos, "n": cfg.latencyN, "size": 100}, &r); err != nil {
 					return fmt.Errorf("latency %s QoS %d: %w", k, qos, err)
@@ -198,7 +211,7 @@ func measureClients(ctx context.Context, h *harness, res *Results) error {
 				samples := r.Samples
 				key := fmt.Sprintf("%s/%d", k, qos)
 				lat[key] = append(lat[key], samples...)
-				split[key] = append(split[key], [2][]float64{r.Outbound, r.Inbound})
+				split[key] = append(split[key], r.latencySplit)
 				cfg.debugf("round %d latency %s: median %.3f ms", round+1, key, median(samples))
 			}
 		}
@@ -223,8 +236,8 @@ func measureClients(ctx context.Context, h *harness, res *Results) error {
 	}
 	for _, qos := range []int{0, 1} {
 		o, m := latencyStats(lat[fmt.Sprintf("onenet/%d", qos)]), latencyStats(lat[fmt.Sprintf("mqttjs/%d", qos)])
-		o.Outbound, o.Inbound = splitMedians(split[fmt.Sprintf("onenet/%d", qos)])
-		m.Outbound, m.Inbound = splitMedians(split[fmt.Sprintf("mqttjs/%d", qos)])
+		o.setSplit(split[fmt.Sprintf("onenet/%d", qos)])
+		m.setSplit(split[fmt.Sprintf("mqttjs/%d", qos)])
 		cr.Latency = append(cr.Latency, LatencyPair{QoS: qos, Size: 100, Onenet: o, MQTTjs: m,
 			RatioMedian: o.Median / m.Median, RatioP99: o.P99 / m.P99})
 	}

@@ -9,17 +9,21 @@ import mqtt from "./vendor/mqtt.esm.js";
 // Counts WebSocket messages sent and received, for both clients: a call
 // into the browser's WebSocket is much of a message's cost.
 // firstSend is when the page first called WebSocket.send after it was
-// reset, lastReceive when it last got a message event: the latency test
-// splits each round trip into the client's outbound work, the network and
-// broker, and the client's inbound work.
-const ws = { sent: 0, sentBytes: 0, received: 0, firstSend: 0, lastReceive: 0 };
+// reset, sendCall how long that call took, lastReceive when it last got a
+// message event: the latency test splits each round trip into the client's
+// outbound work, the browser, network and broker in between, and the
+// client's inbound work.
+const ws = { sent: 0, sentBytes: 0, received: 0, firstSend: 0, sendCall: -1, lastReceive: 0 };
 {
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
     ws.sent++;
-    if (ws.firstSend === 0) ws.firstSend = performance.now();
+    const first = ws.firstSend === 0;
+    if (first) ws.firstSend = performance.now();
     ws.sentBytes += data.byteLength !== undefined ? data.byteLength : data.length || 0;
-    return send.call(this, data);
+    const r = send.call(this, data);
+    if (first) ws.sendCall = performance.now() - ws.firstSend;
+    return r;
   };
   const add = WebSocket.prototype.addEventListener;
   WebSocket.prototype.addEventListener = function (type, fn, opts) {
@@ -117,10 +121,13 @@ async function latency(kind, { url, qos = 0, n = 1000, size = 100, warm = 50 }) 
   const samples = [];
   const out = [];
   const inb = [];
+  const between = [];
+  const sendCall = [];
   try {
     for (let i = 0; i < warm + n; i++) {
       const got = new Promise((resolve) => (waiter = resolve));
       ws.firstSend = 0;
+      ws.sendCall = -1;
       const t0 = performance.now();
       const acked = c.publish(topic, payload, qos);
       await withTimeout(got, 10000, `latency ${kind} message ${i}`);
@@ -134,14 +141,16 @@ async function latency(kind, { url, qos = 0, n = 1000, size = 100, warm = 50 }) 
         // event before t1 carried the message back (after a PUBACK, QoS 1).
         if (sent >= t0 && received <= t1) {
           out.push(sent - t0);
+          between.push(received - sent);
           inb.push(t1 - received);
+          sendCall.push(ws.sendCall);
         }
       }
     }
   } finally {
     await c.close();
   }
-  return { samples, outbound: out, inbound: inb };
+  return { samples, outbound: out, between, inbound: inb, sendCall };
 }
 
 /**
