@@ -93,6 +93,17 @@ type pageLoad struct {
 	} `json:"marks"`
 }
 
+// resourceEnd is when the last byte of the resource whose URL ends with
+// suffix arrived (ms after navigation), or 0 if it was not loaded.
+func (pl *pageLoad) resourceEnd(suffix string) float64 {
+	for _, r := range pl.Resources {
+		if strings.HasSuffix(r.Name, suffix) {
+			return r.End
+		}
+	}
+	return 0
+}
+
 type resource struct {
 	Name     string  `json:"name"`
 	Start    float64 `json:"start"`
@@ -147,18 +158,13 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 				h.cfg.debugf("    %-40s %6.0f ms", m.Name, m.Start)
 				marks[m.Name] = append(marks[m.Name], m.Start)
 			}
-			var total, ce, me float64
+			var total float64
 			start := math.Inf(1)
 			for _, r := range pl.Resources {
 				start = min(start, r.Start)
 				total += r.Transfer
-				switch {
-				case strings.HasSuffix(r.Name, "/core.wasm"):
-					ce = r.End
-				case strings.HasSuffix(r.Name, "/mqtt.wasm"):
-					me = r.End
-				}
 			}
+			ce, me := pl.resourceEnd("/core.wasm"), pl.resourceEnd("/mqtt.wasm")
 			coreBytes, mqttBytes = append(coreBytes, ce), append(mqttBytes, me)
 			if me > start {
 				mbps = append(mbps, (total+pl.Nav)*8/1e6/((me-start)/1000))
@@ -166,11 +172,7 @@ func measureLoad(ctx context.Context, h *harness, res *Results) error {
 			cond.out.CoreMs = append(cond.out.CoreMs, pl.Ready.Core)
 			cond.out.AllMs = append(cond.out.AllMs, pl.Ready.All)
 			if i == 0 {
-				t := pl.Nav
-				for _, r := range pl.Resources {
-					t += r.Transfer
-				}
-				cond.out.Transferred = t
+				cond.out.Transferred = total + pl.Nav
 				if first.Resources == nil {
 					first = pl
 				}
@@ -211,11 +213,7 @@ func (h *harness) measureFloors(ctx context.Context, bits float64, latency time.
 			return fmt.Errorf("the API alone, load %d: %w", i+1, err)
 		}
 		tokens = append(tokens, pl.Ready.Core)
-		for _, r := range pl.Resources {
-			if strings.HasSuffix(r.Name, "/core.wasm") {
-				coreBytes = append(coreBytes, r.End)
-			}
-		}
+		coreBytes = append(coreBytes, pl.resourceEnd("/core.wasm"))
 		h.cfg.debugf("floors #%d: empty page ready %.0f ms, the API's token %.0f ms", i+1, blank[len(blank)-1], tokens[len(tokens)-1])
 	}
 	out.FloorBlankFCP, out.FloorBlankReady, out.FloorTokens, out.FloorTokensCore = median(fcp), median(blank), median(tokens), median(coreBytes)

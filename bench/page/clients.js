@@ -13,7 +13,7 @@ import mqtt from "./vendor/mqtt.esm.js";
 // message event: the latency test splits each round trip into the client's
 // outbound work, the browser, network and broker in between, and the
 // client's inbound work.
-const ws = { sent: 0, sentBytes: 0, received: 0, firstSend: 0, sendCall: -1, lastReceive: 0 };
+const ws = { sent: 0, sentBytes: 0, received: 0, firstSend: 0, sendCall: 0, lastReceive: 0 };
 {
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
@@ -127,7 +127,6 @@ async function latency(kind, { url, qos = 0, n = 1000, size = 100, warm = 50 }) 
     for (let i = 0; i < warm + n; i++) {
       const got = new Promise((resolve) => (waiter = resolve));
       ws.firstSend = 0;
-      ws.sendCall = -1;
       const t0 = performance.now();
       const acked = c.publish(topic, payload, qos);
       await withTimeout(got, 10000, `latency ${kind} message ${i}`);

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"github.com/onenet-wasm/onenet-wasm/bridge"
 	"io"
@@ -9,9 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,80 +35,23 @@ func build(t *testing.T) string {
 	return bin
 }
 
-// lines is a process's output, kept whole and handed line by line to a
-// function. Set as cmd.Stdout or cmd.Stderr it is filled by exec's own
-// copying goroutine, which cmd.Wait waits for: once Wait returns, String
-// holds everything the process wrote. (Reading a StderrPipe in a goroutine
-// of our own lost the last lines: Wait closes the pipe under the reader.)
-type lines struct {
-	mu      sync.Mutex
-	all     strings.Builder
-	partial []byte
-	each    func(line string)
-}
-
-func (l *lines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.all.Write(p)
-	l.partial = append(l.partial, p...)
-	for {
-		i := bytes.IndexByte(l.partial, '\n')
-		if i < 0 {
-			break
-		}
-		if l.each != nil {
-			l.each(string(l.partial[:i]))
-		}
-		l.partial = l.partial[i+1:]
-	}
-	return len(p), nil
-}
-
-func (l *lines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.all.String()
-}
-
 // start runs the server and returns its page URL and MQTT address, read
-// from what it prints, and its log.
-func start(t *testing.T, bin string, args ...string) (*exec.Cmd, string, string, *lines) {
+// from what it prints, and its log. Its output is collected by exec's own
+// copying, which cmd.Wait waits for: once Wait returns, the log holds
+// everything the server wrote. (Reading a StderrPipe in a goroutine of
+// the test's own lost the last lines: Wait closes the pipe under the
+// reader.)
+func start(t *testing.T, bin string, args ...string) (*exec.Cmd, string, string, *lockedBuf) {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-mqtt-addr", "127.0.0.1:0"}, args...)...)
-	mqttAddr := make(chan string, 1)
-	re := regexp.MustCompile(`MQTT over TCP on (\S+)`)
-	logs := &lines{each: func(line string) {
-		if m := re.FindStringSubmatch(line); m != nil {
-			select {
-			case mqttAddr <- m[1]:
-			default:
-			}
-		}
-	}}
-	pageURL := make(chan string, 1)
-	cmd.Stderr = logs
-	cmd.Stdout = &lines{each: func(line string) {
-		if u, ok := strings.CutPrefix(line, "onenet-web: open "); ok {
-			select {
-			case pageURL <- u:
-			default:
-			}
-		}
-	}}
+	stdout, logs := &lockedBuf{}, &lockedBuf{}
+	cmd.Stdout, cmd.Stderr = stdout, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	var page, addr string
-	for page == "" || addr == "" {
-		select {
-		case page = <-pageURL:
-		case addr = <-mqttAddr:
-		case <-time.After(30 * time.Second):
-			t.Fatalf("the server did not start; log:\n%s", logs.String())
-		}
-	}
+	page := waitLog(t, stdout, `(?m)^onenet-web: open (\S+)$`)[1]
+	addr := waitLog(t, logs, `MQTT over TCP on (\S+)`)[1]
 	return cmd, page, addr, logs
 }
 
