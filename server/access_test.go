@@ -77,37 +77,18 @@ func startListener(t *testing.T) *listener {
 
 // accessServer is the full server with two devices and the relay allowed
 // to reach target only.
-func accessServer(t *testing.T, target string) (*Server, *httptest.Server, *syncLog) {
+func accessServer(t *testing.T, target string) (*Server, *httptest.Server, *lockedLog) {
 	t.Helper()
 	reg := &broker.Registry{Products: []broker.Product{{ID: accessProduct, Key: accessPKey, Devices: []broker.Device{{Name: "d1", Key: accessD1Key}, {Name: "d2", Key: accessD2Key}}}}}
-	logs := &syncLog{}
+	logs := &lockedLog{}
 	s, err := New(Config{Registry: reg, BridgeTargets: []bridge.Target{{Addr: target}}, Limits: broker.RateLimits{Disabled: true},
-		Logf: logs.Logf})
+		Logf: logs.logf})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { hs.Close(); s.Close() })
 	return s, hs, logs
-}
-
-// syncLog is the server's log, written by its goroutines while a test
-// reads it.
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncLog) Logf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(&l.b, format+"\n", args...)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func wsURL(hs *httptest.Server, path string) string {

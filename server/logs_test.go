@@ -35,6 +35,8 @@ func (l *lockedLog) all() []string {
 	return append([]string(nil), l.lines...)
 }
 
+func (l *lockedLog) String() string { return strings.Join(l.all(), "\n") }
+
 func (l *lockedLog) waitFor(t *testing.T, part string) {
 	t.Helper()
 	deadline := time.Now().Add(waitLong)
